@@ -1,0 +1,109 @@
+"""Feature extractors (the seed's step 1), all with stride 16.
+
+``build_backbone(name, pretrained)`` returns a :class:`Backbone`: the trunk that
+maps ``[B, 3, H, W]`` to ``[B, C, ceil(H/16), ceil(W/16)]``-ish feature maps and,
+for VGG16, the seed's fc6/fc7 to reuse as the Fast R-CNN head.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+import torchvision
+from torch import nn
+from torchvision.ops import FrozenBatchNorm2d
+
+log = logging.getLogger(__name__)
+
+BACKBONES = ("vgg16", "resnet18", "resnet34", "small")
+
+
+@dataclass
+class Backbone:
+    trunk: nn.Module
+    out_channels: int
+    stride: int
+    head: nn.Module | None = None  # maps flattened pooled RoIs to head_hidden features
+    head_input: int | None = None
+
+
+class PretrainedWeightsMissing(RuntimeError):
+    """ImageNet weights were asked for but are not in the local torch hub cache."""
+
+
+def _load_cached_weights(weights: torchvision.models.WeightsEnum) -> dict:
+    """State dict of torchvision ``weights`` from the local cache; never downloads."""
+    filename = os.path.basename(weights.url)
+    path = os.path.join(torch.hub.get_dir(), "checkpoints", filename)
+    if not os.path.isfile(path):
+        raise PretrainedWeightsMissing(
+            f"pretrained ImageNet weights {filename} are not available locally (looked in {path}). "
+            f"Download {weights.url} on a machine with internet and copy it there "
+            f"(or set TORCH_HOME), or train with pretrained_backbone=False."
+        )
+    log.info("loading ImageNet weights from %s", path)
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _vgg16(pretrained: bool) -> Backbone:
+    vgg = torchvision.models.vgg16(weights=None)
+    if pretrained:
+        vgg.load_state_dict(_load_cached_weights(torchvision.models.VGG16_Weights.IMAGENET1K_V1))
+    # The seed keeps the layers whose output is still >= H/16: the first 30 (conv5_3 + ReLU).
+    trunk = nn.Sequential(*list(vgg.features)[:30])
+    if pretrained:  # conv1 and conv2 stay frozen, as in the paper
+        for layer in list(trunk)[:10]:
+            for p in layer.parameters():
+                p.requires_grad_(False)
+    fc6, fc7 = vgg.classifier[0], vgg.classifier[3]
+    head = nn.Sequential(fc6, nn.ReLU(inplace=True), fc7, nn.ReLU(inplace=True))
+    return Backbone(trunk, 512, 16, head, 512 * 7 * 7)
+
+
+def _resnet(name: str, pretrained: bool) -> Backbone:
+    builder = getattr(torchvision.models, name)
+    weights_enum = {"resnet18": torchvision.models.ResNet18_Weights, "resnet34": torchvision.models.ResNet34_Weights}[name]
+    # Frozen statistics with ImageNet weights (tiny detection batches); trainable BN from scratch.
+    norm = FrozenBatchNorm2d if pretrained else nn.BatchNorm2d
+    net = builder(weights=None, norm_layer=norm)
+    if pretrained:
+        net.load_state_dict(_load_cached_weights(weights_enum.IMAGENET1K_V1), strict=False)
+    trunk = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3)
+    return Backbone(trunk, 256, 16)
+
+
+def _conv_block(in_channels: int, out_channels: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
+        nn.GroupNorm(8, out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+def _small() -> Backbone:
+    """A 9-conv GroupNorm trunk (~1.2 M parameters) that trains from scratch on a CPU."""
+    widths = (32, 64, 128, 192)
+    layers: list[nn.Module] = [_conv_block(3, widths[0], 2)]
+    in_channels = widths[0]
+    for width in widths:
+        layers += [_conv_block(in_channels, width, 2 if width != widths[0] else 1), _conv_block(width, width, 1)]
+        in_channels = width
+    layers.append(_conv_block(in_channels, 256, 1))
+    return Backbone(nn.Sequential(*layers), 256, 16)
+
+
+def build_backbone(name: str, pretrained: bool = False) -> Backbone:
+    """Build one of :data:`BACKBONES`. ``pretrained`` loads cached ImageNet weights or raises
+    :class:`PretrainedWeightsMissing` (nothing is ever downloaded)."""
+    if name == "vgg16":
+        return _vgg16(pretrained)
+    if name in ("resnet18", "resnet34"):
+        return _resnet(name, pretrained)
+    if name == "small":
+        if pretrained:
+            raise PretrainedWeightsMissing("the 'small' backbone has no pretrained weights")
+        return _small()
+    raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")

@@ -1,0 +1,209 @@
+"""Faster R-CNN: the seed's eight steps composed into one module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .anchor_targets import AnchorTargets, assign_anchor_targets
+from .anchors import grid_anchors
+from .backbones import build_backbone
+from .boxes import scale_boxes
+from .config import DetectorConfig
+from .image_batch import ImageBatch, batch_images
+from .losses import roi_losses, rpn_losses
+from .postprocess import Detections, postprocess_detections
+from .proposal_targets import RoiSamples, assign_proposal_targets
+from .proposals import Proposals, propose
+from .roi_head import FastRCNNHead
+from .rpn import RPNHead
+from .trace import Trace
+from .tracing import build_trace
+from .validation import validate_image, validate_target
+
+LOSS_NAMES = ("rpn_cls", "rpn_reg", "roi_cls", "roi_reg")
+
+
+@dataclass
+class ForwardResult:
+    """What one pass produced: losses (with targets), detections (eval or traced), the trace (if asked)."""
+
+    losses: dict[str, Tensor] | None
+    detections: list[Detections] | None
+    trace: Trace | None
+
+
+class FasterRCNN(nn.Module):
+    """Faster R-CNN with a stride-16 trunk, an RPN and a Fast R-CNN head.
+
+    * train mode: ``model(images, targets)`` returns ``{"rpn_cls", "rpn_reg", "roi_cls", "roi_reg"}``.
+    * eval mode: ``model(images)`` returns one :class:`Detections` per image, boxes in
+      that image's original pixels.
+    * ``model.trace(image, target=None)`` returns a :class:`Trace` of one image.
+
+    Images are float ``[3, H, W]`` tensors in 0..1 (sizes may differ within a batch);
+    targets are dicts with ``boxes`` ``[G, 4]`` xyxy original pixels and ``labels`` ``[G]`` in 1..C.
+    """
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or DetectorConfig()
+        backbone = build_backbone(config.backbone, config.pretrained_backbone)
+        self.stride = backbone.stride
+        if config.anchor_stride != backbone.stride:
+            raise ValueError(f"anchor_stride {config.anchor_stride} must equal the {config.backbone} trunk's stride {backbone.stride}")
+        self.trunk = backbone.trunk
+        self.rpn = RPNHead(backbone.out_channels, config.rpn_mid_channels, config.num_anchors_per_cell)
+        reuse_fc = backbone.head is not None and config.head_hidden == 4096 and config.roi_output_size == 7
+        self.roi_head = FastRCNNHead(
+            backbone.out_channels,
+            config.num_classes,
+            backbone.stride,
+            config.roi_output_size,
+            config.head_hidden,
+            config.roi_op,
+            fc=backbone.head if reuse_fc else None,
+        )
+        self._anchor_cache: dict[tuple, Tensor] = {}
+
+    def anchors(self, feature_size: tuple[int, int], device: torch.device) -> Tensor:
+        """Anchors ``[Hf * Wf * A, 4]`` for a feature map, cached per size and device."""
+        key = (feature_size, str(device))
+        if key not in self._anchor_cache:
+            if len(self._anchor_cache) > 32:
+                self._anchor_cache.clear()
+            cfg = self.config
+            self._anchor_cache[key] = grid_anchors(feature_size, cfg.anchor_stride, cfg.anchor_scales, cfg.anchor_ratios, device)
+        return self._anchor_cache[key]
+
+    def forward(self, images: list[Tensor], targets: list[dict] | None = None):
+        if self.training:
+            if targets is None:
+                raise ValueError("in train mode the model needs targets; call model.eval() for inference")
+            return self.run(images, targets).losses
+        return self.run(images, targets).detections
+
+    @torch.no_grad()
+    def predict(self, images: list[Tensor]) -> list[Detections]:
+        """Detections for ``images`` whatever the current mode (uses the test-time proposal counts)."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self.run(images).detections
+        finally:
+            self.train(was_training)
+
+    @torch.no_grad()
+    def trace(self, image: Tensor, target: dict | None = None, generator: torch.Generator | None = None) -> Trace:
+        """Every stage of one image, as a :class:`Trace`. Uses the proposal counts of the current mode."""
+        return self.run([image], [target] if target is not None else None, want_trace=True, generator=generator).trace
+
+    def run(
+        self,
+        images: list[Tensor],
+        targets: list[dict] | None = None,
+        want_trace: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> ForwardResult:
+        """One pass. Losses when ``targets`` are given; detections in eval mode (and for the
+        traced image); a trace of the first image when ``want_trace``."""
+        cfg = self.config
+        self._validate(images, targets)
+        batch = batch_images(images, cfg.min_size, cfg.max_size, cfg.pixel_mean, cfg.pixel_std, self.stride)
+        features = self.trunk(batch.tensor)
+        feature_size = tuple(features.shape[-2:])
+        anchors = self.anchors(feature_size, features.device)
+        objectness, rpn_deltas = self.rpn(features)
+
+        if self.training:
+            pre_n, post_n = cfg.rpn_pre_nms_top_n_train, cfg.rpn_post_nms_top_n_train
+        else:
+            pre_n, post_n = cfg.rpn_pre_nms_top_n_test, cfg.rpn_post_nms_top_n_test
+        with torch.no_grad():
+            proposals = [
+                propose(anchors, objectness[i].detach(), rpn_deltas[i].detach(), batch.input_sizes[i], pre_n, post_n, cfg.rpn_nms_thresh, cfg.rpn_min_size)
+                for i in range(len(images))
+            ]
+
+        losses = anchor_targets = roi_samples = roi_logits = None
+        if targets is not None:
+            gt_boxes = [scale_boxes(t["boxes"].to(anchors), batch.scale(i)) for i, t in enumerate(targets)]
+            gt_labels = [t["labels"].to(anchors.device) for t in targets]
+            anchor_targets = [
+                assign_anchor_targets(anchors, gt, batch.input_sizes[i], cfg.rpn_pos_iou, cfg.rpn_neg_iou, cfg.rpn_num_samples, cfg.rpn_pos_fraction, generator)
+                for i, gt in enumerate(gt_boxes)
+            ]
+            rpn_cls, rpn_reg = rpn_losses(
+                objectness.reshape(-1),
+                rpn_deltas.reshape(-1, 4),
+                torch.cat([t.labels for t in anchor_targets]),
+                torch.cat([t.deltas for t in anchor_targets]),
+                cfg.rpn_smooth_l1_beta,
+            )
+            roi_samples = [
+                assign_proposal_targets(
+                    p.boxes, gt, lab, cfg.roi_num_samples, cfg.roi_fg_fraction, cfg.roi_fg_iou,
+                    cfg.roi_bg_iou_high, cfg.roi_bg_iou_low, cfg.box_weights, generator,
+                )
+                for p, gt, lab in zip(proposals, gt_boxes, gt_labels)
+            ]
+            roi_logits, roi_deltas = self.roi_head(features, [s.boxes for s in roi_samples])
+            roi_cls, roi_reg = roi_losses(
+                roi_logits, roi_deltas, torch.cat([s.labels for s in roi_samples]), torch.cat([s.deltas for s in roi_samples]), cfg.roi_smooth_l1_beta
+            )
+            losses = {"rpn_cls": rpn_cls, "rpn_reg": rpn_reg, "roi_cls": roi_cls, "roi_reg": roi_reg}
+
+        detections = None
+        if not self.training:
+            detections = self._detect(features, proposals, batch)
+        elif want_trace:
+            with torch.no_grad():
+                detections = self._detect(features[:1], proposals[:1], batch)
+
+        trace = None
+        if want_trace:
+            trace = build_trace(
+                cfg, batch, feature_size, anchors, objectness[0], rpn_deltas[0], proposals[0], detections[0],
+                targets[0] if targets is not None else None,
+                anchor_targets[0] if anchor_targets is not None else None,
+                roi_samples[0] if roi_samples is not None else None,
+                roi_logits[: roi_samples[0].labels.numel()] if roi_samples is not None else None,
+                losses,
+            )
+        return ForwardResult(losses, detections, trace)
+
+    def _detect(self, features: Tensor, proposals: list[Proposals], batch: ImageBatch) -> list[Detections]:
+        """Run the head on each image's proposals and post-process into original-pixel detections."""
+        cfg = self.config
+        logits, deltas = self.roi_head(features, [p.boxes for p in proposals])
+        detections = []
+        start = 0
+        for i, p in enumerate(proposals):
+            end = start + p.boxes.shape[0]
+            det = postprocess_detections(
+                p.boxes, logits[start:end], deltas[start:end], batch.input_sizes[i], cfg.box_weights,
+                cfg.score_thresh, cfg.nms_thresh, cfg.detections_per_image,
+            )
+            sx, sy = batch.scale(i)
+            det.boxes = scale_boxes(det.boxes, (1 / sx, 1 / sy))
+            detections.append(det)
+            start = end
+        return detections
+
+    def _validate(self, images: list[Tensor], targets: list[dict] | None) -> None:
+        if isinstance(images, Tensor) and images.ndim == 3:
+            raise ValueError("images must be a list of [3, H, W] tensors; wrap a single image as [image]")
+        if len(images) == 0:
+            raise ValueError("no images given")
+        for i, image in enumerate(images):
+            validate_image(image, i)
+        if targets is not None:
+            if len(targets) != len(images):
+                raise ValueError(f"got {len(targets)} targets for {len(images)} images")
+            for i, target in enumerate(targets):
+                validate_target(target, self.config.num_classes, i)
+
+
+__all__ = ["FasterRCNN", "ForwardResult", "LOSS_NAMES", "AnchorTargets", "RoiSamples"]

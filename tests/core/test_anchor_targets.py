@@ -1,0 +1,82 @@
+"""Anchor target creator against the seed's worked example and its invariants."""
+
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from frcnn_core import assign_anchor_targets, grid_anchors
+from frcnn_core.boxes import pairwise_iou, yxyx_to_xyxy
+
+SEED_BOXES = yxyx_to_xyxy(torch.tensor([[20.0, 30.0, 400.0, 500.0], [300.0, 400.0, 500.0, 600.0]]))
+
+
+def test_seed_worked_example():
+    anchors = grid_anchors((50, 50))
+    t = assign_anchor_targets(anchors, SEED_BOXES, (800, 800), generator=torch.Generator().manual_seed(0))
+    assert anchors.shape[0] == 22500
+    assert int(t.inside.sum()) == 8940
+    best = pairwise_iou(anchors[t.inside], SEED_BOXES).max(dim=0).values
+    torch.testing.assert_close(best, torch.tensor([0.6813, 0.6104]), atol=1e-4, rtol=0)
+    # 18 anchors tie for the two best IoUs (seed: gt_argmax_ious has 18 entries)
+    assert int((t.candidate_labels == 1).sum()) == 18
+    assert t.num_positive == 18
+    assert t.num_negative == 256 - 18  # the seed's bug would keep 256 * 18 negatives
+    assert int((t.labels[~t.inside] != -1).sum()) == 0
+
+
+def test_regression_targets_point_at_matched_gt():
+    from frcnn_core import decode_boxes
+
+    anchors = grid_anchors((50, 50))
+    t = assign_anchor_targets(anchors, SEED_BOXES, (800, 800))
+    pos = t.labels == 1
+    decoded = decode_boxes(anchors[pos], t.deltas[pos])
+    torch.testing.assert_close(decoded, SEED_BOXES[t.matched_gt[pos]], atol=1e-3, rtol=0)
+
+
+def test_no_gt_boxes_gives_only_negatives():
+    anchors = grid_anchors((20, 20))
+    t = assign_anchor_targets(anchors, torch.zeros((0, 4)), (320, 320))
+    assert t.num_positive == 0
+    assert t.num_negative == 256
+    assert torch.isfinite(t.deltas).all()
+
+
+def test_degenerate_gt_box_is_finite_and_unmatched():
+    anchors = grid_anchors((20, 20))
+    gt = torch.tensor([[50.0, 50.0, 50.0, 120.0], [100.0, 100.0, 200.0, 200.0]])
+    t = assign_anchor_targets(anchors, gt, (320, 320))
+    assert torch.isfinite(t.deltas).all() and torch.isfinite(t.max_iou).all()
+    assert not (t.matched_gt[t.candidate_labels == 1] == 0).any()
+
+
+def test_sampling_is_deterministic_with_generator():
+    anchors = grid_anchors((50, 50))
+    a = assign_anchor_targets(anchors, SEED_BOXES, (800, 800), num_samples=64, generator=torch.Generator().manual_seed(3))
+    b = assign_anchor_targets(anchors, SEED_BOXES, (800, 800), num_samples=64, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a.labels, b.labels)
+
+
+box = st.tuples(st.floats(0, 300), st.floats(0, 300), st.floats(1, 200), st.floats(1, 200)).map(
+    lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(boxes=st.lists(box, min_size=0, max_size=6), num_samples=st.integers(1, 300), fraction=st.floats(0.05, 1.0))
+def test_sampling_invariants(boxes, num_samples, fraction):
+    anchors = grid_anchors((20, 20))
+    gt = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
+    t = assign_anchor_targets(anchors, gt, (320, 320), num_samples=num_samples, pos_fraction=fraction)
+    n_pos, n_neg = t.num_positive, t.num_negative
+    candidates_pos = int((t.candidate_labels == 1).sum())
+    candidates_neg = int((t.candidate_labels == 0).sum())
+    assert n_pos == min(candidates_pos, int(num_samples * fraction))
+    assert n_neg == min(candidates_neg, num_samples - n_pos)
+    # sampled labels are a subset of the candidates; outside anchors are never labelled
+    assert ((t.labels == 1) <= (t.candidate_labels == 1)).all()
+    assert ((t.labels == 0) <= (t.candidate_labels == 0)).all()
+    assert (t.candidate_labels[~t.inside] == -1).all()
+    # negatives have IoU < 0.3 with every GT; positives >= 0.7 or best for some GT
+    assert (t.max_iou[t.candidate_labels == 0] < 0.3).all()
+    assert torch.isfinite(t.deltas).all()

@@ -1,0 +1,34 @@
+"""Proposal target creator: sampling quotas, labels and normalised targets."""
+
+import torch
+
+from frcnn_core import assign_proposal_targets, decode_boxes
+
+
+def test_quota_labels_and_targets():
+    g = torch.Generator().manual_seed(0)
+    xy = torch.rand(500, 2, generator=g) * 300
+    proposals = torch.cat([xy, xy + 20 + torch.rand(500, 2, generator=g) * 80], 1)
+    gt = torch.tensor([[50.0, 50.0, 150.0, 150.0], [200.0, 100.0, 260.0, 240.0]])
+    labels = torch.tensor([3, 1])
+    s = assign_proposal_targets(proposals, gt, labels, 128, 0.25, generator=g)
+    fg = s.labels > 0
+    assert s.boxes.shape[0] == 128
+    assert 2 <= int(fg.sum()) <= 32  # the two GT boxes are always foreground candidates
+    assert (s.max_iou[fg] >= 0.5).all() and (s.max_iou[~fg] < 0.5).all()
+    assert set(s.labels[fg].tolist()) <= {1, 3}
+    torch.testing.assert_close(decode_boxes(s.boxes[fg], s.deltas[fg], (10, 10, 5, 5)), gt[s.matched_gt[fg]], atol=1e-3, rtol=0)
+    assert (s.deltas[~fg] == 0).all()
+    assert ((s.source == -1) <= fg).all()
+
+
+def test_no_gt_all_background():
+    proposals = torch.tensor([[0.0, 0.0, 10.0, 10.0], [5.0, 5.0, 50.0, 50.0]])
+    s = assign_proposal_targets(proposals, torch.zeros((0, 4)), torch.zeros(0, dtype=torch.long))
+    assert (s.labels == 0).all() and s.boxes.shape[0] == 2
+
+
+def test_degenerate_gt_is_finite():
+    proposals = torch.tensor([[0.0, 0.0, 10.0, 10.0]])
+    s = assign_proposal_targets(proposals, torch.tensor([[4.0, 4.0, 4.0, 9.0]]), torch.tensor([1]))
+    assert torch.isfinite(s.deltas).all() and torch.isfinite(s.max_iou).all()
