@@ -33,6 +33,7 @@ class ForwardResult:
     losses: dict[str, Tensor] | None
     detections: list[Detections] | None
     trace: Trace | None
+    stats: dict[str, float] | None = None
 
 
 class FasterRCNN(nn.Module):
@@ -78,12 +79,16 @@ class FasterRCNN(nn.Module):
             self._anchor_cache[key] = grid_anchors(feature_size, cfg.anchor_stride, cfg.anchor_scales, cfg.anchor_ratios, device)
         return self._anchor_cache[key]
 
-    def forward(self, images: list[Tensor], targets: list[dict] | None = None):
-        if self.training:
-            if targets is None:
-                raise ValueError("in train mode the model needs targets; call model.eval() for inference")
-            return self.run(images, targets).losses
-        return self.run(images, targets).detections
+    def forward(self, images: list[Tensor], targets: list[dict] | None = None, want_trace: bool = False, full_result: bool = False):
+        """Losses (train mode) or detections (eval mode). With ``full_result`` (or ``want_trace``)
+        the whole :class:`ForwardResult`: the trainer uses that form, so that
+        DistributedDataParallel still wraps the call."""
+        if self.training and targets is None:
+            raise ValueError("in train mode the model needs targets; call model.eval() for inference")
+        result = self.run(images, targets, want_trace=want_trace)
+        if full_result or want_trace:
+            return result
+        return result.losses if self.training else result.detections
 
     @torch.no_grad()
     def predict(self, images: list[Tensor]) -> list[Detections]:
@@ -127,7 +132,7 @@ class FasterRCNN(nn.Module):
                 for i in range(len(images))
             ]
 
-        losses = anchor_targets = roi_samples = roi_logits = None
+        losses = anchor_targets = roi_samples = roi_logits = stats = None
         if targets is not None:
             gt_boxes = [scale_boxes(t["boxes"].to(anchors), batch.scale(i)) for i, t in enumerate(targets)]
             gt_labels = [t["labels"].to(anchors.device) for t in targets]
@@ -154,6 +159,7 @@ class FasterRCNN(nn.Module):
                 roi_logits, roi_deltas, torch.cat([s.labels for s in roi_samples]), torch.cat([s.deltas for s in roi_samples]), cfg.roi_smooth_l1_beta
             )
             losses = {"rpn_cls": rpn_cls, "rpn_reg": rpn_reg, "roi_cls": roi_cls, "roi_reg": roi_reg}
+            stats = sampling_stats(anchor_targets, roi_samples, roi_logits)
 
         detections = None
         if not self.training:
@@ -172,7 +178,7 @@ class FasterRCNN(nn.Module):
                 roi_logits[: roi_samples[0].labels.numel()] if roi_samples is not None else None,
                 losses,
             )
-        return ForwardResult(losses, detections, trace)
+        return ForwardResult(losses, detections, trace, stats)
 
     def _detect(self, features: Tensor, proposals: list[Proposals], batch: ImageBatch) -> list[Detections]:
         """Run the head on each image's proposals and post-process into original-pixel detections."""
@@ -204,6 +210,23 @@ class FasterRCNN(nn.Module):
                 raise ValueError(f"got {len(targets)} targets for {len(images)} images")
             for i, target in enumerate(targets):
                 validate_target(target, self.config.num_classes, i)
+
+
+@torch.no_grad()
+def sampling_stats(anchor_targets: list[AnchorTargets], roi_samples: list[RoiSamples], roi_logits: Tensor) -> dict[str, float]:
+    """Sampling health per image of a batch: positive/negative anchors, fg/bg RoIs, head accuracy."""
+    n = len(anchor_targets)
+    labels = torch.cat([s.labels for s in roi_samples])
+    correct = roi_logits.argmax(dim=1) == labels
+    fg = labels > 0
+    return {
+        "positive_anchors": sum(t.num_positive for t in anchor_targets) / n,
+        "negative_anchors": sum(t.num_negative for t in anchor_targets) / n,
+        "fg_rois": int(fg.sum()) / n,
+        "bg_rois": int((~fg).sum()) / n,
+        "roi_accuracy": float(correct.float().mean()) if labels.numel() else float("nan"),
+        "roi_fg_accuracy": float(correct[fg].float().mean()) if fg.any() else float("nan"),
+    }
 
 
 __all__ = ["FasterRCNN", "ForwardResult", "LOSS_NAMES", "AnchorTargets", "RoiSamples"]

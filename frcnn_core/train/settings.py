@@ -1,0 +1,56 @@
+"""Training settings: a frozen dataclass stored in every training checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train. ``lr`` is for a batch of ``batch_size`` images.
+
+    The schedule is a linear warm-up from ``lr * warmup_factor`` over ``warmup_iterations``,
+    then either ``cosine`` decay to ``lr * min_lr_factor`` or ``step`` decay by ``lr_gamma``
+    at the fractions ``lr_steps`` of ``iterations``.
+    """
+
+    iterations: int = 2000
+    batch_size: int = 2
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    warmup_iterations: int = 100
+    warmup_factor: float = 0.001
+    schedule: str = "cosine"
+    lr_steps: tuple[float, ...] = (0.7, 0.9)
+    lr_gamma: float = 0.1
+    min_lr_factor: float = 0.01
+    grad_clip: float = 10.0
+    amp: bool = True  # only takes effect on CUDA
+    horizontal_flip: bool = True
+    seed: int = 0
+    checkpoint_every: int = 500
+    log_every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.iterations < 1 or self.batch_size < 1:
+            raise ValueError(f"iterations and batch_size must be >= 1, got {self.iterations} / {self.batch_size}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.schedule not in ("cosine", "step"):
+            raise ValueError(f"schedule must be 'cosine' or 'step', got {self.schedule!r}")
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig field(s): {', '.join(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})

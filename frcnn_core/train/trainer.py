@@ -1,0 +1,241 @@
+"""The training loop, one iteration at a time: the CLI runs it, the viewer steps it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from ..checkpoint import CheckpointError, checkpoint_config, read_checkpoint, save_checkpoint
+from ..data.transforms import horizontal_flip
+from ..model import LOSS_NAMES, FasterRCNN
+from ..trace import Trace
+from .devices import select_device
+from .distributed import ProcessGroup
+from .sampler import IndexStream
+from .schedule import lr_factor
+from .settings import TrainConfig
+
+log = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.jsonl"
+LAST_CHECKPOINT = "last.pt"
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or inf; the model was not updated with it."""
+
+
+@dataclass
+class StepResult:
+    """What one iteration did. ``iteration`` counts completed iterations (1 after the first step).
+
+    ``losses`` holds the four losses and ``total``; ``stats`` the sampling health
+    (anchors, RoIs, head accuracy per image); ``trace`` the first image's :class:`Trace`
+    when asked for, ``trace_index`` its dataset index.
+    """
+
+    iteration: int
+    losses: dict[str, float]
+    lr: float
+    seconds: float
+    stats: dict[str, float] = field(default_factory=dict)
+    trace: Trace | None = None
+    trace_index: int | None = None
+
+    def metrics(self) -> dict:
+        return {"iteration": self.iteration, "lr": self.lr, "seconds": self.seconds, **self.losses, **self.stats}
+
+
+class Trainer:
+    """SGD training of a :class:`FasterRCNN` on a detection dataset.
+
+    ``step()`` runs one iteration and returns a :class:`StepResult`; ``run(n)`` runs ``n``
+    (or all remaining) iterations, calling each callback with every result. With an
+    ``output_dir`` it appends metrics to ``metrics.jsonl`` and writes ``last.pt`` every
+    ``checkpoint_every`` iterations and at the end, atomically.
+    """
+
+    def __init__(
+        self,
+        model: FasterRCNN,
+        dataset,
+        config: TrainConfig | None = None,
+        output_dir: str | Path | None = None,
+        device: str | torch.device = "auto",
+        callbacks: list[Callable[[StepResult], None]] | None = None,
+        process_group: ProcessGroup | None = None,
+    ) -> None:
+        self.config = cfg = config or TrainConfig()
+        self.dataset = dataset
+        self.group = process_group or ProcessGroup()
+        self.device = device if isinstance(device, torch.device) else select_device(device)
+        if self.device.type == "cuda" and self.group.distributed:
+            self.device = torch.device("cuda", self.group.local_rank)
+        self.output_dir = Path(output_dir) if output_dir is not None else None
+        self.callbacks = list(callbacks or [])
+        torch.manual_seed(cfg.seed + self.group.rank)
+        self.model = model.to(self.device).train()
+        self.network = DistributedDataParallel(self.model) if self.group.distributed else self.model
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda it: lr_factor(it, cfg))
+        self.use_amp = cfg.amp and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.stream = IndexStream(len(dataset), cfg.seed, self.group.rank, self.group.world_size)
+        self.flip_generator = torch.Generator().manual_seed(cfg.seed + 1000 + self.group.rank)
+        self.iteration = 0
+        self.last_checkpoint: Path | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.iteration >= self.config.iterations
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def _batch(self) -> tuple[list[torch.Tensor], list[dict], list[int]]:
+        indices = self.stream.take(self.config.batch_size)
+        images, targets = [], []
+        for index in indices:
+            image, target = self.dataset[index]
+            if self.config.horizontal_flip and torch.rand((), generator=self.flip_generator) < 0.5:
+                image, target = horizontal_flip(image, target)
+            keep = ~target["difficult"] if "difficult" in target else slice(None)
+            images.append(image.to(self.device, non_blocking=True))
+            targets.append({"boxes": target["boxes"][keep].float().to(self.device), "labels": target["labels"][keep].to(self.device)})
+        return images, targets, indices
+
+    def step(self, trace: bool = False) -> StepResult:
+        """One iteration: forward, loss check, backward, clip, SGD step, schedule step."""
+        start = time.perf_counter()
+        images, targets, indices = self._batch()
+        with torch.autocast("cuda", enabled=self.use_amp):
+            result = self.network(images, targets, want_trace=trace, full_result=True)
+            loss_dict = result.losses
+        total = sum(loss_dict[k] for k in LOSS_NAMES)
+        losses = {k: float(loss_dict[k].detach()) for k in LOSS_NAMES}
+        losses["total"] = sum(losses.values())
+        if not math.isfinite(losses["total"]):
+            detail = ", ".join(f"{k}={v:.4g}" for k, v in losses.items())
+            kept = f"; last good checkpoint: {self.last_checkpoint}" if self.last_checkpoint else ""
+            raise NonFiniteLossError(
+                f"loss became non-finite at iteration {self.iteration + 1} ({detail}); training stopped "
+                f"and the model was not updated{kept}. Lower the learning rate or check the data."
+            )
+        lr = self.lr
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(total).backward()
+        if self.config.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.iteration += 1
+        step = StepResult(self.iteration, losses, lr, time.perf_counter() - start, result.stats)
+        if trace:
+            step.trace, step.trace_index = result.trace, indices[0]
+            step.trace.iteration = self.iteration
+        self._after_step(step)
+        return step
+
+    def _after_step(self, step: StepResult) -> None:
+        if self.output_dir is not None and self.group.is_main:
+            if step.iteration % self.config.log_every == 0 or self.done:
+                self._append_metrics(step)
+            if step.iteration % self.config.checkpoint_every == 0 or self.done:
+                self.save_checkpoint()
+        for callback in self.callbacks:
+            callback(step)
+
+    def _append_metrics(self, step: StepResult) -> None:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.output_dir / METRICS_FILE, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"time": time.time(), **step.metrics()}) + "\n")
+
+    def run(self, iterations: int | None = None, progress: bool = False) -> StepResult | None:
+        """Run ``iterations`` more steps (all remaining by default); returns the last result."""
+        remaining = self.config.iterations - self.iteration
+        count = remaining if iterations is None else min(iterations, remaining)
+        bar = None
+        if progress and self.group.is_main:
+            from tqdm import tqdm
+
+            bar = tqdm(total=self.config.iterations, initial=self.iteration, unit="it", dynamic_ncols=True)
+        last = None
+        try:
+            for _ in range(count):
+                last = self.step()
+                if bar is not None:
+                    bar.set_postfix(loss=f"{last.losses['total']:.3f}", lr=f"{last.lr:.2g}")
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        return last
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly: optimizer, schedule, iteration, data order, RNG."""
+        rng = {"torch": torch.get_rng_state(), "flip": self.flip_generator.get_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "config": json.dumps(self.config.to_dict()),
+            "iteration": self.iteration,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "stream": self.stream.state_dict(),
+            "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.iteration = int(state["iteration"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.stream.load_state_dict(state["stream"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.flip_generator.set_state(state["rng"]["flip"])
+        if "cuda" in state["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+
+    def save_checkpoint(self, path: str | Path | None = None) -> Path:
+        """Write model, config and training state atomically (to ``output_dir/last.pt`` by default)."""
+        if path is None:
+            if self.output_dir is None:
+                raise ValueError("no path given and the trainer has no output_dir")
+            path = self.output_dir / LAST_CHECKPOINT
+        self.last_checkpoint = save_checkpoint(path, self.model, {"trainer": self.state_dict()})
+        log.info("checkpoint written to %s (iteration %d)", path, self.iteration)
+        return self.last_checkpoint
+
+    @classmethod
+    def resume(cls, path: str | Path, dataset, output_dir=None, device="auto", callbacks=None, process_group=None, iterations: int | None = None) -> Trainer:
+        """A trainer that continues exactly where the checkpoint at ``path`` stopped.
+
+        ``iterations`` may extend the run's total length.
+        """
+        payload = read_checkpoint(path)
+        if "trainer" not in payload:
+            raise CheckpointError(f"{path} holds weights only, no training state to resume from")
+        model = FasterRCNN(checkpoint_config(payload, path).replace(pretrained_backbone=False))
+        model.load_state_dict(payload["model"])
+        state = payload["trainer"]
+        config = TrainConfig.from_dict(json.loads(state["config"]))
+        if iterations is not None:
+            config = config.replace(iterations=iterations)
+        trainer = cls(model, dataset, config, output_dir, device, callbacks, process_group)
+        trainer.load_state_dict(state)
+        trainer.last_checkpoint = Path(path)
+        return trainer

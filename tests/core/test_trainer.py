@@ -1,0 +1,85 @@
+"""Trainer: stepping, checkpoints, exact resume, NaN stop."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from frcnn_core import FasterRCNN, cpu_config
+from frcnn_core.checkpoint import load_checkpoint
+from frcnn_core.train import METRICS_FILE, NonFiniteLossError, TrainConfig, Trainer
+
+
+class TinyBoxes:
+    """Four 96x96 images, each with one bright rectangle of class 1 or 2."""
+
+    class_names = ("bright", "dark")
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        image = torch.full((3, 96, 96), 0.5)
+        x = 10 + 15 * i
+        image[:, 20:60, x : x + 30] = 1.0 if i % 2 == 0 else 0.0
+        target = {"boxes": torch.tensor([[float(x), 20.0, x + 30.0, 60.0]]), "labels": torch.tensor([1 + i % 2]), "difficult": torch.tensor([False])}
+        return image, target
+
+
+def make_trainer(tmp_path, iterations=6, **kw):
+    torch.manual_seed(0)
+    model = FasterRCNN(cpu_config(2, TinyBoxes.class_names, min_size=96, max_size=96))
+    cfg = TrainConfig(iterations=iterations, batch_size=2, lr=0.01, warmup_iterations=2, checkpoint_every=3, **kw)
+    return Trainer(model, TinyBoxes(), cfg, tmp_path, device="cpu")
+
+
+def test_step_returns_losses_lr_stats_and_optional_trace(tmp_path):
+    trainer = make_trainer(tmp_path)
+    first = trainer.step()
+    assert first.iteration == 1 and first.trace is None
+    assert {"rpn_cls", "rpn_reg", "roi_cls", "roi_reg", "total"} <= set(first.losses)
+    assert first.lr == pytest.approx(0.01 * 0.001)
+    assert first.stats["positive_anchors"] > 0 and first.stats["fg_rois"] >= 1
+    second = trainer.step(trace=True)
+    assert second.iteration == 2 and second.trace is not None and second.trace.iteration == 2
+    assert second.trace.anchor_labels is not None and len(second.trace.detections) >= 0
+    assert second.trace_index in range(4)
+
+
+def test_run_writes_metrics_and_checkpoints(tmp_path):
+    trainer = make_trainer(tmp_path)
+    seen = []
+    trainer.callbacks.append(lambda step: seen.append(step.iteration))
+    trainer.run()
+    assert seen == [1, 2, 3, 4, 5, 6] and trainer.done
+    rows = [json.loads(line) for line in (tmp_path / METRICS_FILE).read_text().splitlines()]
+    assert [r["iteration"] for r in rows] == seen and all(math.isfinite(r["total"]) for r in rows)
+    model, payload = load_checkpoint(tmp_path / "last.pt")
+    assert payload["trainer"]["iteration"] == 6 and model.config.class_names == TinyBoxes.class_names
+
+
+def test_resume_continues_exactly(tmp_path):
+    straight = make_trainer(tmp_path / "a")
+    losses_straight = [straight.step().losses["total"] for _ in range(6)]
+
+    first = make_trainer(tmp_path / "b")
+    first.run(3)  # checkpoint_every=3 writes last.pt at iteration 3
+    resumed = Trainer.resume(tmp_path / "b" / "last.pt", TinyBoxes(), tmp_path / "b", device="cpu")
+    assert resumed.iteration == 3
+    losses_resumed = [resumed.step().losses["total"] for _ in range(3)]
+    assert losses_resumed == pytest.approx(losses_straight[3:], rel=1e-5)
+
+
+def test_nan_loss_stops_and_keeps_last_checkpoint(tmp_path):
+    trainer = make_trainer(tmp_path)
+    trainer.run(3)
+    before = (tmp_path / "last.pt").read_bytes()
+    weights = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    with torch.no_grad():
+        trainer.model.rpn.objectness.bias.fill_(float("nan"))
+    with pytest.raises(NonFiniteLossError, match="iteration 4.*last good checkpoint"):
+        trainer.step()
+    assert trainer.iteration == 3
+    assert (tmp_path / "last.pt").read_bytes() == before
+    assert torch.equal(trainer.model.state_dict()["trunk.0.0.weight"], weights["trunk.0.0.weight"])
