@@ -14,6 +14,7 @@ import time
 import torch
 from torchvision.models.detection import FasterRCNN as TorchvisionFasterRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
+from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.ops import MultiScaleRoIAlign
 
 from frcnn_core import DetectorConfig, FasterRCNN, build_backbone
@@ -25,9 +26,12 @@ def torchvision_peer(cfg: DetectorConfig) -> TorchvisionFasterRCNN:
     trunk = backbone.trunk
     trunk.out_channels = backbone.out_channels
     sizes = tuple(float(s * cfg.anchor_stride) for s in cfg.anchor_scales)
+    pooled = backbone.out_channels * cfg.roi_output_size**2
     return TorchvisionFasterRCNN(
         trunk,
-        num_classes=cfg.num_classes + 1,
+        num_classes=None,
+        box_head=TwoMLPHead(pooled, cfg.head_hidden),  # the same fc6/fc7 widths as ours (torchvision's default is 1024)
+        box_predictor=FastRCNNPredictor(cfg.head_hidden, cfg.num_classes + 1),
         min_size=cfg.min_size,
         max_size=cfg.max_size,
         rpn_anchor_generator=AnchorGenerator((sizes,), (tuple(cfg.anchor_ratios),)),
@@ -48,18 +52,22 @@ def torchvision_peer(cfg: DetectorConfig) -> TorchvisionFasterRCNN:
     )
 
 
-def timed(fn, device: torch.device, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
+def interleaved_medians(functions: dict, device: torch.device, repeats: int) -> dict[str, float]:
+    """Median seconds of each function, alternating between them on every repeat so that
+    background load on the machine hits both sides alike."""
+    for fn in functions.values():
+        fn()  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in functions.items():
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:
@@ -84,7 +92,7 @@ def main() -> None:
     models = {"ours": FasterRCNN(cfg).to(device), "torchvision": torchvision_peer(cfg).to(device)}
     print(f"device: {describe_device(device)}; backbone {args.backbone}; {args.batch} image(s) of {args.size}x{args.size}")
 
-    results: dict[str, dict[str, float]] = {}
+    train_steps, inferences = {}, {}
     for name, model in models.items():
         optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-4, momentum=0.9)
 
@@ -102,11 +110,12 @@ def main() -> None:
             with torch.autocast("cuda", enabled=args.amp and device.type == "cuda"):
                 model(images)
 
-        results[name] = {"train step": timed(train_step, device, args.repeats), "inference": timed(inference, device, args.repeats)}
+        train_steps[name], inferences[name] = train_step, inference
 
+    results = {"train step": interleaved_medians(train_steps, device, args.repeats), "inference": interleaved_medians(inferences, device, args.repeats)}
     print(f"{'':12s} {'ours (s)':>10s} {'torchvision (s)':>16s} {'ratio':>7s}")
     for what in ("train step", "inference"):
-        ours, theirs = results["ours"][what], results["torchvision"][what]
+        ours, theirs = results[what]["ours"], results[what]["torchvision"]
         print(f"{what:12s} {ours:10.3f} {theirs:16.3f} {theirs / ours:6.2f}x")
 
 

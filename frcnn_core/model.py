@@ -68,6 +68,9 @@ class FasterRCNN(nn.Module):
             fc=backbone.head if reuse_fc else None,
         )
         self._anchor_cache: dict[tuple, Tensor] = {}
+        # NHWC convolutions are ~20 % faster on CPU (oneDNN) and suit tensor cores on CUDA.
+        self.trunk.to(memory_format=torch.channels_last)
+        self.rpn.to(memory_format=torch.channels_last)
 
     def anchors(self, feature_size: tuple[int, int], device: torch.device) -> Tensor:
         """Anchors ``[Hf * Wf * A, 4]`` for a feature map, cached per size and device."""
@@ -117,7 +120,10 @@ class FasterRCNN(nn.Module):
         cfg = self.config
         self._validate(images, targets)
         batch = batch_images(images, cfg.min_size, cfg.max_size, cfg.pixel_mean, cfg.pixel_std, self.stride)
-        features = self.trunk(batch.tensor)
+        pixels = batch.tensor
+        if pixels.device.type != "mps":
+            pixels = pixels.contiguous(memory_format=torch.channels_last)
+        features = self.trunk(pixels)
         feature_size = tuple(features.shape[-2:])
         anchors = self.anchors(feature_size, features.device)
         objectness, rpn_deltas = self.rpn(features)
