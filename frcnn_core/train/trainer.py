@@ -14,6 +14,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from ..checkpoint import CheckpointError, checkpoint_config, read_checkpoint, save_checkpoint
+from ..data.errors import DatasetError
 from ..data.transforms import horizontal_flip
 from ..model import LOSS_NAMES, FasterRCNN
 from ..trace import Trace
@@ -93,6 +94,7 @@ class Trainer:
         self.flip_generator = torch.Generator().manual_seed(cfg.seed + 1000 + self.group.rank)
         self.iteration = 0
         self.last_checkpoint: Path | None = None
+        self.unreadable: set[int] = set()
 
     @property
     def done(self) -> bool:
@@ -102,11 +104,24 @@ class Trainer:
     def lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
 
+    def _load(self, index: int) -> tuple[int, torch.Tensor, dict]:
+        """Image ``index``, or the next readable one: a file that fails to decode (truncated,
+        deleted since the dataset was opened) is reported once and skipped."""
+        for _ in range(len(self.dataset)):
+            if index not in self.unreadable:
+                try:
+                    return (index, *self.dataset[index])
+                except DatasetError as exc:
+                    self.unreadable.add(index)
+                    log.warning("skipping image %d: %s", index, exc)
+            index = self.stream.take(1)[0]
+        raise DatasetError("no image of the dataset could be read")
+
     def _batch(self) -> tuple[list[torch.Tensor], list[dict], list[int]]:
-        indices = self.stream.take(self.config.batch_size)
-        images, targets = [], []
-        for index in indices:
-            image, target = self.dataset[index]
+        images, targets, indices = [], [], []
+        for wanted in self.stream.take(self.config.batch_size):
+            index, image, target = self._load(wanted)
+            indices.append(index)
             if self.config.horizontal_flip and torch.rand((), generator=self.flip_generator) < 0.5:
                 image, target = horizontal_flip(image, target)
             keep = ~target["difficult"] if "difficult" in target else slice(None)

@@ -1,0 +1,58 @@
+"""``frcnn detect``: run a checkpoint on images or a dataset and write detections JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..checkpoint import load_checkpoint
+from ..data import ImageFolderDataset, open_dataset
+from ..export import to_coco_results, to_rich_results, write_json
+from ..inference import predict_dataset
+from ..render import render_detections
+from ..train import select_device
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("detect", help="detect objects", description="Write detections as COCO results or the rich per-image format.")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("inputs", nargs="*", help="image files or folders")
+    p.add_argument("--data", help="a dataset instead of images; with a COCO file, ids are that file's own")
+    p.add_argument("--split", default="val")
+    p.add_argument("-o", "--output", type=Path, required=True, help="detections JSON to write")
+    p.add_argument("--format", choices=("coco", "rich"), default="coco")
+    p.add_argument("--score-threshold", type=float, default=None, help="keep detections scoring at least this")
+    p.add_argument("--render", type=Path, help="also write PNGs with the boxes drawn into this folder")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=1)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if bool(args.inputs) == bool(args.data):
+        raise ValueError("give either image files/folders or --data, not both or neither")
+    device = select_device(args.device)
+    model, _ = load_checkpoint(args.checkpoint, map_location=device)
+    if args.score_threshold is not None:
+        model.config = model.config.replace(score_thresh=args.score_threshold)
+    dataset = open_dataset(args.data, split=args.split) if args.data else ImageFolderDataset(args.inputs)
+    for problem in dataset.problems:
+        print(f"warning: {problem}")
+    detections = predict_dataset(model, dataset, batch_size=args.batch_size, device=device)
+    infos = [dataset.info(i) for i in range(len(dataset))]
+    category_ids = list(dataset.category_ids) if args.data else list(range(1, model.config.num_classes + 1))
+    if args.format == "coco":
+        payload = to_coco_results(detections, [info["image_id"] for info in infos], category_ids)
+    else:
+        images = [{"path": info["path"], "width": info["size"][1], "height": info["size"][0], "image_id": info["image_id"]} for info in infos]
+        identity = {"checkpoint": str(args.checkpoint), "config_fingerprint": model.config.fingerprint(), "backbone": model.config.backbone}
+        payload = to_rich_results(detections, images, list(model.config.class_names) or [f"class {k}" for k in range(1, model.config.num_classes + 1)], identity)
+    write_json(payload, args.output)
+    total = sum(len(d) for d in detections)
+    print(f"{total} detections in {len(dataset)} images written to {args.output}")
+    if args.render:
+        for i, det in enumerate(detections):
+            image, _ = dataset[i]
+            name = Path(infos[i]["path"]).stem if infos[i]["path"] else f"image_{infos[i]['image_id']}"
+            render_detections(image, det, model.config, args.render / f"{name}.png")
+        print(f"rendered {len(detections)} images into {args.render}")
+    return 0

@@ -1,0 +1,39 @@
+"""Argument parsing and dispatch for ``frcnn``; each sub-command lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ..annotations import AnnotationError
+from ..checkpoint import CheckpointError
+from ..data import DatasetError
+from ..train import NonFiniteLossError
+from . import anchors_cmd, detect_cmd, eval_cmd, train_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frcnn", description="Train, run and inspect an observable Faster R-CNN.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (train_cmd, detect_cmd, eval_cmd, anchors_cmd):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args) or 0
+    except NonFiniteLossError as exc:
+        print(f"frcnn: training stopped: {exc}", file=sys.stderr)
+        return 3
+    except (DatasetError, CheckpointError, AnnotationError, ValueError, FileNotFoundError) as exc:
+        print(f"frcnn: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("frcnn: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,119 @@
+"""``frcnn train``: train a detector on COCO, VOC or the built-in shapes set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..config import DetectorConfig, cpu_config
+from ..data import open_dataset
+from ..model import FasterRCNN
+from ..train import LAST_CHECKPOINT, TrainConfig, Trainer, describe_device, init_from_environment, select_device
+from ..train.distributed import shutdown
+from .evaluation import evaluate_and_report
+from .options import float_list, generated_size, positive_int
+
+PRESETS = ("cpu", "seed")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a detector", description="Train Faster R-CNN. Works under torchrun for several processes.")
+    p.add_argument("--data", required=True, help="a COCO JSON file, a VOC directory, a labelled image folder, or 'shapes'")
+    p.add_argument("--output", required=True, type=Path, help="directory for checkpoints (*.pt) and metrics.jsonl")
+    p.add_argument("--config", type=Path, help='JSON file {"detector": {...DetectorConfig fields}, "train": {...TrainConfig fields}}')
+    p.add_argument("--preset", choices=PRESETS, help="cpu: light trunk at 256 px; seed: VGG16 at 800 px (default: cpu on a CPU, seed otherwise)")
+    p.add_argument("--backbone", help="vgg16, resnet18, resnet34 or small")
+    p.add_argument("--pretrained", action="store_true", help="start from cached torchvision ImageNet weights (never downloads)")
+    p.add_argument("--image-size", type=positive_int, help="shorter image side after resizing (the seed uses 800)")
+    p.add_argument("--anchor-scales", type=float_list, help="e.g. 8,16,32 (multiples of the stride)")
+    p.add_argument("--anchor-ratios", type=float_list, help="height/width ratios, e.g. 0.5,1,2")
+    p.add_argument("--batch-size", type=positive_int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--iterations", type=positive_int)
+    p.add_argument("--checkpoint-every", type=positive_int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--resume", action="store_true", help=f"continue from OUTPUT/{LAST_CHECKPOINT} exactly")
+    p.add_argument("--val-data", help="dataset to evaluate on at the end (default: the val split of shapes/composite)")
+    p.add_argument("--num-images", type=positive_int, help="size of the generated train set for shapes/composite")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run)
+
+
+def _read_config_file(path: Path | None) -> tuple[dict, dict]:
+    if path is None:
+        return {}, {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"config file {path}: {exc}") from exc
+    if not isinstance(data, dict) or set(data) - {"detector", "train"}:
+        raise ValueError(f"config file {path}: expected an object with 'detector' and/or 'train' sections")
+    return data.get("detector", {}), data.get("train", {})
+
+
+def detector_config(args, class_names: tuple[str, ...], on_cpu: bool) -> DetectorConfig:
+    """Preset, then the config file, then explicit flags."""
+    detector_file, _ = _read_config_file(args.config)
+    preset = args.preset or ("cpu" if on_cpu else "seed")
+    base = cpu_config(len(class_names), class_names) if preset == "cpu" else DetectorConfig(num_classes=len(class_names), class_names=class_names)
+    changes = dict(detector_file)
+    if args.backbone:
+        changes["backbone"] = args.backbone
+    if args.pretrained:
+        changes["pretrained_backbone"] = True
+    if args.image_size:
+        changes.update(min_size=args.image_size, max_size=max(args.image_size, round(args.image_size * 5 / 3)))
+    if args.anchor_scales:
+        changes["anchor_scales"] = args.anchor_scales
+    if args.anchor_ratios:
+        changes["anchor_ratios"] = args.anchor_ratios
+    if changes.get("backbone", base.backbone) != "vgg16" and base.head_hidden == 4096 and "head_hidden" not in changes:
+        changes["head_hidden"] = 1024
+    return base.replace(**{k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()})
+
+
+def train_config(args, on_cpu: bool) -> TrainConfig:
+    _, train_file = _read_config_file(args.config)
+    base = TrainConfig(iterations=3000, batch_size=4, lr=0.02) if on_cpu else TrainConfig()
+    changes = dict(train_file)
+    for flag, field in (("batch_size", "batch_size"), ("lr", "lr"), ("iterations", "iterations"), ("checkpoint_every", "checkpoint_every"), ("seed", "seed")):
+        value = getattr(args, flag)
+        if value is not None:
+            changes[field] = value
+    return base.replace(**changes)
+
+
+def run(args) -> int:
+    device = select_device(args.device)
+    group = init_from_environment(device)
+    try:
+        dataset = open_dataset(args.data, split="train", **generated_size(args.data, args.num_images))
+        for problem in dataset.problems:
+            print(f"warning: {problem}")
+        on_cpu = device.type == "cpu"
+        checkpoint = args.output / LAST_CHECKPOINT
+        if args.resume:
+            if not checkpoint.is_file():
+                raise ValueError(f"--resume: no checkpoint at {checkpoint}")
+            trainer = Trainer.resume(checkpoint, dataset, args.output, device, process_group=group, iterations=args.iterations)
+        else:
+            cfg = detector_config(args, tuple(dataset.class_names), on_cpu)
+            trainer = Trainer(FasterRCNN(cfg), dataset, train_config(args, on_cpu), args.output, device, process_group=group)
+        if group.is_main:
+            cfg = trainer.model.config
+            print(
+                f"training on {describe_device(trainer.device)} x{group.world_size}: {len(dataset)} images, "
+                f"{cfg.num_classes} classes, backbone {cfg.backbone} at {cfg.min_size} px, "
+                f"iterations {trainer.iteration}->{trainer.config.iterations}, batch {trainer.config.batch_size}"
+            )
+        trainer.run(progress=not args.no_progress)
+        if group.is_main:
+            print(f"checkpoint: {trainer.last_checkpoint}")
+            val_spec = args.val_data or (args.data if args.data in ("shapes", "composite") else None)
+            if val_spec is not None:
+                val = open_dataset(val_spec, split="val")
+                evaluate_and_report(trainer.model, val, device, args.output / "eval.json")
+    finally:
+        shutdown()
+    return 0

@@ -1,0 +1,118 @@
+"""Opening a dataset from what a user types, batching, and held-out splits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from torch import Tensor
+
+from .coco import CocoDataset
+from .composite import CompositeDataset
+from .errors import DatasetError
+from .folder import ImageFolderDataset
+from .images import is_image_file
+from .shapes import ShapesDataset
+from .voc import VocDataset
+
+SPEC_HELP = (
+    "expected 'shapes', 'composite', a COCO .json file, a VOC directory (with Annotations/), "
+    "a folder of images with labelImg .xml files, or a folder of images"
+)
+
+
+def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
+    """The dataset that ``spec`` names.
+
+    ========================== ======================================================
+    spec                       dataset
+    ========================== ======================================================
+    ``"shapes"``               :class:`ShapesDataset` of ``split`` (train/val)
+    ``"composite"``            :class:`CompositeDataset` of ``split`` (train/val)
+    ``*.json`` file            :class:`CocoDataset` (the file is the split)
+    folder with Annotations/   :class:`VocDataset` of ``split`` (ImageSets/Main)
+    folder with ``*.xml``      :class:`VocDataset`, flat labelImg layout (no split)
+    folder of images, image    :class:`ImageFolderDataset` (unlabelled, no split)
+    ========================== ======================================================
+
+    ``kwargs`` go to the dataset's constructor (e.g. ``num_images`` for shapes).
+
+    Raises:
+        DatasetError: ``spec`` is none of these; the message says what was expected.
+    """
+    text = str(spec)
+    if text == "shapes":
+        return ShapesDataset(split=split, **kwargs)
+    if text == "composite":
+        return CompositeDataset(split=split, **kwargs)
+    path = Path(text).expanduser()
+    if path.is_file():
+        if path.suffix.lower() == ".json":
+            return CocoDataset(path, **kwargs)
+        if is_image_file(path):
+            return ImageFolderDataset([path], **kwargs)
+        raise DatasetError(f"{path}: not a dataset file; {SPEC_HELP}")
+    if not path.is_dir():
+        raise DatasetError(f"{text}: no such file or folder; {SPEC_HELP}")
+    if (path / "Annotations").is_dir() or any(path.glob("*.xml")):
+        return VocDataset(path, split=split, **kwargs)
+    if any(p.is_file() and is_image_file(p) for p in path.iterdir()):
+        return ImageFolderDataset(path, **kwargs)
+    raise DatasetError(f"{path}: no images, annotations or COCO file found; {SPEC_HELP}")
+
+
+def collate(batch: Sequence[tuple[Tensor, dict]]) -> tuple[list[Tensor], list[dict]]:
+    """``[(image, target), ...]`` to ``([image, ...], [target, ...])``; images keep their sizes."""
+    return [image for image, _ in batch], [target for _, target in batch]
+
+
+class Subset:
+    """The images ``indices`` of ``dataset``, with the same contract (classes, ids, ``info``)."""
+
+    def __init__(self, dataset, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = [int(i) for i in indices]
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.dataset.class_names
+
+    @property
+    def category_ids(self) -> tuple[int, ...]:
+        return self.dataset.category_ids
+
+    @property
+    def problems(self) -> list[str]:
+        return self.dataset.problems
+
+    @property
+    def image_ids(self) -> list[int]:
+        return [self.dataset.info(i)["image_id"] for i in self.indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def info(self, index: int) -> dict:
+        return self.dataset.info(self.indices[index])
+
+    def __getitem__(self, index: int) -> tuple[Tensor, dict]:
+        return self.dataset[self.indices[index]]
+
+
+def split_dataset(dataset, val_fraction: float = 0.2, seed: int = 0) -> tuple[Subset, Subset]:
+    """``(train, val)`` subsets for a labelled set that has no split of its own.
+
+    A seeded permutation picks ``round(len * val_fraction)`` images (at least one when
+    there are two or more) for ``val``; both subsets keep the dataset's order, and the
+    same ``seed`` always gives the same split.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    n = len(dataset)
+    n_val = min(max(round(n * val_fraction), 1), n - 1) if n >= 2 else 0
+    order = np.random.default_rng(seed).permutation(n)
+    val = np.sort(order[:n_val])
+    train = np.sort(order[n_val:])
+    return Subset(dataset, train.tolist()), Subset(dataset, val.tolist())

@@ -1,0 +1,225 @@
+"""Detection metrics: PASCAL VOC average precision, and COCO AP through pycocotools.
+
+Inputs, one entry per image in the same order:
+
+- ``detections[i]``: a mapping (or :class:`~frcnn_core.postprocess.Detections`) with
+  ``boxes`` ``[D, 4]`` xyxy original pixels, ``scores`` ``[D]`` and ``labels`` ``[D]``
+  in 1..C (tensors, arrays or lists).
+- ``targets[i]``: a dataset target (:mod:`frcnn_core.data.sample`) with ``boxes``
+  ``[G, 4]``, ``labels`` ``[G]`` and optionally ``difficult`` ``[G]`` and ``size``.
+
+VOC rules (:func:`evaluate_voc`, the devkit's): per class, detections are taken in
+decreasing score; each is matched to the ground-truth box of its image with the
+highest IoU (continuous pixels, no ``+1``). IoU ``>= iou_threshold`` with an unmatched
+box is a true positive, with an already matched box a false positive (a duplicate),
+and with a ``difficult`` box neither: it is left out, and difficult boxes do not count
+as positives to find. Anything else is a false positive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+from torchvision.ops import box_iou
+
+
+def _array(value, dtype, shape_tail: tuple[int, ...] = ()) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=dtype).reshape((-1, *shape_tail))
+
+
+def _detections_of(det: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _array(det["boxes"], np.float64, (4,)), _array(det["scores"], np.float64), _array(det["labels"], np.int64)
+
+
+def _targets_of(target: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    boxes, labels = _array(target["boxes"], np.float64, (4,)), _array(target["labels"], np.int64)
+    difficult = target.get("difficult")
+    difficult = np.zeros(len(labels), bool) if difficult is None else _array(difficult, bool)
+    return boxes, labels, difficult
+
+
+def voc_ap(recall: np.ndarray, precision: np.ndarray, use_11_point: bool = False) -> float:
+    """Average precision from a PR curve given in decreasing-score order.
+
+    Args:
+        recall, precision: ``[D]`` cumulative values after each detection.
+        use_11_point: VOC2007's mean of the best precision at recall ``>= t`` for
+            ``t = 0, 0.1, ..., 1``. Otherwise (VOC2010 on) the exact area under the
+            curve made monotone (each precision replaced by the best at any higher
+            recall).
+
+    Returns:
+        AP in 0..1; 0 for an empty curve.
+    """
+    recall, precision = np.asarray(recall, np.float64), np.asarray(precision, np.float64)
+    if recall.size == 0:
+        return 0.0
+    if use_11_point:
+        return float(np.mean([precision[recall >= t].max(initial=0.0) for t in np.linspace(0.0, 1.0, 11)]))
+    mrec = np.concatenate(([0.0], recall, [1.0]))
+    mpre = np.concatenate(([0.0], precision, [0.0]))
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
+    steps = np.flatnonzero(mrec[1:] != mrec[:-1])
+    return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
+
+
+def _match_image(boxes: np.ndarray, scores: np.ndarray, gt_boxes: np.ndarray, gt_difficult: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """VOC outcome of each detection of one class in one image: 1 TP, 0 FP, -1 ignored."""
+    outcome = np.zeros(len(scores), np.int8)
+    if len(gt_boxes) == 0 or len(scores) == 0:
+        return outcome
+    order = np.argsort(-scores, kind="stable")
+    ious = box_iou(torch.from_numpy(boxes[order]), torch.from_numpy(gt_boxes)).numpy()
+    best = ious.argmax(axis=1)
+    matched = np.zeros(len(gt_boxes), bool)
+    for d, j in enumerate(best):  # greedy in score order: each match changes the next
+        if ious[d, j] < iou_threshold:
+            continue
+        if gt_difficult[j]:
+            outcome[order[d]] = -1
+        elif not matched[j]:
+            matched[j] = True
+            outcome[order[d]] = 1
+    return outcome
+
+
+def evaluate_voc(
+    detections: Sequence[Mapping],
+    targets: Sequence[Mapping],
+    num_classes: int,
+    iou_threshold: float = 0.5,
+    use_11_point: bool = False,
+) -> dict:
+    """PASCAL VOC AP per class and their mean (rules in the module docstring).
+
+    Returns:
+        A dict (per-class entries keyed by label ``k`` in 1..C):
+
+        - ``map``: mean AP over the classes that have at least one non-difficult
+          ground-truth box (a class without any has no AP and is left out of the
+          mean); ``nan`` when no class has one.
+        - ``per_class_ap``: ``{k: AP or None}`` (``None``: no ground truth).
+        - ``precision``, ``recall``, ``scores``: ``{k: [D_k] array}``, the PR curve
+          after each of the class's detections in decreasing score order (ignored
+          detections left out).
+        - ``num_gt``: ``{k: non-difficult boxes}``; ``num_detections``: ``{k: D_k}``.
+        - ``iou_threshold``, ``use_11_point``: as given.
+    """
+    if len(detections) != len(targets):
+        raise ValueError(f"{len(detections)} detection lists for {len(targets)} images")
+    dets = [_detections_of(d) for d in detections]
+    gts = [_targets_of(t) for t in targets]
+    result = {"per_class_ap": {}, "precision": {}, "recall": {}, "scores": {}, "num_gt": {}, "num_detections": {}}
+    for k in range(1, num_classes + 1):
+        scores, outcomes = [], []
+        num_gt = 0
+        for (boxes, det_scores, labels), (gt_boxes, gt_labels, difficult) in zip(dets, gts):
+            mine, theirs = labels == k, gt_labels == k
+            num_gt += int((~difficult[theirs]).sum())
+            scores.append(det_scores[mine])
+            outcomes.append(_match_image(boxes[mine], det_scores[mine], gt_boxes[theirs], difficult[theirs], iou_threshold))
+        scores, outcomes = np.concatenate(scores), np.concatenate(outcomes)
+        order = np.argsort(-scores, kind="stable")
+        scores, outcomes = scores[order], outcomes[order]
+        counted = outcomes >= 0
+        scores, tp = scores[counted], (outcomes[counted] == 1).astype(np.float64)
+        tp_cum, fp_cum = np.cumsum(tp), np.cumsum(1.0 - tp)
+        recall = tp_cum / num_gt if num_gt else np.zeros_like(tp_cum)
+        precision = tp_cum / np.maximum(tp_cum + fp_cum, np.finfo(np.float64).eps)
+        result["per_class_ap"][k] = voc_ap(recall, precision, use_11_point) if num_gt else None
+        result["precision"][k], result["recall"][k], result["scores"][k] = precision, recall, scores
+        result["num_gt"][k], result["num_detections"][k] = num_gt, len(scores)
+    aps = [ap for ap in result["per_class_ap"].values() if ap is not None]
+    result["map"] = float(np.mean(aps)) if aps else math.nan
+    result["iou_threshold"], result["use_11_point"] = iou_threshold, use_11_point
+    return result
+
+
+# COCOeval.stats, in order.
+COCO_STAT_NAMES = ("ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large", "ar_1", "ar_10", "ar_max", "ar_small", "ar_medium", "ar_large")
+
+
+def _coco_ground_truth(targets: Sequence[Mapping], class_names: Sequence[str]) -> dict:
+    """An in-memory COCO dataset: image ``i`` has id ``i``, label ``k`` category ``k``.
+
+    Difficult boxes become ``iscrowd`` regions, pycocotools' only way to ignore a box.
+    """
+    images, annotations = [], []
+    for i, target in enumerate(targets):
+        boxes, labels, difficult = _targets_of(target)
+        height, width = target.get("size", (0, 0))
+        images.append({"id": i, "width": int(width), "height": int(height)})
+        for box, label, hard in zip(boxes.tolist(), labels.tolist(), difficult.tolist()):
+            w, h = box[2] - box[0], box[3] - box[1]
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": label, "bbox": [box[0], box[1], w, h], "area": w * h, "iscrowd": int(hard)})
+    categories = [{"id": k, "name": name} for k, name in enumerate(class_names, start=1)]
+    return {"images": images, "annotations": annotations, "categories": categories}
+
+
+def _coco_results(detections: Sequence[Mapping], num_classes: int) -> list[dict]:
+    results = []
+    for i, det in enumerate(detections):
+        boxes, scores, labels = _detections_of(det)
+        if labels.size and (labels.min() < 1 or labels.max() > num_classes):
+            raise ValueError(f"image {i}: detection labels must be in 1..{num_classes}, got {sorted(set(labels.tolist()))}")
+        for box, score, label in zip(boxes.tolist(), scores.tolist(), labels.tolist()):
+            results.append({"image_id": i, "category_id": label, "bbox": [box[0], box[1], box[2] - box[0], box[3] - box[1]], "score": score})
+    return results
+
+
+def _mean_defined(values: np.ndarray) -> float | None:
+    defined = values[values > -1]
+    return float(defined.mean()) if defined.size else None
+
+
+def evaluate_coco(detections: Sequence[Mapping], targets: Sequence[Mapping], class_names: Sequence[str], max_detections: int = 100) -> dict:
+    """COCO box AP with pycocotools (its printing silenced).
+
+    Args:
+        class_names: one per label; label ``k`` is category ``k``.
+        max_detections: the largest of COCOeval's ``maxDets`` (its default 100).
+
+    Returns:
+        ``ap`` (AP@[.5:.95]), ``ap50``, ``ap75``, ``ap_small/medium/large``,
+        ``ar_1/10/max``, ``ar_small/medium/large`` (``nan`` where COCO reports -1,
+        i.e. no ground truth), ``per_class_ap`` and ``per_class_ap50``
+        (``{k: value or None}``, ``None`` for a class without ground truth), and
+        ``stats``, COCOeval's 12 numbers. With no detections at all pycocotools
+        cannot run; every AP and AR is then 0 (``nan``/``None`` without ground truth).
+    """
+    if len(detections) != len(targets):
+        raise ValueError(f"{len(detections)} detection lists for {len(targets)} images")
+    ground_truth = _coco_ground_truth(targets, class_names)
+    results = _coco_results(detections, len(class_names))
+    has_gt = {k: False for k in range(1, len(class_names) + 1)}
+    for ann in ground_truth["annotations"]:
+        has_gt[ann["category_id"]] |= not ann["iscrowd"]
+    if not results:
+        empty = 0.0 if any(has_gt.values()) else math.nan
+        per_class = {k: 0.0 if present else None for k, present in has_gt.items()}
+        return {**dict.fromkeys(COCO_STAT_NAMES, empty), "per_class_ap": per_class, "per_class_ap50": dict(per_class), "stats": [empty] * len(COCO_STAT_NAMES)}
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = ground_truth
+        coco_gt.createIndex()
+        coco_dt = coco_gt.loadRes(results)
+        evaluator = COCOeval(coco_gt, coco_dt, "bbox")
+        evaluator.params.maxDets = [1, 10, max_detections]
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    stats = [float(v) if v > -1 else math.nan for v in evaluator.stats]
+    precision = evaluator.eval["precision"]  # [iou thresholds, recall points, classes, area ranges, maxDets]
+    iou50 = int(np.argmin(np.abs(evaluator.params.iouThrs - 0.5)))
+    per_class = {k: _mean_defined(precision[:, :, k - 1, 0, -1]) for k in has_gt}
+    per_class50 = {k: _mean_defined(precision[iou50, :, k - 1, 0, -1]) for k in has_gt}
+    return {**dict(zip(COCO_STAT_NAMES, stats)), "per_class_ap": per_class, "per_class_ap50": per_class50, "stats": stats}
