@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..evaluate import evaluate_coco, evaluate_voc
@@ -16,6 +17,13 @@ def dataset_targets(dataset) -> list[dict]:
     return [dataset.info(i)["target"] for i in range(len(dataset))]
 
 
+def pr_curve(voc: dict, label: int, points: int = 200) -> dict:
+    """Precision, recall and score thresholds of class ``label``, at most ``points`` of them."""
+    n = len(voc["scores"][label])
+    keep = np.unique(np.linspace(0, n - 1, min(n, points)).round().astype(int)) if n else np.zeros(0, dtype=int)
+    return {key: [round(float(v), 5) for v in voc[key][label][keep]] for key in ("precision", "recall", "scores")}
+
+
 def score_detections(detections, dataset) -> dict:
     """VOC mAP@0.5 (area and 11-point) and COCO AP for ``detections`` against ``dataset``."""
     targets = dataset_targets(dataset)
@@ -24,7 +32,13 @@ def score_detections(detections, dataset) -> dict:
     voc11 = evaluate_voc(detections, targets, num_classes, iou_threshold=0.5, use_11_point=True)
     coco = evaluate_coco(detections, targets, list(dataset.class_names))
     per_class = {
-        name: {"ap50": voc["per_class_ap"].get(k + 1), "ap50_11pt": voc11["per_class_ap"].get(k + 1), "coco_ap": coco["per_class_ap"].get(k + 1)}
+        name: {
+            "ap50": voc["per_class_ap"].get(k + 1),
+            "ap50_11pt": voc11["per_class_ap"].get(k + 1),
+            "coco_ap": coco["per_class_ap"].get(k + 1),
+            "num_gt": voc["num_gt"][k + 1],
+            "pr_curve": pr_curve(voc, k + 1),
+        }
         for k, name in enumerate(dataset.class_names)
     }
     return {"images": len(dataset), "map50": voc["map"], "map50_11pt": voc11["map"], "coco_ap": coco["ap"], "coco_ap50": coco["ap50"], "coco_ap75": coco["ap75"], "per_class": per_class}

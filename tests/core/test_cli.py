@@ -78,7 +78,11 @@ def test_eval_prints_and_writes_json(checkpoint, tmp_path, capsys):
     assert main(["eval", str(checkpoint / "last.pt"), "--data", "shapes", "--num-images", "3", "--json", str(out), "--device", "cpu"]) == 0
     text = capsys.readouterr().out
     assert "mAP@0.5" in text and "COCO AP" in text and "triangle" in text
-    assert set(json.loads(out.read_text())) >= {"map50", "map50_11pt", "coco_ap", "per_class"}
+    report = json.loads(out.read_text())
+    assert set(report) >= {"map50", "map50_11pt", "coco_ap", "per_class"}
+    curve = report["per_class"]["circle"]["pr_curve"]
+    assert len(curve["precision"]) == len(curve["recall"]) == len(curve["scores"])
+    assert curve["scores"] == sorted(curve["scores"], reverse=True)
 
 
 def test_anchors_counts_and_coverage(capsys):
