@@ -1,0 +1,331 @@
+"""The viewer's document: images, the current image's GT, anchor labels and trace, selection.
+
+Plain Python, no Qt (napari's model/view split): the Qt widgets observe :attr:`Document.changed`
+and :attr:`Document.message` and call the methods here with what the user asked for.
+``changed`` is emitted with a frozenset of aspects: ``"entries"``, ``"image"``, ``"anchors"``,
+``"trace"``, ``"selection"``, ``"model"``, ``"params"`` (any parameter), ``"proposals"`` (the
+proposal parameters: the model must run again), ``"results"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from frcnn_core import Trace
+
+from .assignment import AnchorParams, AnchorState, assign_anchors
+from .events import Event
+from .layers import LayerList
+from .matching import Matching
+from .models import ModelInfo, ProposalParams, TraceRequest, model_labels
+from .provenance import Provenance, provenance_of
+from .results import ImageResult, image_result
+from .sources import ImageEntry, ImageLoadError, LoadedImage, Source, entries_of, load_image
+
+
+@dataclass
+class Message:
+    level: str  # "info", "warning" or "error"
+    text: str
+
+
+@dataclass
+class Document:
+    """State of the viewer window; see the module docstring for the events."""
+
+    layers: LayerList = field(default_factory=LayerList)
+    entries: list[ImageEntry] = field(default_factory=list)
+    index: int | None = None
+    image: LoadedImage | None = None
+    class_names: tuple[str, ...] = ()
+    model: ModelInfo | None = None
+    anchor_params: AnchorParams = field(default_factory=AnchorParams)
+    proposal_params: ProposalParams = field(default_factory=ProposalParams)
+    anchor_state: AnchorState | None = None
+    trace: Trace | None = None
+    matching: Matching | None = None
+    results: dict[int, ImageResult] = field(default_factory=dict)
+    selected_cell: tuple[int, int] | None = None
+    selected_detection: int | None = None
+    messages: list[Message] = field(default_factory=list)
+    changed: Event = field(default_factory=Event, repr=False)
+    message: Event = field(default_factory=Event, repr=False)
+    _trace_key: int = 0  # identifies the newest trace request
+    results_key: int = 0  # identifies the model and proposal settings that results belong to
+
+    # ----- messages -------------------------------------------------------------------
+    def report(self, level: str, text: str) -> None:
+        """Record a message for the user (the window shows it in the status bar and the log)."""
+        self.messages.append(Message(level, text))
+        self.message.emit(self.messages[-1])
+
+    # ----- images ---------------------------------------------------------------------
+    def add_sources(self, sources: list[Source]) -> int:
+        """Append the images of ``sources`` to the list; returns the index of the first new one."""
+        first = len(self.entries)
+        for source in sources:
+            self.entries += entries_of(source)
+            for name in source.class_names:
+                if name not in self.class_names:
+                    self.class_names += (name,)
+        self.changed.emit(frozenset({"entries"}))
+        return first
+
+    def set_index(self, index: int) -> bool:
+        """Show image ``index``; on a bad file the message says why and nothing else changes."""
+        if not 0 <= index < len(self.entries):
+            raise IndexError(f"image index {index} is outside 0..{len(self.entries) - 1}")
+        try:
+            image = load_image(self.entries[index])
+        except ImageLoadError as exc:
+            self.report("error", str(exc))
+            return False
+        for note in image.notes:
+            self.report("warning", note)
+        self.index, self.image = index, image
+        self.trace = self.matching = None
+        self.selected_cell = self.selected_detection = None
+        self._trace_key += 1
+        self._update_anchors()
+        self.changed.emit(frozenset({"image", "anchors", "trace", "selection"}))
+        return True
+
+    def step(self, delta: int) -> bool:
+        """Show the next (``delta=1``) or previous (``-1``) image in list order, if any."""
+        target = 0 if self.index is None else self.index + delta
+        return 0 <= target < len(self.entries) and self.set_index(target)
+
+    def set_ground_truth(self, boxes: np.ndarray, names: list[str], difficult: np.ndarray) -> None:
+        """Replace the current image's GT (annotation mode) and relabel the anchors at once.
+
+        ``boxes`` ``[G, 4]`` xyxy displayed pixels, ``names`` and ``difficult`` ``[G]`` per box.
+        The image's source counts as annotated from then on (an image annotated by hand has
+        GT, possibly none). The trace keeps the GT it was computed with until the next one.
+        """
+        image = self.image
+        image.entry.source.annotated = True
+        image.gt_boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        image.gt_names = list(names)
+        image.difficult = np.asarray(difficult, dtype=bool).reshape(-1)
+        self._update_anchors()
+        self.changed.emit(frozenset({"anchors"}))
+
+    # ----- model and parameters -------------------------------------------------------
+    def set_model(self, model: ModelInfo) -> None:
+        """Adopt the worker's model: its anchor and proposal parameters become the panel's."""
+        self.model = model
+        self.anchor_params = AnchorParams.from_config(model.config)
+        self.proposal_params = ProposalParams.from_config(model.config)
+        self.trace = self.matching = None
+        self.selected_detection = None
+        self.results.clear()
+        self.results_key += 1
+        self._trace_key += 1
+        self._update_anchors()
+        self.changed.emit(frozenset({"model", "params", "anchors", "trace", "selection", "results"}))
+
+    def set_anchor_params(self, **changes) -> bool:
+        """Change anchor design / assignment (``AnchorParams`` fields) and relabel at once.
+
+        A bad combination is reported and leaves the parameters as they were.
+        """
+        try:
+            params = self.anchor_params.replace(**changes)
+        except (TypeError, ValueError) as exc:
+            self.report("error", f"anchor parameters not applied: {exc}")
+            return False
+        if params != self.anchor_params:
+            self.anchor_params = params
+            if self.selected_cell is not None:
+                self.selected_cell = None
+            self._update_anchors()
+            self.changed.emit(frozenset({"params", "anchors", "selection"}))
+        return True
+
+    def set_proposal_params(self, **changes) -> bool:
+        """Change proposal/NMS settings; the window then asks the worker for a new trace."""
+        try:
+            params = dataclasses.replace(self.proposal_params, **changes)
+        except (TypeError, ValueError) as exc:
+            self.report("error", f"proposal parameters not applied: {exc}")
+            return False
+        if params != self.proposal_params:
+            self.proposal_params = params
+            self._trace_key += 1
+            self.results_key += 1
+            self.results.clear()
+            self.changed.emit(frozenset({"params", "proposals", "results"}))
+        return True
+
+    def _update_anchors(self) -> None:
+        if self.image is None:
+            self.anchor_state = None
+            return
+        gt = self.image.gt_boxes if self.image.annotated else None
+        self.anchor_state = assign_anchors(self.image.size, gt, self.anchor_params)
+
+    # ----- trace ----------------------------------------------------------------------
+    def trace_request(self) -> TraceRequest | None:
+        """The current image and GT for the worker, or ``None`` without an image or model."""
+        if self.image is None or self.model is None:
+            return None
+        target = None
+        if self.image.annotated:
+            labels = model_labels(self.image.gt_names, self.model.config)
+            known = labels > 0  # the worker reports a checkpoint that lacks some classes
+            target = {"boxes": torch.from_numpy(self.image.gt_boxes[known]), "labels": torch.from_numpy(labels[known])}
+        return TraceRequest(self._trace_key, self.image.tensor, target, self.proposal_params.config_changes())
+
+    def set_trace(self, key: int, trace: Trace) -> bool:
+        """Accept the worker's trace if it answers the latest request; returns whether it did."""
+        if key != self._trace_key or self.image is None:
+            return False
+        self.trace = trace
+        self.selected_detection = None
+        self.matching = image_result(self.image, trace.detections, self.model.config).matching
+        self.changed.emit(frozenset({"trace", "selection"}))
+        return True
+
+    def show_trace(self, index: int, trace: Trace, image: LoadedImage, anchor_state: AnchorState | None = None) -> bool:
+        """Show a trace made outside the inference worker (a training step's) on entry ``index``.
+
+        ``image`` is what the trace was made from (e.g. the entry flipped, as the step saw it),
+        ``anchor_state`` the anchor labels to show (e.g. the step's own sample; default: computed
+        from the parameters). The window's trace request for this image, sent while the change is
+        announced, is then outdated and its answer dropped. Returns whether it is shown.
+        """
+        if self.model is None or not 0 <= index < len(self.entries):
+            return False
+        self.index, self.image, self.trace = index, image, trace
+        self.selected_cell = self.selected_detection = None
+        self.matching = image_result(image, trace.detections, self.model.config).matching
+        if anchor_state is None:
+            self._update_anchors()
+        else:
+            self.anchor_state = anchor_state
+        self.changed.emit(frozenset({"image", "anchors", "trace", "selection"}))
+        self._trace_key += 1
+        return True
+
+    def set_results(self, key: int, results: dict[int, ImageResult]) -> bool:
+        """Store "analyse all" results (merged with earlier ones) for sorting and export, unless
+        the model or the proposal settings changed since they were asked for (``key``)."""
+        if key != self.results_key:
+            return False
+        self.results.update(results)
+        self.changed.emit(frozenset({"results"}))
+        return True
+
+    def ranked(self, key: str) -> list[int]:
+        """Entry indices worst first by ``key``: ``"missed"`` or ``"false_positives"`` (most first,
+        at the detections layer's score threshold) or ``"ap"`` (lowest first); ``"order"`` is list
+        order. Images without results, or without GT for the key, keep list order at the end."""
+        indices = list(range(len(self.entries)))
+        if key == "order":
+            return indices
+        threshold = self.layers["detections"].options["score_threshold"]
+
+        def badness(i: int) -> float | None:
+            result = self.results.get(i)
+            if result is None or result.matching is None:
+                return None
+            if key == "ap":
+                ap = result.matching.average_precision()
+                return None if ap is None else -ap
+            return result.errors(threshold)[key]
+
+        scored = [(badness(i), i) for i in indices]
+        known = sorted(((b, i) for b, i in scored if b is not None), key=lambda pair: (-pair[0], pair[1]))
+        return [i for _, i in known] + [i for b, i in scored if b is None]
+
+    # ----- selection ------------------------------------------------------------------
+    def shown_detections(self) -> np.ndarray:
+        """Indices of the current detections at or above the detections layer's score threshold."""
+        if self.trace is None:
+            return np.zeros(0, dtype=np.int64)
+        threshold = self.layers["detections"].options["score_threshold"]
+        return np.nonzero(self.trace.detections.scores.numpy() >= threshold)[0]
+
+    def click(self, x: float, y: float) -> None:
+        """Select the smallest shown detection under ``(x, y)``; elsewhere pick the feature cell there."""
+        hit = None
+        if self.layers["detections"].visible and self.trace is not None:
+            shown = self.shown_detections()
+            boxes = self.trace.detections.boxes.numpy()[shown]
+            inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+            if inside.any():
+                areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+                candidates = np.nonzero(inside)[0]
+                hit = int(shown[candidates[np.argmin(areas[candidates])]])
+        if hit is not None:
+            self.select_detection(hit)
+        elif self.anchor_state is not None:
+            self.select_cell(*self.anchor_state.cell_at(x, y))
+
+    def select_cell(self, cell_y: int, cell_x: int) -> None:
+        self.selected_cell = (int(cell_y), int(cell_x))
+        self.selected_detection = None
+        self.changed.emit(frozenset({"selection"}))
+
+    def select_detection(self, index: int | None) -> None:
+        self.selected_detection = index
+        self.changed.emit(frozenset({"selection"}))
+
+    def provenance(self, index: int | None = None) -> Provenance | None:
+        """Provenance of detection ``index`` (default: the selected one)."""
+        index = self.selected_detection if index is None else index
+        if index is None or self.trace is None or not 0 <= index < len(self.trace.detections):
+            return None
+        return provenance_of(self.trace, index, self.model.config)
+
+    # ----- numbers --------------------------------------------------------------------
+    def counts(self) -> dict[str, float | int]:
+        """Everything the stats panel shows: anchors, labels, uncovered GT, proposals, detections."""
+        counts: dict[str, float | int] = {}
+        if self.image is not None:
+            counts["gt_boxes"] = len(self.image.gt_boxes)
+        if self.anchor_state is not None:
+            counts.update(self.anchor_state.counts())
+            if self.image is not None and not self.image.annotated:
+                counts.pop("gt_without_positive")
+        if self.trace is not None:
+            trace_counts = self.trace.counts()
+            for key in ("pre_nms_proposals", "proposals", "detections", "fg_rois", "bg_rois"):
+                if key in trace_counts:
+                    counts[key] = trace_counts[key]
+            threshold = self.layers["detections"].options["score_threshold"]
+            counts["shown_detections"] = len(self.shown_detections())
+            if self.matching is not None:
+                counts.update(self.matching.summary(threshold))
+        return counts
+
+    def describe_point(self, x: float, y: float) -> str:
+        """Status-bar text for the mouse at ``(x, y)``: pixel, feature cell, the positive anchor there."""
+        if self.image is None:
+            return ""
+        parts = [f"x {x:.0f}  y {y:.0f}"]
+        state = self.anchor_state
+        if state is not None:
+            cell_y, cell_x = state.cell_at(x, y)
+            parts.append(f"cell ({cell_y}, {cell_x})")
+            anchor = self.hovered_anchor(x, y)
+            if anchor is not None:
+                g = int(state.matched_gt[anchor])
+                dx, dy, dw, dh = state.target_deltas[anchor]
+                name = self.image.gt_names[g] if 0 <= g < len(self.image.gt_names) else "?"
+                parts.append(
+                    f"positive anchor {anchor} -> GT {g} ({name}): IoU {state.max_iou[anchor]:.2f}, "
+                    f"target dx {dx:+.2f} dy {dy:+.2f} dw {dw:+.2f} dh {dh:+.2f}"
+                )
+        return "   ".join(parts)
+
+    def hovered_anchor(self, x: float, y: float) -> int | None:
+        """The positive anchor shown under ``(x, y)`` when the anchor-labels layer is visible."""
+        layer = self.layers["anchor_labels"]
+        if self.anchor_state is None or not layer.visible or not self.image.annotated:
+            return None
+        return self.anchor_state.positive_at(x, y, sampled=layer.options["sampled"])

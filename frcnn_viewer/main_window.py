@@ -1,0 +1,489 @@
+"""The main window: canvas in the middle, panels in docks, inference in a worker thread.
+
+The window wires the plain :class:`~frcnn_viewer.document.Document` to its views and to
+the :class:`~frcnn_viewer.workers.InferenceClient`; it holds no state of its own beyond
+widgets. Layout: images and the parameter / statistics / provenance tabs on the left,
+layers on the right, messages at the bottom; the bottom and right dock areas have room
+for the training dock, and the canvas for an annotation mode.
+
+The scripting methods (:meth:`open_paths`, :meth:`load_checkpoint`, :meth:`export_detections`)
+wait for the worker by running the event loop (the window keeps repainting); pass
+``wait=False`` to return at once, as the menus do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from .annotate.controller import AnnotationController
+from .canvas import Canvas
+from .document import Document
+from .models import ModelInfo
+from .results import ImageResult
+from .exporting import FORMATS
+from .exporting import export_detections as write_detections
+from .panels.image_list import ImageListPanel
+from .panels.layer_panel import LayerPanel
+from .panels.message_panel import MessagePanel
+from .panels.parameter_panel import ParameterPanel
+from .panels.provenance_panel import ProvenancePanel
+from .panels.stats_panel import StatsPanel, summary_line
+from .settings import ViewerSettings
+from .training.controller import TrainingController
+from .training.dock import TrainingDock
+from .workers import InferenceClient
+
+WAIT_TIMEOUT_MS = 600_000
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.ppm *.pgm);;All files (*)"
+UNTRAINED_TEXT = (
+    "Untrained model: random weights. Proposals and detections mean nothing until you load a "
+    "checkpoint (File ▸ Load checkpoint). Anchors and their labels need no model and are exact."
+)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The frcnn-viewer window, drivable from code.
+
+    Args:
+        settings: where to remember recent files, layout and layer settings (default: the
+            user's ``QSettings("frcnn-viewer", "frcnn-viewer")``; tests pass a scratch one).
+
+    Signals:
+        trace_ready: the current image's trace arrived and is drawn.
+        idle: the worker has nothing left to do.
+    """
+
+    trace_ready = QtCore.Signal()
+    idle = QtCore.Signal()
+
+    def __init__(self, settings: QtCore.QSettings | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("frcnn-viewer")
+        self.setAcceptDrops(True)
+        self.document = Document()
+        self.settings = ViewerSettings(settings)
+        self.document.layers.restore(self.settings.layers())
+        self.client = InferenceClient(self)
+        self.canvas = Canvas(self.document)
+        self._build_central()
+        self._build_docks()
+        self._build_status_bar()
+        self._build_actions()
+        self._connect()
+        self.annotation = AnnotationController(self)
+        self.resize(1400, 900)
+        geometry, state = self.settings.window_geometry(), self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self.client.use_untrained(self.document.class_names)
+
+    # ----- layout ---------------------------------------------------------------------
+    def _build_central(self) -> None:
+        central = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.banner = QtWidgets.QLabel(UNTRAINED_TEXT)
+        self.banner.setObjectName("untrained_banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("QLabel { background: #f5c542; color: #222; padding: 4px 8px; font-weight: bold; }")
+        column.addWidget(self.banner)
+        column.addWidget(self.canvas, 1)
+        self.setCentralWidget(central)
+
+    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        doc = self.document
+        left, right, bottom = (QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, QtCore.Qt.DockWidgetArea.RightDockWidgetArea,
+                               QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.image_list = ImageListPanel(doc)
+        self.layer_panel = LayerPanel(doc)
+        self.parameter_panel = ParameterPanel(doc)
+        self.stats_panel = StatsPanel(doc)
+        self.provenance_panel = ProvenancePanel(doc)
+        self.message_panel = MessagePanel(doc)
+        self.training = TrainingController(doc, lambda path: self.load_checkpoint(path, wait=False), self)
+        self.docks = {
+            "images": self._dock("Images", self.image_list, left),
+            "parameters": self._dock("Parameters", self.parameter_panel, left),
+            "statistics": self._dock("Statistics", self.stats_panel, left),
+            "provenance": self._dock("Provenance", self.provenance_panel, left),
+            "layers": self._dock("Layers", self.layer_panel, right),
+            "messages": self._dock("Messages", self.message_panel, bottom),
+            "training": self._dock("Training", TrainingDock(self.training), bottom),
+        }
+        self.tabifyDockWidget(self.docks["parameters"], self.docks["statistics"])
+        self.tabifyDockWidget(self.docks["statistics"], self.docks["provenance"])
+        self.docks["parameters"].raise_()
+        vertical, horizontal = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
+        self.resizeDocks([self.docks["images"], self.docks["parameters"]], [260, 480], vertical)
+        self.resizeDocks([self.docks["messages"]], [90], vertical)
+        self.resizeDocks([self.docks["images"], self.docks["layers"]], [330, 330], horizontal)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.summary_label = QtWidgets.QLabel()
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(False)
+        bar.addPermanentWidget(self.summary_label)
+        bar.addPermanentWidget(self.progress)
+
+    def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcuts=()) -> QtGui.QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(slot)
+        if shortcuts:
+            action.setShortcuts([QtGui.QKeySequence(s) for s in shortcuts])
+        return action
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self._action(menu, "&Open images…", self._open_images_dialog, ["Ctrl+O"])
+        self._action(menu, "Open &folder…", lambda: self._open_dir_dialog("Open an image folder or a VOC directory"))
+        self._action(menu, "Open &COCO JSON…", self._open_coco_dialog)
+        self._action(menu, "Open the &sample set", lambda: self.open_paths(["shapes"], wait=False))
+        self.recent_menu = menu.addMenu("&Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu.addSeparator()
+        self._action(menu, "&Load checkpoint…", self._load_checkpoint_dialog, ["Ctrl+L"])
+        menu.addSeparator()
+        self._action(menu, "&Export detections (this image)…", lambda: self._export_dialog("current"), ["Ctrl+E"])
+        self._action(menu, "Export detections (&all images)…", lambda: self._export_dialog("all"))
+        self._action(menu, "Export view as &PNG…", self._export_view_dialog)
+        menu.addSeparator()
+        self._action(menu, "&Quit", self.close, ["Ctrl+Q"])
+        menu = self.menuBar().addMenu("&View")
+        self._action(menu, "&Fit to window", self.canvas.fit, ["F"])
+        self._action(menu, "&Actual size (1:1)", self.canvas.zoom_actual_size, ["1"])
+        self._action(menu, "Zoom &in", lambda: self.canvas.zoom(1.25), ["+", "="])
+        self._action(menu, "Zoom &out", lambda: self.canvas.zoom(0.8), ["-"])
+        menu.addSeparator()
+        for dock in self.docks.values():
+            menu.addAction(dock.toggleViewAction())
+        menu = self.menuBar().addMenu("&Image")
+        self._action(menu, "&Next image", self.next_image, ["Right", "PgDown"])
+        self._action(menu, "&Previous image", self.previous_image, ["Left", "PgUp"])
+        self._action(menu, "&Analyse all images", self.analyse_all)
+        self._action(menu, "&Cancel analysis", self.client.cancel)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar_main")
+        for text, slot in (("Open", self._open_images_dialog), ("Checkpoint", self._load_checkpoint_dialog), ("◀", self.previous_image),
+                           ("▶", self.next_image), ("Fit", self.canvas.fit), ("1:1", self.canvas.zoom_actual_size)):
+            toolbar.addAction(text, slot)
+
+    def _connect(self) -> None:
+        doc, client, worker = self.document, self.client, self.client.worker
+        doc.changed.connect(self._document_changed)
+        doc.message.connect(lambda m: self.statusBar().showMessage(f"{m.level}: {m.text}", 15_000))
+        doc.layers["detections"].changed.connect(lambda _layer, what: what == "score_threshold" and self._update_summary())
+        worker.model_ready.connect(self._model_ready)
+        worker.traced.connect(self._traced)
+        worker.predicted.connect(self._predicted)
+        worker.progress.connect(self._progress)
+        worker.failed.connect(lambda text: doc.report("error", text))
+        client.busy_changed.connect(self._busy_changed)
+        self.canvas.clicked.connect(doc.click)
+        self.canvas.hovered.connect(self._hovered)
+        self.image_list.analyse_requested.connect(self.analyse_all)
+
+    # ----- scripting API ---------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """Whether the worker has outstanding work."""
+        return self.client.busy
+
+    def wait_until_idle(self, timeout_ms: int = WAIT_TIMEOUT_MS) -> bool:
+        """Run the event loop until the worker is idle; ``False`` on timeout."""
+        if not self.client.busy:
+            return True
+        loop = QtCore.QEventLoop()
+        self.idle.connect(loop.quit)
+        QtCore.QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        self.idle.disconnect(loop.quit)
+        return not self.client.busy
+
+    def open_paths(self, paths: list[str | Path], wait: bool = True) -> int:
+        """Open image files, folders, COCO JSON files, VOC directories or ``shapes``; show the
+        first new image. Problems are reported in the window. Returns the number of images added."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        sources, problems = self.annotation.open_sources([str(p) for p in paths])
+        for problem in problems:
+            self.document.report("warning", problem)
+        if not sources:
+            return 0
+        names_before = self.document.class_names
+        first = self.document.add_sources(sources)
+        self.settings.add_recent([str(p) for p in paths])
+        added = len(self.document.entries) - first
+        self.document.report("info", f"opened {added} images from {', '.join(s.label for s in sources)}")
+        if self.document.class_names != names_before:  # the worker keeps a loaded checkpoint
+            self.client.use_untrained(self.document.class_names)
+        self._show_first_loadable(first)
+        if wait:
+            self.wait_until_idle()
+        return added
+
+    def _show_first_loadable(self, start: int) -> None:
+        for index in range(start, len(self.document.entries)):
+            if self.document.set_index(index):
+                return
+
+    def set_layer_visible(self, name: str, visible: bool) -> None:
+        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.layers.LAYER_NAMES`)."""
+        self.document.layers[name].set_visible(visible)
+
+    def set_layer_option(self, name: str, key: str, value) -> None:
+        """Change an option of a layer, e.g. ``("detections", "score_threshold", 0.3)``."""
+        self.document.layers[name].set_option(key, value)
+
+    def set_parameters(self, **changes) -> bool:
+        """Change anchor/assignment (``AnchorParams``) or proposal (``ProposalParams``) fields by name."""
+        anchor_keys = set(self.document.anchor_params.__dataclass_fields__)
+        anchor = {k: v for k, v in changes.items() if k in anchor_keys}
+        rest = {k: v for k, v in changes.items() if k not in anchor_keys}
+        ok = True
+        if anchor:
+            ok = self.document.set_anchor_params(**anchor)
+        if rest:
+            ok = self.document.set_proposal_params(**rest) and ok
+        return ok
+
+    def counts(self) -> dict:
+        """The statistics of the current image (see :meth:`Document.counts`)."""
+        return self.document.counts()
+
+    def show_image(self, index: int) -> bool:
+        return self.document.set_index(index)
+
+    def next_image(self) -> bool:
+        return self.document.step(1)
+
+    def previous_image(self) -> bool:
+        return self.document.step(-1)
+
+    def load_checkpoint(self, path: str | Path, wait: bool = True) -> bool:
+        """Load a checkpoint in the worker. A bad one is reported and the current model stays.
+        With ``wait``, returns whether it was loaded."""
+        before = self.document.model
+        self.client.load_checkpoint(str(path), self.document.class_names)
+        if not wait:
+            return True
+        self.wait_until_idle()
+        model = self.document.model
+        return model is not before and model is not None and model.checkpoint == str(path)
+
+    def analyse_all(self, wait: bool = False) -> None:
+        """Run the model on every image without results (for sorting by errors and exporting)."""
+        missing = [(i, e) for i, e in enumerate(self.document.entries) if i not in self.document.results]
+        if missing and self.document.model is not None and not self.client.predicting:
+            self.progress.setRange(0, len(missing))
+            self.progress.setValue(0)
+            self.client.predict(self.document.results_key, missing, self.document.proposal_params.config_changes())
+        if wait:
+            self.wait_until_idle()
+
+    def export_detections(self, path: str | Path, scope: str = "current", format: str = "coco") -> Path | None:
+        """Write detections JSON (``format`` ``"coco"`` or ``"rich"``, as ``frcnn detect``) for the
+        current image (``scope="current"``) or every image (``"all"``). Returns the path, or ``None``
+        (with a message) when there is nothing to export."""
+        doc = self.document
+        if format not in FORMATS or scope not in ("current", "all"):
+            doc.report("error", f"export: unknown format {format!r} or scope {scope!r}")
+            return None
+        self.wait_until_idle()
+        if scope == "current":
+            if doc.trace is None:
+                doc.report("error", "export: no detections yet (open an image first)")
+                return None
+            items = [(doc.entries[doc.index], ImageResult(doc.trace.detections, doc.image.display_scale, doc.matching))]
+        else:
+            self.analyse_all(wait=True)
+            items = [(e, doc.results[i]) for i, e in enumerate(doc.entries) if i in doc.results]
+            if not items:
+                doc.report("error", "export: no detections (no image could be analysed)")
+                return None
+        try:
+            written = write_detections(path, items, doc.model, format)
+        except (OSError, ValueError) as exc:
+            doc.report("error", f"export to {path} failed: {exc}")
+            return None
+        doc.report("info", f"{sum(len(r.detections) for _, r in items)} detections of {len(items)} images written to {written}")
+        return written
+
+    def export_view(self, path: str | Path) -> Path | None:
+        """Save the canvas as it is on screen to a PNG file."""
+        path = Path(path)
+        if not self.canvas.grab().save(str(path), "PNG"):
+            self.document.report("error", f"could not write {path}")
+            return None
+        return path
+
+    # ----- training: self.training (TrainingController) does it and has the signals ----
+    def start_training(self, data: str | Path = "shapes", iterations: int | None = None, device: str = "auto", wait: bool = True, **config) -> bool:
+        """Train on ``data`` in a background thread; ``config``: TrainConfig / DetectorConfig fields,
+        ``image_size``, ``num_images``, ``output_dir``, ``resume``… With ``wait``, returns whether it started."""
+        return self.training.start(data, iterations, device, wait=wait, **config)
+
+    def pause_training(self, wait: bool = True) -> bool:
+        return self.training.pause(wait)
+
+    def resume_training(self) -> None:
+        self.training.resume()
+
+    def step_training(self, n: int = 1, wait: bool = True) -> int:
+        return self.training.step(n, wait)
+
+    def stop_training(self, wait: bool = True) -> str | None:
+        return self.training.stop(wait)
+
+    def training_state(self):
+        return self.training.state()
+
+    def set_mode(self, mode: str) -> None:
+        """``"annotate"``: the mouse draws and edits GT boxes (see :mod:`frcnn_viewer.annotate`);
+        ``"inspect"``: it picks feature cells and detections."""
+        self.annotation.set_mode(mode)
+
+    @property
+    def current_class(self) -> str | None:
+        """The class new boxes get (setting an unknown name adds it to the class list)."""
+        return self.annotation.current_class
+
+    @current_class.setter
+    def current_class(self, name: str) -> None:
+        self.annotation.current_class = name
+
+    def save_annotations(self) -> Path | None:
+        """Write the current image's VOC XML (beside the image, or in the chosen annotation
+        folder) and return its path; ``None``, with a message, when it cannot be saved."""
+        return self.annotation.save()
+
+    def update_title(self) -> None:
+        """Image name, position and a ``*`` while annotations are unsaved."""
+        doc = self.document
+        where = f"{doc.entries[doc.index].name} ({doc.index + 1}/{len(doc.entries)}) - " if doc.image is not None else ""
+        self.setWindowTitle(f"{'*' if self.annotation.dirty else ''}{where}frcnn-viewer")
+
+    # ----- document and worker events -------------------------------------------------
+    def _document_changed(self, aspects: frozenset) -> None:
+        self.annotation.document_changed(aspects)  # first: it may replace the GT the trace uses
+        doc = self.document
+        if aspects & {"image", "proposals", "model"} and doc.image is not None:
+            request = doc.trace_request()
+            if request is not None:
+                self.client.trace(request)
+        if "image" in aspects and doc.image is not None:
+            self.update_title()
+        if "model" in aspects:
+            self.banner.setVisible(not (doc.model and doc.model.trained))
+        if "selection" in aspects and doc.selected_detection is not None:
+            self.docks["provenance"].raise_()
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        self.summary_label.setText(summary_line(self.document.counts()))
+
+    def _model_ready(self, info: ModelInfo) -> None:
+        self.document.set_model(info)
+        self.document.report("info", f"model: {info.describe()}")
+
+    def _traced(self, key: int, trace) -> None:
+        if self.document.set_trace(key, trace):
+            self.trace_ready.emit()
+
+    def _predicted(self, key: int, results: dict) -> None:
+        self.document.set_results(key, results)
+        self.progress.setRange(0, 0)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.statusBar().showMessage(f"analysing images: {done}/{total}", 2000)
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        if not busy:
+            self.idle.emit()
+
+    def _hovered(self, x: float, y: float) -> None:
+        doc = self.document
+        self.statusBar().showMessage(doc.describe_point(x, y))
+        anchor = doc.hovered_anchor(x, y)
+        if anchor is None:
+            self.canvas.set_hover(np.zeros((0, 4)))
+        else:
+            state = doc.anchor_state
+            self.canvas.set_hover(np.stack((state.anchors[anchor], state.gt_boxes[state.matched_gt[anchor]])))
+
+    # ----- dialogs (thin wrappers over the scripting API) ------------------------------
+    def _open_images_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(self, "Open images", "", IMAGE_FILTER)
+        if paths:
+            self.open_paths(paths, wait=False)
+
+    def _open_dir_dialog(self, title: str) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, title)
+        if path:
+            self.open_paths([path], wait=False)
+
+    def _open_coco_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open a COCO JSON file", "", "COCO JSON (*.json)")
+        if path:
+            self.open_paths([path], wait=False)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files():
+            self.recent_menu.addAction(path, lambda p=path: self.open_paths([p], wait=False))
+
+    def _load_checkpoint_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load a checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")
+        if path:
+            self.load_checkpoint(path, wait=False)
+
+    def _export_dialog(self, scope: str) -> None:
+        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Export detections", "detections.json", "COCO results (*.json);;Rich per-image JSON (*.json)"
+        )
+        if path:
+            self.export_detections(path, scope, "rich" if chosen.startswith("Rich") else "coco")
+
+    def _export_view_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export view", "view.png", "PNG (*.png)")
+        if path:
+            self.export_view(path)
+
+    # ----- Qt events --------------------------------------------------------------------
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            self.open_paths(paths, wait=False)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self.annotation.resolve_unsaved("close"):
+            event.ignore()
+            return
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.save_layers(self.document.layers.state())
+        self.settings.sync()
+        self.training.shutdown()
+        self.client.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Qt widgets that show and edit the document beside the canvas."""

@@ -1,0 +1,128 @@
+"""Recorded training steps: what one iteration did, and a bounded ring buffer of them.
+
+A :class:`StepSnapshot` is the CPU copy the training thread sends to the UI after each
+step: losses, learning rate, timing, sampling statistics and, for traced steps, the
+:class:`~frcnn_core.Trace` of the batch's first image. :class:`SnapshotBuffer` keeps the
+newest traced steps for the timeline, bounded by count and by bytes, so memory stays
+bounded for a run of any length.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+
+import torch
+
+from frcnn_core import Trace
+from frcnn_core.train import StepResult
+
+
+@dataclass(frozen=True)
+class StepSnapshot:
+    """One finished iteration, as the UI sees it.
+
+    ``image_index`` is the dataset index of the traced image and ``flipped`` whether the
+    step saw it mirrored (training augmentation); both are ``None``/``False`` without a trace.
+    """
+
+    iteration: int
+    losses: dict[str, float]
+    lr: float
+    seconds: float
+    stats: dict[str, float] = field(default_factory=dict)
+    trace: Trace | None = None
+    image_index: int | None = None
+    flipped: bool = False
+
+    def metrics(self) -> dict:
+        """The keys of ``StepResult.metrics()`` (what ``metrics.jsonl`` holds)."""
+        return {"iteration": self.iteration, "lr": self.lr, "seconds": self.seconds, **self.losses, **self.stats}
+
+    @property
+    def nbytes(self) -> int:
+        return trace_nbytes(self.trace) if self.trace is not None else 0
+
+
+def snapshot_of(result: StepResult, dataset) -> StepSnapshot:
+    """The snapshot of a trainer step; ``dataset`` tells whether the traced image was flipped."""
+    flipped = False
+    if result.trace is not None:
+        target = dataset.info(result.trace_index)["target"]
+        flipped = was_flipped(result.trace, target)
+    return StepSnapshot(
+        result.iteration, dict(result.losses), float(result.lr), float(result.seconds), dict(result.stats),
+        result.trace, result.trace_index, flipped,
+    )
+
+
+def was_flipped(trace: Trace, target: dict) -> bool:
+    """Whether the step trained on the mirrored image: its GT boxes are the dataset's mirrored.
+
+    ``target`` is the dataset's (unflipped) target; its ``difficult`` boxes were not trained on.
+    A layout symmetric about the vertical centre line reads as not flipped.
+    """
+    boxes = target["boxes"].float().reshape(-1, 4)
+    if "difficult" in target:
+        boxes = boxes[~target["difficult"].bool()]
+    seen = trace.gt_boxes
+    if seen is None or seen.shape != boxes.shape or not len(boxes) or torch.allclose(seen, boxes, atol=1e-3):
+        return False
+    width = trace.image_size[1]
+    mirrored = torch.stack((width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]), dim=1)
+    return torch.allclose(seen, mirrored, atol=1e-3)
+
+
+def trace_nbytes(trace: Trace) -> int:
+    """Bytes held by the tensors of a trace (its detections included)."""
+    total = 0
+    for f in fields(trace):
+        value = getattr(trace, f.name)
+        if isinstance(value, torch.Tensor):
+            total += value.nelement() * value.element_size()
+    detections = trace.detections
+    for key in detections.keys():
+        total += detections[key].nelement() * detections[key].element_size()
+    return total
+
+
+class SnapshotBuffer:
+    """The newest traced snapshots, oldest first: at most ``capacity`` of them and ``max_bytes`` of traces.
+
+    The newest snapshot is always kept, even when it alone is larger than ``max_bytes``.
+    """
+
+    def __init__(self, capacity: int = 200, max_bytes: int = 256 * 2**20) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be >= 1, got {capacity}")
+        self.capacity = capacity
+        self.max_bytes = max_bytes
+        self._items: deque[StepSnapshot] = deque()
+        self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, position: int) -> StepSnapshot:
+        return self._items[position]
+
+    def __iter__(self) -> Iterator[StepSnapshot]:
+        return iter(self._items)
+
+    def append(self, snapshot: StepSnapshot) -> int:
+        """Add the newest snapshot; returns how many old ones were dropped to make room."""
+        self._items.append(snapshot)
+        self.nbytes += snapshot.nbytes
+        dropped = 0
+        while len(self._items) > 1 and (len(self._items) > self.capacity or self.nbytes > self.max_bytes):
+            self.nbytes -= self._items.popleft().nbytes
+            dropped += 1
+        return dropped
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.nbytes = 0
+
+    def iterations(self) -> list[int]:
+        return [s.iteration for s in self._items]

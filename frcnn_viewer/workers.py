@@ -1,0 +1,216 @@
+"""Inference off the GUI thread: a worker that owns the detector, and its GUI-side client.
+
+The :class:`InferenceWorker` lives in its own ``QThread`` and is the only code that
+touches the model; it receives requests through queued signals and answers with CPU
+copies (traces, detections). The :class:`InferenceClient` lives in the GUI thread,
+sends requests and knows whether work is outstanding (``busy``), so the window never
+waits on the model.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+
+import torch
+from PySide6 import QtCore
+
+from frcnn_core import FasterRCNN
+from frcnn_core.checkpoint import CheckpointError, load_checkpoint
+
+from .models import ModelInfo, TraceRequest, class_mismatch, untrained_config
+from .results import image_result
+from .sources import ImageEntry, ImageLoadError, load_image
+
+log = logging.getLogger(__name__)
+
+UNTRAINED_SEED = 0
+
+# Threads still running, kept alive until shut down: Qt aborts the process if a running
+# QThread is destroyed, which would happen to a window dropped without being closed.
+_RUNNING: set[InferenceClient] = set()
+
+
+@atexit.register
+def _shutdown_running() -> None:
+    for client in list(_RUNNING):
+        try:
+            client.shutdown()
+        except RuntimeError:  # Qt already deleted the thread object: nothing left to stop
+            _RUNNING.discard(client)
+
+
+class InferenceWorker(QtCore.QObject):
+    """Holds the model; every slot runs in the worker thread and ends with ``finished``."""
+
+    model_ready = QtCore.Signal(object)  # ModelInfo
+    traced = QtCore.Signal(int, object)  # request key, Trace
+    predicted = QtCore.Signal(int, object)  # results key, {entry index: ImageResult}
+    progress = QtCore.Signal(int, int)  # done, total
+    failed = QtCore.Signal(str)
+    finished = QtCore.Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._model: FasterRCNN | None = None
+        self._info: ModelInfo | None = None
+        self.latest_trace_key = 0  # set by the client: older trace requests are skipped
+        self.cancel = threading.Event()
+
+    @QtCore.Slot(object)
+    def use_untrained(self, class_names: tuple[str, ...]) -> None:
+        """Build the randomly initialised light model for these classes (seeded: same weights every
+        run). A loaded checkpoint is kept; if it does not know these classes, that is reported."""
+        try:
+            if self._info is not None and self._info.trained:
+                problem = class_mismatch(self._info.config, class_names)
+                if problem:
+                    self.failed.emit(f"the loaded checkpoint does not fit the open images: {problem}; their GT boxes of unknown classes are left out of its targets")
+                return
+            config = untrained_config(class_names)
+            with torch.random.fork_rng():
+                torch.manual_seed(UNTRAINED_SEED)
+                model = FasterRCNN(config).eval()
+            self._set_model(model, ModelInfo(config))
+        except Exception as exc:  # report, keep the previous model
+            log.exception("building the untrained model failed")
+            self.failed.emit(f"could not build the untrained model: {exc}")
+        finally:
+            self.finished.emit()
+
+    @QtCore.Slot(str, object)
+    def load_checkpoint(self, path: str, class_names: tuple[str, ...]) -> None:
+        """Load a checkpoint; one that cannot serve the open images' classes is refused."""
+        try:
+            model, _ = load_checkpoint(path)
+            problem = class_mismatch(model.config, class_names)
+            if problem:
+                raise CheckpointError(f"checkpoint {path} does not fit the open images: {problem}")
+            self._set_model(model.eval(), ModelInfo(model.config, str(path)))
+        except Exception as exc:  # CheckpointError, OSError, torch errors: all mean "not loaded"
+            self.failed.emit(f"checkpoint not loaded, keeping the current model: {exc}")
+        finally:
+            self.finished.emit()
+
+    def _set_model(self, model: FasterRCNN, info: ModelInfo) -> None:
+        self._model, self._info = model, info
+        self.model_ready.emit(info)
+
+    @QtCore.Slot(object)
+    def trace(self, request: TraceRequest) -> None:
+        """Trace one image with the request's proposal settings; stale requests are skipped."""
+        try:
+            if self._model is None or request.key < self.latest_trace_key:
+                return
+            self._model.config = self._info.config.replace(**request.config_changes)
+            trace = self._model.trace(request.image, request.target)
+            self.traced.emit(request.key, trace)
+        except Exception as exc:
+            log.exception("trace failed")
+            self.failed.emit(f"inference failed: {exc}")
+        finally:
+            self.finished.emit()
+
+    @QtCore.Slot(int, object, object)
+    def predict(self, key: int, entries: list[tuple[int, ImageEntry]], config_changes: dict) -> None:
+        """Detect on every ``(index, entry)``, reporting ``progress``; stops early on ``cancel``.
+        The results go out with ``key``, so the document can tell stale ones."""
+        results = {}
+        try:
+            if self._model is None:
+                return
+            self._model.config = self._info.config.replace(**config_changes)
+            for done, (index, entry) in enumerate(entries, start=1):
+                if self.cancel.is_set():
+                    break
+                try:
+                    image = load_image(entry)
+                except ImageLoadError as exc:
+                    self.failed.emit(str(exc))
+                    continue
+                detections = self._model.predict([image.tensor])[0].map(lambda t: t.detach().cpu())
+                results[index] = image_result(image, detections, self._info.config)
+                self.progress.emit(done, len(entries))
+        except Exception as exc:
+            log.exception("prediction failed")
+            self.failed.emit(f"inference failed: {exc}")
+        finally:
+            self.predicted.emit(key, results)
+            self.finished.emit()
+
+
+class InferenceClient(QtCore.QObject):
+    """GUI-side handle on the worker thread. ``busy_changed(bool)`` tells when work is outstanding."""
+
+    busy_changed = QtCore.Signal(bool)
+    _untrained = QtCore.Signal(object)
+    _checkpoint = QtCore.Signal(str, object)
+    _trace = QtCore.Signal(object)
+    _predict = QtCore.Signal(int, object, object)
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QtCore.QThread()
+        self.thread.setObjectName("frcnn-inference")
+        self.worker = InferenceWorker()
+        self.worker.moveToThread(self.thread)
+        self._untrained.connect(self.worker.use_untrained)
+        self._checkpoint.connect(self.worker.load_checkpoint)
+        self._trace.connect(self.worker.trace)
+        self._predict.connect(self.worker.predict)
+        self.worker.finished.connect(self._job_finished)
+        self.worker.predicted.connect(self._predicted)
+        self._pending = 0
+        self._predicting = 0
+        self.thread.start()
+        _RUNNING.add(self)
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    @property
+    def predicting(self) -> bool:
+        """Whether an "analyse all" job is queued or running."""
+        return self._predicting > 0
+
+    def use_untrained(self, class_names: tuple[str, ...]) -> None:
+        self._send(self._untrained, tuple(class_names))
+
+    def load_checkpoint(self, path: str, class_names: tuple[str, ...]) -> None:
+        self._send(self._checkpoint, str(path), tuple(class_names))
+
+    def trace(self, request: TraceRequest) -> None:
+        self.worker.latest_trace_key = request.key
+        self._send(self._trace, request)
+
+    def predict(self, key: int, entries: list[tuple[int, ImageEntry]], config_changes: dict) -> None:
+        self.worker.cancel.clear()
+        self._predicting += 1
+        self._send(self._predict, key, entries, config_changes)
+
+    def _predicted(self, _key: int, _results: dict) -> None:
+        self._predicting -= 1
+
+    def cancel(self) -> None:
+        """Stop a running "analyse all" after the current image."""
+        self.worker.cancel.set()
+
+    def _send(self, signal: QtCore.SignalInstance, *args) -> None:
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+        signal.emit(*args)
+
+    def _job_finished(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.busy_changed.emit(False)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Stop the thread once its current job ends (called when the window closes)."""
+        self.cancel()
+        self.thread.quit()
+        self.thread.wait(timeout_ms)
+        _RUNNING.discard(self)

@@ -1,0 +1,65 @@
+"""frcnn_viewer.training.dock: the form, the buttons, the curves and the metrics log in the real window."""
+
+from __future__ import annotations
+
+import json
+
+from frcnn_core.train import describe_device, select_device
+
+from .test_training_controller import TIMEOUT_MS, _points
+
+
+def test_the_form_becomes_training_options(window):
+    dock = window.docks["training"].widget()
+    options = dock.options()
+    assert options.data == "shapes" and options.device == "auto" and options.train == {} and options.detector == {}
+    dock.backbone.setCurrentText("resnet18")
+    dock.image_size.setValue(96)
+    dock.iterations.setValue(30)
+    dock.lr.setValue(0.005)
+    dock.batch_size.setValue(2)
+    dock.device.setCurrentText("cpu")
+    options = dock.options()
+    assert options.detector == {"backbone": "resnet18"} and options.image_size == 96 and options.device == "cpu"
+    assert options.train == {"iterations": 30, "lr": 0.005, "batch_size": 2}
+    assert dock.device_name.text() == describe_device(select_device("cpu"))
+
+
+def test_buttons_start_pause_step_and_stop_a_run(window, qtbot, tmp_path):
+    dock = window.docks["training"].widget()
+    dock.data.setCurrentText("shapes")
+    dock.image_size.setValue(64)
+    dock.batch_size.setValue(1)
+    dock.iterations.setValue(300)
+    dock.device.setCurrentText("cpu")
+    dock.output_dir.setText(str(tmp_path))
+    assert not dock.pause_button.isEnabled() and not dock.stop_button.isEnabled()
+    dock.start_button.click()
+    qtbot.waitUntil(lambda: window.training_state()["iteration"] >= 2, timeout=TIMEOUT_MS)
+    assert not dock.start_button.isEnabled() and dock.stop_button.isEnabled()
+    dock.pause_button.click()
+    qtbot.waitUntil(lambda: window.training_state()["paused"], timeout=TIMEOUT_MS)
+    assert dock.pause_button.text() == "Resume"
+    before = window.training_state()["iteration"]
+    dock.step_count.setValue(2)
+    dock.step_button.click()
+    qtbot.waitUntil(lambda: window.training_state()["iteration"] == before + 2 and window.training_state()["paused"], timeout=TIMEOUT_MS)
+    assert window.document.trace.iteration == before + 2
+    with qtbot.waitSignal(window.training.stopped, timeout=TIMEOUT_MS):
+        dock.stop_button.click()
+    assert (tmp_path / "last.pt").is_file() and dock.start_button.isEnabled()
+    dock.log_scale.setChecked(True)
+    dock.smoothing.setValue(3)
+    assert _points(dock.plots.curves["rpn_cls"]) == before + 2
+
+
+def test_a_runs_metrics_log_is_reopened_as_curves(window, tmp_path):
+    rows = [{"iteration": i, "lr": 0.01, "seconds": 0.5, "total": 2.0 / i, "rpn_cls": 0.5 / i, "fg_rois": 4.0} for i in range(1, 11)]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dock = window.docks["training"].widget()
+    assert window.training.open_metrics(tmp_path / "metrics.jsonl")
+    assert _points(dock.plots.curves["total"]) == 10 and _points(dock.plots.curves["iterations_per_second"]) == 10
+    assert "iteration 10 / 10" in dock.status.text()
+    (tmp_path / "bad.jsonl").write_text("{}\n")
+    assert not window.training.open_metrics(tmp_path / "bad.jsonl")
+    assert "bad.jsonl" in window.document.messages[-1].text and _points(dock.plots.curves["total"]) == 10

@@ -1,0 +1,72 @@
+"""frcnn_viewer.training.session: the dock's plain state; the plain training modules import no Qt."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from frcnn_viewer.training.session import TrainingSession
+from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot
+
+from .test_training_snapshots import _trace
+
+
+def _step(iteration: int, trace=None) -> StepSnapshot:
+    losses = {"rpn_cls": 0.5, "rpn_reg": 0.1, "roi_cls": 1.0, "roi_reg": 0.2, "total": 1.8}
+    return StepSnapshot(iteration, losses, 0.01, 0.05, {"fg_rois": 3.0}, trace, 0 if trace is not None else None)
+
+
+def test_steps_feed_curves_and_the_timeline_which_keeps_its_step_while_old_ones_drop():
+    trace, _ = _trace(flip=False)
+    session = TrainingSession(buffer=SnapshotBuffer(capacity=3))
+    seen = []
+    session.changed.connect(seen.append)
+    session.begin()
+    for i in range(1, 5):
+        session.record(_step(i, trace if i % 2 == 0 or i == 1 else None))
+    assert session.iteration == 4 and session.snapshots.iterations() == [1, 2, 4]
+    assert session.shown().iteration == 4 and session.position is None  # following the newest
+    session.scrub(1)
+    assert session.shown().iteration == 2
+    session.record(_step(5, trace))  # drops step 1: the timeline still shows step 2
+    assert session.snapshots.iterations() == [2, 4, 5] and session.shown().iteration == 2
+    session.scrub(99)
+    assert session.position is None and session.shown().iteration == 5
+    state = session.state()
+    assert state["iteration"] == 5 and state["loss_history"]["total"] == [1.8] * 5 and state.losses is state.loss_history
+    assert state["recorded"] == [2, 4, 5] and abs(session.iterations_per_second() - 20.0) < 1e-9
+    assert frozenset({"phase", "history", "snapshots", "position", "watch", "evaluation", "checkpoint", "message"}) in seen
+
+
+def test_phases_and_a_finished_runs_log():
+    session = TrainingSession()
+    session.begin()
+    assert session.state()["running"] and session.alive
+    with pytest.raises(RuntimeError, match="stop training"):
+        session.show_log([{"iteration": 1}], "m.jsonl")
+    session.set_phase("paused")
+    assert session.state()["paused"] and not session.state()["running"]
+    session.fail("loss became non-finite")
+    session.set_phase("paused")  # a late report of the ended thread changes nothing
+    session.ended()
+    assert session.phase == "failed" and not session.alive
+    session.show_log([{"iteration": 1, "total": 3.0}, {"iteration": 2, "total": 2.0}], "m.jsonl")
+    assert session.iteration == 2 and session.history.column("total").tolist() == [3.0, 2.0]
+
+
+PLAIN = ("options", "loop", "history", "snapshots", "session", "metrics_log", "display")
+CHECK = f"""
+import importlib, sys
+for name in {PLAIN!r}:
+    importlib.import_module("frcnn_viewer.training." + name)
+qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "PySide2", "pyqtgraph"))
+assert not qt, qt
+print("ok")
+"""
+
+
+def test_the_plain_training_modules_import_no_qt():
+    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
