@@ -81,15 +81,16 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--backbone", default="small")
     parser.add_argument("--anchor-scales", type=float_list, default=(1.5, 2.5, 4.0, 6.5))
+    parser.add_argument("--roi-op", choices=("pool", "align"), default="pool", help="our RoI pooling (torchvision's is always align)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
 
     device = select_device(args.device)
     train = open_dataset(args.data, split="train")
     val = open_dataset(args.val_data or args.data, split="val")
-    cfg = cpu_config(len(train.class_names), tuple(train.class_names), backbone=args.backbone, min_size=args.image_size, max_size=args.image_size * 2, anchor_scales=args.anchor_scales)
+    cfg = cpu_config(len(train.class_names), tuple(train.class_names), backbone=args.backbone, min_size=args.image_size, max_size=args.image_size * 2, anchor_scales=args.anchor_scales, roi_op=args.roi_op)
     tcfg = TrainConfig(iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, checkpoint_every=10**9)
-    print(f"{args.data}: {len(train)} train / {len(val)} val images on {describe_device(device)}, backbone {args.backbone} at {args.image_size} px, {args.iterations} iterations of {args.batch_size}")
+    print(f"{args.data}: {len(train)} train / {len(val)} val images on {describe_device(device)}, backbone {args.backbone} at {args.image_size} px, our RoI op {args.roi_op}, {args.iterations} iterations of {args.batch_size}")
 
     torch.manual_seed(0)
     ours = FasterRCNN(cfg)
