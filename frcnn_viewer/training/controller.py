@@ -22,8 +22,11 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
+from frcnn_core import DetectorConfig
+
 from ..document import Document
-from ..sources import ImageLoadError, LoadedImage, Source
+from ..models import ModelInfo, class_mismatch
+from ..sources import LoadedImage, Source
 from .display import anchor_state_of, training_image
 from .loop import Request
 from .metrics_log import MetricsLogError, read_metrics
@@ -77,7 +80,6 @@ class TrainingController(QtCore.QObject):
         self.document = document
         self.adopt_checkpoint = adopt_checkpoint
         self.session = TrainingSession()
-        self.options: TrainingOptions | None = None
         self.follow = True  # show recorded steps on the canvas
         self.watch_image: LoadedImage | None = None
         self._watch_key = 0
@@ -99,7 +101,6 @@ class TrainingController(QtCore.QObject):
     def start_options(self, options: TrainingOptions, wait: bool = True) -> bool:
         if self.session.alive:
             self.stop(wait=True)
-        self.options = options
         self.session.begin()
         self._thread = QtCore.QThread()
         self._thread.setObjectName("frcnn-training")
@@ -207,35 +208,56 @@ class TrainingController(QtCore.QObject):
         if self._worker is not None and self.session.alive:
             self._worker.gate.submit(Request(kind, args))
 
+    @QtCore.Slot(str)
     def _phase_reported(self, phase: str) -> None:
         self.session.set_phase(phase)
 
+    @QtCore.Slot(str, str)
     def _message(self, level: str, text: str) -> None:
         self.document.report(level, text)
 
+    @QtCore.Slot(object)
     def _started(self, info: TrainingInfo) -> None:
         key = (info.data, len(info.dataset))
         if key not in self._first_entry:
             self._first_entry[key] = self.document.add_sources([Source(f"{info.data} (training)", info.dataset, annotated=True)])
         self.session.started(info)
         self.document.report("info", f"training on {info.device}: {len(info.dataset)} images, {info.settings}; writing to {info.output_dir}")
+        problem = class_mismatch(info.detector, self.document.class_names)
+        if problem:
+            self.document.report("warning", f"the canvas shows no training steps while images of other classes are open: the run's model {problem}")
         self.started.emit(info)
 
+    @QtCore.Slot(object)
     def _stepped(self, snapshot: StepSnapshot) -> None:
         self.session.record(snapshot)
         self.step_finished.emit(snapshot)
 
+    @QtCore.Slot(str)
     def _checkpoint_saved(self, path: str) -> None:
         self.session.set_checkpoint(path)
-        if self.adopt_checkpoint is not None:
-            self.adopt_checkpoint(path)
+        if self.adopt_checkpoint is not None and self.session.info is not None:
+            self._adopt(path, self.session.info.detector)
         self.checkpoint_saved.emit(path)
 
+    def _adopt(self, path: str, config: DetectorConfig) -> None:
+        """Make the run's checkpoint the viewer's model. The first time, the document takes the
+        training config at once (after the load is queued, so the worker traces nothing more
+        with its old model), and recorded steps can be drawn from the first one on."""
+        doc = self.document
+        if class_mismatch(config, doc.class_names):  # the viewer's worker would refuse it (said at the start)
+            return
+        self.adopt_checkpoint(path)
+        if doc.model is None or doc.model.config.class_names != config.class_names:
+            doc.set_model(ModelInfo(config, path))
+
+    @QtCore.Slot(object)
     def _watched(self, result: WatchResult) -> None:
         if result.key == self._watch_key:
             self.session.set_watch(result)
             self.watch_updated.emit(result)
 
+    @QtCore.Slot(object)
     def _evaluated(self, report: dict) -> None:
         self.session.set_evaluation(report)
         self.document.report(
@@ -243,11 +265,13 @@ class TrainingController(QtCore.QObject):
         )
         self.evaluated.emit(report)
 
+    @QtCore.Slot(str)
     def _failed(self, text: str) -> None:
         self.session.fail(text)
         self.document.report("error", text)
         self.failed.emit(text)
 
+    @QtCore.Slot()
     def _finished(self) -> None:
         self._thread.wait()
         self._thread.deleteLater()
@@ -281,11 +305,7 @@ class TrainingController(QtCore.QObject):
         if first is None:
             return
         index = first + snapshot.image_index
-        try:
-            image = training_image(doc.entries[index], snapshot.flipped)
-        except ImageLoadError as exc:
-            doc.report("error", str(exc))
-            return
+        image = training_image(doc.entries[index], snapshot.pixels, snapshot.flipped)
         doc.show_trace(index, snapshot.trace, image, anchor_state_of(snapshot.trace, doc.anchor_params))
 
     def _wait(self, done: Callable[[], bool], timeout_ms: int = WAIT_TIMEOUT_MS) -> bool:

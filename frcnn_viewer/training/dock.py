@@ -20,7 +20,7 @@ from .options import GENERATED, TrainingOptions
 from .plots import TrainingPlots
 from .watch_view import WatchView
 
-REDRAW_MS = 250
+REDRAW_MS = 500
 MIN_HEIGHT = 250  # room for the curves below the canvas
 PRESET = "(preset)"
 ERROR_STYLE = "QLabel { background: #b3261e; color: white; padding: 3px 6px; }"

@@ -29,8 +29,15 @@ TRAIN_FIELDS = frozenset(f.name for f in dataclasses.fields(TrainConfig))
 
 
 def default_run_dir() -> Path:
-    """A new folder for a run's checkpoints and metrics: ``~/.cache/frcnn-viewer/runs/<time>``."""
-    return Path.home() / ".cache" / "frcnn-viewer" / "runs" / time.strftime("%Y%m%d-%H%M%S")
+    """A new, empty folder for a run: ``~/.cache/frcnn-viewer/runs/<time>[-n]`` (created here)."""
+    base = Path.home() / ".cache" / "frcnn-viewer" / "runs" / time.strftime("%Y%m%d-%H%M%S")
+    path, n = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            path, n = base.with_name(f"{base.name}-{n}"), n + 1
 
 
 @dataclass(frozen=True)

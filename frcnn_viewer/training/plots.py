@@ -1,14 +1,17 @@
 """Live curves of a run with pyqtgraph: the five losses, sampling health, head accuracy, lr, it/s.
 
 One :class:`pg.PlotDataItem` per series, redrawn from the :class:`~.history.MetricHistory`
-arrays (the dock calls :meth:`TrainingPlots.show_history` at most a few times a second);
-curves are clipped to the view and downsampled, so long runs stay cheap to draw.
+arrays (the dock calls :meth:`TrainingPlots.show_history` about twice a second while steps
+arrive); curves are clipped to the view and downsampled, so long runs stay cheap to draw.
+Painting axes is what costs most, so the plots are spread over tabs and only the visible
+tab is painted.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6 import QtWidgets
 
 from .history import LOSS_KEYS, MetricHistory, moving_average
 
@@ -20,26 +23,34 @@ ACCURACY_COLOURS = {"roi_accuracy": (235, 235, 235), "roi_fg_accuracy": (255, 15
 SPEED_COLOURS = {"lr": (200, 200, 90), "iterations_per_second": (0, 200, 160)}
 
 
-class TrainingPlots(pg.GraphicsLayoutWidget):
-    """The dock's plots. ``curves[name]`` is the item of each series (the metric names of
-    ``StepResult.metrics()``, plus ``iterations_per_second``); tests read ``curves[name].getData()``."""
+class TrainingPlots(QtWidgets.QTabWidget):
+    """The dock's plots, on three tabs (only the visible one is painted): losses; sampling
+    health (anchors and RoIs sampled per image, RoI head accuracy); learning rate and speed.
+
+    ``curves[name]`` is the item of each series (the metric names of ``StepResult.metrics()``,
+    plus ``iterations_per_second``); tests read ``curves[name].getData()``.
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.smoothing = 1  # moving-average window, in recorded steps
         self.log_scale = False
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.loss_plot = self._plot(0, 0, "losses", LOSS_COLOURS, colspan=2)
-        self.sampling_plot = self._plot(0, 2, "sampled per image: anchors, RoIs", SAMPLING_COLOURS)
-        self.accuracy_plot = self._plot(1, 0, "RoI head accuracy", ACCURACY_COLOURS)
-        self.lr_plot = self._plot(1, 1, "learning rate", {"lr": SPEED_COLOURS["lr"]})
-        self.speed_plot = self._plot(1, 2, "iterations / s", {"iterations_per_second": SPEED_COLOURS["iterations_per_second"]})
+        losses, sampling, speed = (self._page(title) for title in ("Losses", "Sampling", "Speed"))
+        self.loss_plot = self._plot(losses, 0, "losses", LOSS_COLOURS)
+        self.sampling_plot = self._plot(sampling, 0, "sampled per image: anchors, RoIs", SAMPLING_COLOURS)
+        self.accuracy_plot = self._plot(sampling, 1, "RoI head accuracy", ACCURACY_COLOURS)
+        self.lr_plot = self._plot(speed, 0, "learning rate", {"lr": SPEED_COLOURS["lr"]})
+        self.speed_plot = self._plot(speed, 1, "iterations / s", {"iterations_per_second": SPEED_COLOURS["iterations_per_second"]})
         self.accuracy_plot.setYRange(0, 1)
-        self.ci.layout.setRowStretchFactor(0, 3)
-        self.ci.layout.setRowStretchFactor(1, 2)
 
-    def _plot(self, row: int, col: int, title: str, colours: dict, colspan: int = 1) -> pg.PlotItem:
-        plot = self.addPlot(row=row, col=col, colspan=colspan)
+    def _page(self, title: str) -> pg.GraphicsLayoutWidget:
+        page = pg.GraphicsLayoutWidget()
+        self.addTab(page, title)
+        return page
+
+    def _plot(self, page: pg.GraphicsLayoutWidget, col: int, title: str, colours: dict) -> pg.PlotItem:
+        plot = page.addPlot(row=0, col=col)
         plot.setTitle(title, size="8pt")
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setClipToView(True)

@@ -14,7 +14,8 @@ checkpoints, evaluation and the watch image), ``stopping``, ``stopped``, ``faile
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +61,9 @@ class WatchResult:
 
 
 @dataclass(frozen=True)
-class TrainingState:
-    """A snapshot of the session for scripts and tests; ``state["iteration"]`` works too.
+class TrainingState(Mapping):
+    """A snapshot of the session for scripts and tests, also a read-only mapping
+    (``state["iteration"]``, ``"paused" in state``, ``dict(state)``).
 
     ``running``: training advances (starting, running or stepping); ``paused``: it waits for
     the user; ``alive``: a training thread exists. ``loss_history`` maps ``iteration``, the
@@ -87,7 +89,18 @@ class TrainingState:
         return self.loss_history
 
     def __getitem__(self, key: str):
+        if key not in STATE_KEYS:
+            raise KeyError(key)
         return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(STATE_KEYS)
+
+    def __len__(self) -> int:
+        return len(STATE_KEYS)
+
+
+STATE_KEYS = (*(f.name for f in fields(TrainingState)), "losses")
 
 
 class TrainingSession:

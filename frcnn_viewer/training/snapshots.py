@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
+import numpy as np
 import torch
 
 from frcnn_core import Trace
@@ -23,8 +24,10 @@ from frcnn_core.train import StepResult
 class StepSnapshot:
     """One finished iteration, as the UI sees it.
 
-    ``image_index`` is the dataset index of the traced image and ``flipped`` whether the
-    step saw it mirrored (training augmentation); both are ``None``/``False`` without a trace.
+    ``image_index`` is the dataset index of the traced image, ``flipped`` whether the step
+    saw it mirrored (training augmentation) and ``pixels`` ``[H, W, 3]`` uint8 the image as
+    the step saw it (decoded in the training thread, so the UI never waits on a decoder);
+    all three are ``None``/``False`` without a trace.
     """
 
     iteration: int
@@ -35,6 +38,7 @@ class StepSnapshot:
     trace: Trace | None = None
     image_index: int | None = None
     flipped: bool = False
+    pixels: np.ndarray | None = None
 
     def metrics(self) -> dict:
         """The keys of ``StepResult.metrics()`` (what ``metrics.jsonl`` holds)."""
@@ -42,18 +46,22 @@ class StepSnapshot:
 
     @property
     def nbytes(self) -> int:
-        return trace_nbytes(self.trace) if self.trace is not None else 0
+        pixels = self.pixels.nbytes if self.pixels is not None else 0
+        return pixels + (trace_nbytes(self.trace) if self.trace is not None else 0)
 
 
 def snapshot_of(result: StepResult, dataset) -> StepSnapshot:
-    """The snapshot of a trainer step; ``dataset`` tells whether the traced image was flipped."""
-    flipped = False
+    """The snapshot of a trainer step; a traced one gets its image read again from ``dataset``,
+    mirrored when the step flipped it."""
+    flipped, pixels = False, None
     if result.trace is not None:
-        target = dataset.info(result.trace_index)["target"]
+        image, target = dataset[result.trace_index]
         flipped = was_flipped(result.trace, target)
+        pixels = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+        pixels = np.ascontiguousarray(pixels[:, ::-1] if flipped else pixels)
     return StepSnapshot(
         result.iteration, dict(result.losses), float(result.lr), float(result.seconds), dict(result.stats),
-        result.trace, result.trace_index, flipped,
+        result.trace, result.trace_index, flipped, pixels,
     )
 
 
@@ -88,7 +96,8 @@ def trace_nbytes(trace: Trace) -> int:
 
 
 class SnapshotBuffer:
-    """The newest traced snapshots, oldest first: at most ``capacity`` of them and ``max_bytes`` of traces.
+    """The newest traced snapshots, oldest first: at most ``capacity`` of them, holding at most
+    ``max_bytes`` of traces and images.
 
     The newest snapshot is always kept, even when it alone is larger than ``max_bytes``.
     """

@@ -83,6 +83,16 @@ def test_train_pause_step_scrub_watch_evaluate_stop_and_continue(window, qtbot, 
     assert window.training_state()["loss_history"]["iteration"] == list(range(1, before + 4))
 
 
+def test_a_step_right_after_the_start_is_drawn_on_the_canvas(window, tmp_path):
+    assert window.start_training("shapes", iterations=100, output_dir=str(tmp_path), **TINY)
+    assert window.pause_training()
+    before = window.training_state()["iteration"]
+    assert window.step_training(1) == 1
+    assert window.document.trace.iteration == before + 1  # the viewer took the run's model at once
+    assert window.document.model.config.class_names == window.training.session.info.class_names
+    window.stop_training()
+
+
 @pytest.mark.parametrize(("error", "says"), [
     (NonFiniteLossError("loss became non-finite at iteration 3 (total=nan)"), "non-finite"),
     (torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"), "out of memory"),

@@ -37,6 +37,7 @@ def test_steps_feed_curves_and_the_timeline_which_keeps_its_step_while_old_ones_
     state = session.state()
     assert state["iteration"] == 5 and state["loss_history"]["total"] == [1.8] * 5 and state.losses is state.loss_history
     assert state["recorded"] == [2, 4, 5] and abs(session.iterations_per_second() - 20.0) < 1e-9
+    assert "paused" in state and "nonsense" not in state and dict(state)["iteration"] == 5  # also a mapping
     assert frozenset({"phase", "history", "snapshots", "position", "watch", "evaluation", "checkpoint", "message"}) in seen
 
 
