@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--backbone", default="small")
     parser.add_argument("--anchor-scales", type=float_list, default=(1.5, 2.5, 4.0, 6.5))
-    parser.add_argument("--roi-op", choices=("pool", "align"), default="pool", help="our RoI pooling (torchvision's is always align)")
+    parser.add_argument("--roi-op", choices=("pool", "align"), default="align", help="our RoI pooling (torchvision's is always align)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
 

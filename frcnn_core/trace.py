@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from .anchor_targets import AnchorTargets
 from .postprocess import Detections
 
 
@@ -88,6 +89,15 @@ class Trace:
     @property
     def num_anchors_per_cell(self) -> int:
         return len(self.anchor_scales) * len(self.anchor_ratios)
+
+    def anchor_targets(self) -> AnchorTargets | None:
+        """The anchor labels and targets of this image as one :class:`AnchorTargets`
+        (``None`` without a target)."""
+        if self.anchor_labels is None:
+            return None
+        return AnchorTargets(
+            self.anchor_labels, self.anchor_candidate_labels, self.anchor_target_deltas, self.anchor_matched_gt, self.anchor_max_iou, self.inside
+        )
 
     def objectness_map(self) -> Tensor:
         """``[Hf, Wf]`` highest objectness probability over the anchors of each feature cell."""

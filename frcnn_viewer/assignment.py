@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from frcnn_core import DetectorConfig, assign_anchor_targets, grid_anchors
+from frcnn_core.anchor_targets import AnchorTargets
 from frcnn_core.boxes import scale_boxes
 from frcnn_core.image_batch import resized_size
 
@@ -80,6 +82,16 @@ class AnchorParams:
         return dataclasses.replace(self, **changes)
 
 
+class Geometry(NamedTuple):
+    """An image as the model sees it: original ``(H, W)``, resized input ``(h, w)``, ``scale``
+    ``(sx, sy)`` input pixels per original pixel, and the feature grid ``(Hf, Wf)``."""
+
+    image_size: tuple[int, int]
+    input_size: tuple[int, int]
+    scale: tuple[float, float]
+    feature_size: tuple[int, int]
+
+
 @dataclass
 class AnchorState:
     """Every anchor of one image and its label, as NumPy arrays ready to draw.
@@ -111,6 +123,17 @@ class AnchorState:
     max_iou: np.ndarray
     target_deltas: np.ndarray
     gt_boxes: np.ndarray
+
+    @classmethod
+    def from_targets(
+        cls, params: AnchorParams, geometry: Geometry, anchors: torch.Tensor, targets: AnchorTargets, gt_boxes: torch.Tensor
+    ) -> AnchorState:
+        """From ``frcnn_core`` targets: ``anchors [N, 4]`` and ``gt_boxes [G, 4]`` already in
+        original pixels, ``targets`` (computed in input pixels) row for row with ``anchors``."""
+        return cls(
+            params, *geometry, anchors.numpy(), targets.inside.numpy(), targets.labels.numpy(), targets.candidate_labels.numpy(),
+            targets.matched_gt.numpy(), targets.max_iou.numpy(), targets.deltas.numpy(), gt_boxes.numpy(),
+        )
 
     @property
     def num_anchors_per_cell(self) -> int:
@@ -179,11 +202,11 @@ class AnchorState:
         }
 
 
-def model_geometry(image_size: tuple[int, int], params: AnchorParams) -> tuple[tuple[int, int], tuple[float, float], tuple[int, int]]:
-    """``(input_size, (sx, sy), feature_size)`` of an ``(H, W)`` image resized as the model does."""
+def model_geometry(image_size: tuple[int, int], params: AnchorParams) -> Geometry:
+    """The geometry of an ``(H, W)`` image resized as the model does."""
     height, width = image_size
     h, w = resized_size(height, width, params.min_size, params.max_size)
-    return (h, w), (w / width, h / height), (math.ceil(h / params.stride), math.ceil(w / params.stride))
+    return Geometry(tuple(image_size), (h, w), (w / width, h / height), (math.ceil(h / params.stride), math.ceil(w / params.stride)))
 
 
 def assign_anchors(image_size: tuple[int, int], gt_boxes: np.ndarray | None, params: AnchorParams) -> AnchorState:
@@ -194,25 +217,12 @@ def assign_anchors(image_size: tuple[int, int], gt_boxes: np.ndarray | None, par
         gt_boxes: ``[G, 4]`` xyxy original pixels, or ``None``/empty (every inside anchor is then
             a negative candidate).
     """
-    input_size, (sx, sy), feature_size = model_geometry(image_size, params)
-    anchors = grid_anchors(feature_size, params.stride, params.scales, params.ratios)
+    geometry = model_geometry(image_size, params)
+    sx, sy = geometry.scale
+    anchors = grid_anchors(geometry.feature_size, params.stride, params.scales, params.ratios)
     gt = torch.as_tensor(np.zeros((0, 4)) if gt_boxes is None else gt_boxes, dtype=torch.float32).reshape(-1, 4)
     generator = torch.Generator().manual_seed(params.seed)
     targets = assign_anchor_targets(
-        anchors, scale_boxes(gt, (sx, sy)), input_size, params.pos_iou, params.neg_iou, params.num_samples, params.pos_fraction, generator
+        anchors, scale_boxes(gt, (sx, sy)), geometry.input_size, params.pos_iou, params.neg_iou, params.num_samples, params.pos_fraction, generator
     )
-    return AnchorState(
-        params=params,
-        image_size=tuple(image_size),
-        input_size=input_size,
-        scale=(sx, sy),
-        feature_size=feature_size,
-        anchors=scale_boxes(anchors, (1 / sx, 1 / sy)).numpy(),
-        inside=targets.inside.numpy(),
-        labels=targets.labels.numpy(),
-        candidate_labels=targets.candidate_labels.numpy(),
-        matched_gt=targets.matched_gt.numpy(),
-        max_iou=targets.max_iou.numpy(),
-        target_deltas=targets.deltas.numpy(),
-        gt_boxes=gt.numpy(),
-    )
+    return AnchorState.from_targets(params, geometry, scale_boxes(anchors, (1 / sx, 1 / sy)), targets, gt)

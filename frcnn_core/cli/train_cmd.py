@@ -75,7 +75,7 @@ def detector_config(args, class_names: tuple[str, ...], on_cpu: bool) -> Detecto
 
 def train_config(args, on_cpu: bool) -> TrainConfig:
     _, train_file = _read_config_file(args.config)
-    base = TrainConfig(iterations=3000, batch_size=4, lr=0.02) if on_cpu else TrainConfig()
+    base = TrainConfig(iterations=2000, batch_size=4, lr=0.02) if on_cpu else TrainConfig()
     changes = dict(train_file)
     for flag, field in (("batch_size", "batch_size"), ("lr", "lr"), ("iterations", "iterations"), ("checkpoint_every", "checkpoint_every"), ("seed", "seed")):
         value = getattr(args, flag)

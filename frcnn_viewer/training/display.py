@@ -14,7 +14,7 @@ import torch
 
 from frcnn_core import Trace
 
-from ..assignment import AnchorParams, AnchorState
+from ..assignment import AnchorParams, AnchorState, Geometry
 from ..sources import ImageEntry, LoadedImage
 
 
@@ -51,18 +51,5 @@ def anchor_state_of(trace: Trace, params: AnchorParams) -> AnchorState | None:
     if trace.anchor_labels is None:
         return None
     params = params.replace(stride=trace.stride, scales=tuple(trace.anchor_scales), ratios=tuple(trace.anchor_ratios))
-    return AnchorState(
-        params=params,
-        image_size=tuple(trace.image_size),
-        input_size=tuple(trace.input_size),
-        scale=tuple(trace.scale),
-        feature_size=tuple(trace.feature_size),
-        anchors=trace.anchors.numpy(),
-        inside=trace.inside.numpy(),
-        labels=trace.anchor_labels.numpy(),
-        candidate_labels=trace.anchor_candidate_labels.numpy(),
-        matched_gt=trace.anchor_matched_gt.numpy(),
-        max_iou=trace.anchor_max_iou.numpy(),
-        target_deltas=trace.anchor_target_deltas.numpy(),
-        gt_boxes=trace.gt_boxes.numpy(),
-    )
+    geometry = Geometry(tuple(trace.image_size), tuple(trace.input_size), tuple(trace.scale), tuple(trace.feature_size))
+    return AnchorState.from_targets(params, geometry, trace.anchors, trace.anchor_targets(), trace.gt_boxes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -22,27 +22,50 @@ from frcnn_core.train import StepResult
 
 @dataclass(frozen=True)
 class StepSnapshot:
-    """One finished iteration, as the UI sees it.
+    """One finished iteration, as the UI sees it: the trainer's :class:`StepResult` plus the
+    traced image.
 
-    ``image_index`` is the dataset index of the traced image, ``flipped`` whether the step
-    saw it mirrored (training augmentation) and ``pixels`` ``[H, W, 3]`` uint8 the image as
-    the step saw it (decoded in the training thread, so the UI never waits on a decoder);
-    all three are ``None``/``False`` without a trace.
+    ``flipped`` says whether the step saw the traced image mirrored (training augmentation)
+    and ``pixels`` ``[H, W, 3]`` uint8 is that image as the step saw it (decoded in the
+    training thread, so the UI never waits on a decoder); ``False``/``None`` without a trace.
     """
 
-    iteration: int
-    losses: dict[str, float]
-    lr: float
-    seconds: float
-    stats: dict[str, float] = field(default_factory=dict)
-    trace: Trace | None = None
-    image_index: int | None = None
+    step: StepResult
     flipped: bool = False
     pixels: np.ndarray | None = None
 
+    @property
+    def iteration(self) -> int:
+        return self.step.iteration
+
+    @property
+    def losses(self) -> dict[str, float]:
+        return self.step.losses
+
+    @property
+    def lr(self) -> float:
+        return self.step.lr
+
+    @property
+    def seconds(self) -> float:
+        return self.step.seconds
+
+    @property
+    def stats(self) -> dict[str, float]:
+        return self.step.stats
+
+    @property
+    def trace(self) -> Trace | None:
+        return self.step.trace
+
+    @property
+    def image_index(self) -> int | None:
+        """Dataset index of the traced image (``None`` without a trace)."""
+        return self.step.trace_index
+
     def metrics(self) -> dict:
-        """The keys of ``StepResult.metrics()`` (what ``metrics.jsonl`` holds)."""
-        return {"iteration": self.iteration, "lr": self.lr, "seconds": self.seconds, **self.losses, **self.stats}
+        """What ``metrics.jsonl`` holds for this step."""
+        return self.step.metrics()
 
     @property
     def nbytes(self) -> int:
@@ -59,10 +82,7 @@ def snapshot_of(result: StepResult, dataset) -> StepSnapshot:
         flipped = was_flipped(result.trace, target)
         pixels = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
         pixels = np.ascontiguousarray(pixels[:, ::-1] if flipped else pixels)
-    return StepSnapshot(
-        result.iteration, dict(result.losses), float(result.lr), float(result.seconds), dict(result.stats),
-        result.trace, result.trace_index, flipped, pixels,
-    )
+    return StepSnapshot(result, flipped, pixels)
 
 
 def was_flipped(trace: Trace, target: dict) -> bool:

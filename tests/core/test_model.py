@@ -54,7 +54,7 @@ def test_trace_is_complete_and_in_original_pixels(two_box_image, tiny_config):
     trace = model.trace(small, target_small)
     assert trace.image_size == (64, 96) and trace.input_size == (128, 192)
     n = trace.anchors.shape[0]
-    assert n == trace.feature_size[0] * trace.feature_size[1] * 9
+    assert n == trace.feature_size[0] * trace.feature_size[1] * trace.num_anchors_per_cell
     for name in ("inside", "objectness", "anchor_labels", "anchor_candidate_labels", "anchor_matched_gt", "anchor_max_iou"):
         assert getattr(trace, name).shape[0] == n, name
     # anchors in original pixels: cell (0, 0) centred at stride / 2 / scale

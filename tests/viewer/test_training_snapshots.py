@@ -6,6 +6,7 @@ import torch
 
 from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.data.transforms import horizontal_flip
+from frcnn_core.train import StepResult
 from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot, trace_nbytes, was_flipped
 
 from .fakes import MemoryDataset
@@ -28,7 +29,7 @@ def test_a_flipped_step_is_told_apart_from_a_plain_one():
 
 
 def _snapshot(iteration: int, trace=None) -> StepSnapshot:
-    return StepSnapshot(iteration, {"total": 1.0}, 0.01, 0.1, {}, trace, 0 if trace is not None else None)
+    return StepSnapshot(StepResult(iteration, {"total": 1.0}, 0.01, 0.1, {}, trace, 0 if trace is not None else None))
 
 
 def test_buffer_is_bounded_by_count_and_bytes_keeping_the_newest():
