@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from frcnn_core import FasterRCNN, cpu_config
+from frcnn_core import FasterRCNN, build_backbone, cpu_config
 from frcnn_core.cli.evaluation import score_detections
 from frcnn_core.cli.options import float_list
 from frcnn_core.data import open_dataset
@@ -88,9 +88,14 @@ def main() -> None:
     device = select_device(args.device)
     train = open_dataset(args.data, split="train")
     val = open_dataset(args.val_data or args.data, split="val")
-    cfg = cpu_config(len(train.class_names), tuple(train.class_names), backbone=args.backbone, min_size=args.image_size, max_size=args.image_size * 2, anchor_scales=args.anchor_scales, roi_op=args.roi_op)
+    # torchvision's RPN head keeps the trunk's width in its 3x3 conv: ours gets the same
+    trunk_channels = build_backbone(args.backbone).out_channels
+    cfg = cpu_config(
+        len(train.class_names), tuple(train.class_names), backbone=args.backbone, min_size=args.image_size, max_size=args.image_size * 2,
+        anchor_scales=args.anchor_scales, roi_op=args.roi_op, rpn_mid_channels=trunk_channels,
+    )
     tcfg = TrainConfig(iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, checkpoint_every=10**9)
-    print(f"{args.data}: {len(train)} train / {len(val)} val images on {describe_device(device)}, backbone {args.backbone} at {args.image_size} px, our RoI op {args.roi_op}, {args.iterations} iterations of {args.batch_size}")
+    print(f"{args.data}: {len(train)} train / {len(val)} val images on {describe_device(device)}, backbone {args.backbone} at {args.image_size} px, our RoI op {args.roi_op}, RPN conv {trunk_channels} wide, {args.iterations} iterations of {args.batch_size}")
 
     torch.manual_seed(0)
     ours = FasterRCNN(cfg)
