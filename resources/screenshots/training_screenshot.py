@@ -16,11 +16,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PIL import Image  # noqa: E402
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
+from png_budget import shrink_png  # noqa: E402  (this folder, on the path when run as a script)
+
 ROOT = Path(__file__).resolve().parents[2]
-MAX_BYTES = 300_000
 STEPS = 150
 SHOWN_DOCKS = ("Images", "Layers", "Training")
 
@@ -52,10 +52,7 @@ def main(out: Path) -> None:
         window.grab().save(str(out), "PNG")
         window.stop_training()
         window.close()
-    if out.stat().st_size > MAX_BYTES:
-        with Image.open(out) as im:
-            im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
-    print(f"{out}: {out.stat().st_size // 1024} KB")
+    shrink_png(out)
 
 
 if __name__ == "__main__":
