@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -24,7 +25,7 @@ class AnchorTargets:
         deltas: ``[N, 4]`` ``(dx, dy, dw, dh)`` from each anchor to its matched GT (0 where no GT).
         matched_gt: ``[N]`` int64 index of the GT box with highest IoU (-1 where no GT or outside).
         max_iou: ``[N]`` that IoU (0 outside the image).
-        inside: ``[N]`` bool, anchor entirely inside the image.
+        inside: ``[N]`` bool, anchor inside the image (up to the allowed border): only these take part.
     """
 
     labels: Tensor
@@ -52,12 +53,15 @@ def assign_anchor_targets(
     num_samples: int = 256,
     pos_fraction: float = 0.5,
     generator: torch.Generator | None = None,
+    allowed_border: float = 0.0,
+    positives_per_gt: int = 1,
 ) -> AnchorTargets:
     """Label anchors positive / negative / ignored and compute their regression targets.
 
-    Rules (the seed's): anchors crossing the image border are ignored; among the
-    rest, (a) the anchor(s) with the highest IoU for each GT box are positive
-    (ties included, only when that IoU is above 0), (b) IoU >= ``pos_iou`` is
+    Rules (the seed's): anchors crossing the image border by more than ``allowed_border``
+    pixels (the seed: 0) are ignored; among the
+    rest, (a) the ``positives_per_gt`` anchor(s) with the highest IoU for each GT box are
+    positive (the seed: 1; ties included, only when that IoU is above 0), (b) IoU >= ``pos_iou`` is
     positive, (c) IoU < ``neg_iou`` with every GT is negative. Then at most
     ``num_samples * pos_fraction`` positives and ``num_samples - n_positive``
     negatives are kept; the others become ignored.
@@ -69,7 +73,7 @@ def assign_anchor_targets(
     """
     num_anchors = anchors.shape[0]
     device = anchors.device
-    inside = inside_image(anchors, image_size)
+    inside = inside_image(anchors, image_size, allowed_border)
     labels = torch.full((num_anchors,), IGNORED, dtype=torch.int64, device=device)
     matched_gt = torch.full((num_anchors,), -1, dtype=torch.int64, device=device)
     max_iou = torch.zeros(num_anchors, dtype=torch.float32, device=device)
@@ -83,8 +87,9 @@ def assign_anchor_targets(
         best_iou, best_gt = iou.max(dim=1)
         inside_labels = torch.full_like(best_gt, IGNORED)
         inside_labels[best_iou < neg_iou] = NEGATIVE
-        gt_best = iou.max(dim=0).values  # [G]
-        is_gt_best = ((iou == gt_best.unsqueeze(0)) & (gt_best > 0).unsqueeze(0)).any(dim=1)
+        k = min(positives_per_gt, iou.shape[0])
+        gt_kth_best = iou.topk(k, dim=0).values[-1] if k else iou.new_full((iou.shape[1],), math.inf)  # [G]
+        is_gt_best = ((iou >= gt_kth_best.unsqueeze(0)) & (iou > 0)).any(dim=1)
         inside_labels[is_gt_best] = POSITIVE
         inside_labels[best_iou >= pos_iou] = POSITIVE
         labels[inside_index] = inside_labels

@@ -58,7 +58,9 @@ def anchor_cell_index(anchor_index: Tensor, feature_width: int, num_anchors_per_
     return cell // feature_width, cell % feature_width, anchor_index % num_anchors_per_cell
 
 
-def inside_image(anchors: Tensor, image_size: tuple[int, int]) -> Tensor:
-    """``[N]`` bool: anchors lying entirely inside an image of ``(height, width)``."""
+def inside_image(anchors: Tensor, image_size: tuple[int, int], allowed_border: float = 0.0) -> Tensor:
+    """``[N]`` bool: anchors lying inside an image of ``(height, width)``, allowed to reach
+    ``allowed_border`` pixels past each edge (0: entirely inside, the seed's rule)."""
     height, width = image_size
-    return (anchors[:, 0] >= 0) & (anchors[:, 1] >= 0) & (anchors[:, 2] <= width) & (anchors[:, 3] <= height)
+    b = allowed_border
+    return (anchors[:, 0] >= -b) & (anchors[:, 1] >= -b) & (anchors[:, 2] <= width + b) & (anchors[:, 3] <= height + b)

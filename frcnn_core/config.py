@@ -40,6 +40,10 @@ class DetectorConfig:
     rpn_neg_iou: float = 0.3
     rpn_num_samples: int = 256
     rpn_pos_fraction: float = 0.5
+    # anchors reaching further than this past the image border sit out RPN training (the seed: 0)
+    rpn_allowed_border: float = 0.0
+    # each GT box makes its this many best-IoU anchors positive, whatever their IoU (the seed: 1)
+    rpn_positives_per_gt: int = 1
     rpn_mid_channels: int = 512
     # proposal layer
     rpn_pre_nms_top_n_train: int = 12000
@@ -58,6 +62,8 @@ class DetectorConfig:
     roi_op: str = "pool"  # "pool" (torchvision roi_pool, the paper's) or "align"
     roi_output_size: int = 7
     head_hidden: int = 4096
+    # GroupNorm groups after each fc layer (0: none, the seed's); helps heads trained from scratch
+    head_norm_groups: int = 0
     box_weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0)
     # losses: smooth-L1 beta = 1 / sigma^2 (sigma 3 for the RPN, 1 for the head)
     rpn_smooth_l1_beta: float = 1.0 / 9.0
@@ -79,8 +85,14 @@ class DetectorConfig:
             problems.append(f"anchor scales and ratios must be positive, got {self.anchor_scales} / {self.anchor_ratios}")
         if not 0 <= self.rpn_neg_iou <= self.rpn_pos_iou <= 1:
             problems.append(f"need 0 <= rpn_neg_iou <= rpn_pos_iou <= 1, got {self.rpn_neg_iou} / {self.rpn_pos_iou}")
+        if self.rpn_allowed_border < 0:
+            problems.append(f"rpn_allowed_border must be >= 0 pixels, got {self.rpn_allowed_border}")
+        if self.rpn_positives_per_gt < 0:
+            problems.append(f"rpn_positives_per_gt must be >= 0, got {self.rpn_positives_per_gt}")
         if not 0 < self.rpn_pos_fraction <= 1 or not 0 < self.roi_fg_fraction <= 1:
             problems.append("positive fractions must be in (0, 1]")
+        if self.head_norm_groups < 0 or (self.head_norm_groups and self.head_hidden % self.head_norm_groups):
+            problems.append(f"head_norm_groups must be 0 or divide head_hidden {self.head_hidden}, got {self.head_norm_groups}")
         if self.roi_op not in ("pool", "align"):
             problems.append(f"roi_op must be 'pool' or 'align', got {self.roi_op!r}")
         if self.min_size < 32 or self.max_size < self.min_size:
@@ -125,7 +137,7 @@ class DetectorConfig:
 
     def architecture(self) -> dict:
         """The fields that decide the shapes of the weights (what a checkpoint must agree on)."""
-        keys = ("num_classes", "backbone", "anchor_scales", "anchor_ratios", "rpn_mid_channels", "roi_output_size", "head_hidden")
+        keys = ("num_classes", "backbone", "anchor_scales", "anchor_ratios", "rpn_mid_channels", "roi_output_size", "head_hidden", "head_norm_groups")
         return {k: getattr(self, k) for k in keys}
 
     def fingerprint(self) -> str:

@@ -57,7 +57,7 @@ class FasterRCNN(nn.Module):
             raise ValueError(f"anchor_stride {config.anchor_stride} must equal the {config.backbone} trunk's stride {backbone.stride}")
         self.trunk = backbone.trunk
         self.rpn = RPNHead(backbone.out_channels, config.rpn_mid_channels, config.num_anchors_per_cell)
-        reuse_fc = backbone.head is not None and config.head_hidden == 4096 and config.roi_output_size == 7
+        reuse_fc = backbone.head is not None and config.head_hidden == 4096 and config.roi_output_size == 7 and not config.head_norm_groups
         self.roi_head = FastRCNNHead(
             backbone.out_channels,
             config.num_classes,
@@ -66,6 +66,7 @@ class FasterRCNN(nn.Module):
             config.head_hidden,
             config.roi_op,
             fc=backbone.head if reuse_fc else None,
+            norm_groups=config.head_norm_groups,
         )
         self._anchor_cache: dict[tuple, Tensor] = {}
         # NHWC convolutions are ~20 % faster on CPU (oneDNN) and suit tensor cores on CUDA.
@@ -143,7 +144,10 @@ class FasterRCNN(nn.Module):
             gt_boxes = [scale_boxes(t["boxes"].to(anchors), batch.scale(i)) for i, t in enumerate(targets)]
             gt_labels = [t["labels"].to(anchors.device) for t in targets]
             anchor_targets = [
-                assign_anchor_targets(anchors, gt, batch.input_sizes[i], cfg.rpn_pos_iou, cfg.rpn_neg_iou, cfg.rpn_num_samples, cfg.rpn_pos_fraction, generator)
+                assign_anchor_targets(
+                    anchors, gt, batch.input_sizes[i], cfg.rpn_pos_iou, cfg.rpn_neg_iou, cfg.rpn_num_samples, cfg.rpn_pos_fraction, generator,
+                    allowed_border=cfg.rpn_allowed_border, positives_per_gt=cfg.rpn_positives_per_gt,
+                )
                 for i, gt in enumerate(gt_boxes)
             ]
             rpn_cls, rpn_reg = rpn_losses(

@@ -50,7 +50,7 @@ def build_trace(
         anchor_ratios=tuple(cfg.anchor_ratios),
         class_names=tuple(cfg.class_names),
         anchors=to_original(anchors),
-        inside=_cpu(inside_image(anchors, batch.input_sizes[0])),
+        inside=_cpu(inside_image(anchors, batch.input_sizes[0], cfg.rpn_allowed_border)),
         objectness=_cpu(objectness.float().sigmoid()),
         rpn_deltas=_cpu(rpn_deltas),
         pre_nms_boxes=to_original(proposals.pre_nms_boxes),

@@ -32,7 +32,9 @@ class AnchorParams:
 
     The names follow :class:`frcnn_core.DetectorConfig`: ``stride``/``scales``/``ratios`` are
     ``anchor_stride``/``anchor_scales``/``anchor_ratios`` and ``pos_iou`` … ``pos_fraction`` the
-    ``rpn_*`` fields. ``seed`` makes the random sampling of the mini-batch reproducible.
+    ``rpn_*`` fields (``allowed_border``, ``positives_per_gt``: ``rpn_allowed_border``,
+    ``rpn_positives_per_gt``). ``seed`` makes the random
+    sampling of the mini-batch reproducible.
     """
 
     stride: int = 16
@@ -42,6 +44,8 @@ class AnchorParams:
     neg_iou: float = 0.3
     num_samples: int = 256
     pos_fraction: float = 0.5
+    allowed_border: float = 0.0
+    positives_per_gt: int = 1
     min_size: int = 800
     max_size: int = 1333
     seed: int = 0
@@ -58,6 +62,10 @@ class AnchorParams:
             problems.append(f"sample size must be >= 1, got {self.num_samples}")
         if not 0 < self.pos_fraction <= 1:
             problems.append(f"positive fraction must be in (0, 1], got {self.pos_fraction}")
+        if self.allowed_border < 0:
+            problems.append(f"allowed border must be >= 0 pixels, got {self.allowed_border}")
+        if self.positives_per_gt < 0:
+            problems.append(f"positives per GT box must be >= 0, got {self.positives_per_gt}")
         if not 1 <= self.min_size <= self.max_size:
             problems.append(f"need 1 <= min_size <= max_size, got {self.min_size} / {self.max_size}")
         if problems:
@@ -74,6 +82,8 @@ class AnchorParams:
             neg_iou=config.rpn_neg_iou,
             num_samples=config.rpn_num_samples,
             pos_fraction=config.rpn_pos_fraction,
+            allowed_border=config.rpn_allowed_border,
+            positives_per_gt=config.rpn_positives_per_gt,
             min_size=config.min_size,
             max_size=config.max_size,
         )
@@ -100,7 +110,7 @@ class AnchorState:
     follow :func:`frcnn_core.grid_anchors` order (row-major cells, ratio-major inside a cell).
 
     Attributes:
-        anchors: ``[N, 4]`` float32; inside: ``[N]`` bool (entirely inside the image).
+        anchors: ``[N, 4]`` float32; inside: ``[N]`` bool (inside the image up to the allowed border).
         labels: ``[N]`` int64 after sampling (1 positive, 0 negative, -1 ignored).
         candidate_labels: ``[N]`` the labels before sampling.
         matched_gt: ``[N]`` index of the best GT (-1 none); max_iou: ``[N]`` its IoU.
@@ -223,6 +233,7 @@ def assign_anchors(image_size: tuple[int, int], gt_boxes: np.ndarray | None, par
     gt = torch.as_tensor(np.zeros((0, 4)) if gt_boxes is None else gt_boxes, dtype=torch.float32).reshape(-1, 4)
     generator = torch.Generator().manual_seed(params.seed)
     targets = assign_anchor_targets(
-        anchors, scale_boxes(gt, (sx, sy)), geometry.input_size, params.pos_iou, params.neg_iou, params.num_samples, params.pos_fraction, generator
+        anchors, scale_boxes(gt, (sx, sy)), geometry.input_size, params.pos_iou, params.neg_iou, params.num_samples, params.pos_fraction, generator,
+        allowed_border=params.allowed_border, positives_per_gt=params.positives_per_gt,
     )
     return AnchorState.from_targets(params, geometry, scale_boxes(anchors, (1 / sx, 1 / sy)), targets, gt)

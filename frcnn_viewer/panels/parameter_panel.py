@@ -18,6 +18,8 @@ ANCHOR_FIELDS = (
     ("neg_iou", "Negative IoU <", 0.0, 1.0, 0.05, 2),
     ("num_samples", "Sample size", 1, 100_000, 16, 0),
     ("pos_fraction", "Positive fraction", 0.01, 1.0, 0.05, 2),
+    ("allowed_border", "Allowed border (px)", 0.0, 100_000.0, 16.0, 1),
+    ("positives_per_gt", "Best anchors per GT", 0, 1000, 1, 0),
 )
 PROPOSAL_FIELDS = (
     ("pre_nms_top_n", "Pre-NMS top N", 1, 1_000_000, 100, 0),

@@ -24,6 +24,31 @@ def test_seed_worked_example():
     assert int((t.labels[~t.inside] != -1).sum()) == 0
 
 
+def test_allowed_border_lets_straddling_anchors_take_part():
+    anchors = grid_anchors((50, 50))
+    corner = torch.tensor([[0.0, 0.0, 90.0, 90.0]])  # squarest anchors that fit sit off the corner
+    seed_rule = assign_anchor_targets(anchors, corner, (800, 800), num_samples=22500, pos_fraction=1.0)
+    everyone = assign_anchor_targets(anchors, corner, (800, 800), num_samples=22500, pos_fraction=1.0, allowed_border=1e4)
+    assert bool(everyone.inside.all()) and int(seed_rule.inside.sum()) == 8940
+    assert everyone.max_iou.max() > seed_rule.max_iou.max()
+    straddling_positive = (everyone.labels == 1) & ~seed_rule.inside
+    assert bool(straddling_positive.any())
+    assert int((seed_rule.labels[~seed_rule.inside] != -1).sum()) == 0
+
+
+def test_each_gt_gets_its_k_best_anchors_as_positives():
+    anchors = grid_anchors((50, 50))
+    boxes = torch.tensor([[103.0, 97.0, 260.0, 230.0], [105.0, 300.0, 250.0, 380.0]])  # best IoUs < 0.7
+    one = assign_anchor_targets(anchors, boxes, (800, 800), num_samples=22500, pos_fraction=1.0)
+    four = assign_anchor_targets(anchors, boxes, (800, 800), num_samples=22500, pos_fraction=1.0, positives_per_gt=4)
+    iou = pairwise_iou(anchors, boxes)
+    for g in range(2):
+        assert int(((four.labels == 1) & (iou[:, g] >= iou[:, g].topk(4).values[-1])).sum()) >= 4
+    assert bool((four.labels[one.labels == 1] == 1).all()) and four.num_positive > one.num_positive
+    seed_rule = assign_anchor_targets(anchors, SEED_BOXES, (800, 800), positives_per_gt=1)
+    assert int((seed_rule.candidate_labels == 1).sum()) == 18
+
+
 def test_regression_targets_point_at_matched_gt():
     from frcnn_core import decode_boxes
 

@@ -10,8 +10,9 @@ from frcnn_viewer.assignment import AnchorParams, assign_anchors
 GT = np.array([[10.0, 20.0, 80.0, 90.0], [100.0, 50.0, 200.0, 150.0]], np.float32)
 
 
-def test_same_anchors_and_candidate_labels_as_the_models_trace():
-    config = cpu_config(2, ("a", "b"))
+@pytest.mark.parametrize("allowed_border", [0.0, 1e4])
+def test_same_anchors_and_candidate_labels_as_the_models_trace(allowed_border):
+    config = cpu_config(2, ("a", "b"), rpn_allowed_border=allowed_border)
     torch.manual_seed(0)
     trace = FasterRCNN(config).eval().trace(torch.rand(3, 200, 300), {"boxes": torch.from_numpy(GT), "labels": torch.tensor([1, 2])})
     state = assign_anchors((200, 300), GT, AnchorParams.from_config(config))
