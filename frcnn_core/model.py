@@ -57,7 +57,7 @@ class FasterRCNN(nn.Module):
             raise ValueError(f"anchor_stride {config.anchor_stride} must equal the {config.backbone} trunk's stride {backbone.stride}")
         self.trunk = backbone.trunk
         self.rpn = RPNHead(backbone.out_channels, config.rpn_mid_channels, config.num_anchors_per_cell)
-        reuse_fc = backbone.head is not None and config.head_hidden == 4096 and config.roi_output_size == 7 and not config.head_norm_groups
+        reuse_fc = backbone.head is not None and config.head_hidden == 4096 and config.roi_output_size == 7
         self.roi_head = FastRCNNHead(
             backbone.out_channels,
             config.num_classes,
@@ -66,7 +66,6 @@ class FasterRCNN(nn.Module):
             config.head_hidden,
             config.roi_op,
             fc=backbone.head if reuse_fc else None,
-            norm_groups=config.head_norm_groups,
         )
         self._anchor_cache: dict[tuple, Tensor] = {}
         # NHWC convolutions are ~20 % faster on CPU (oneDNN) and suit tensor cores on CUDA.

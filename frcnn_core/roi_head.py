@@ -18,13 +18,6 @@ def _separable_is_faster(features: Tensor) -> bool:
     return not features.is_cuda and features.shape[-2] * features.shape[-1] <= SEPARABLE_ALIGN_MAX_CELLS
 
 
-def _fc_layer(in_features: int, out_features: int, norm_groups: int) -> list[nn.Module]:
-    """Linear, then GroupNorm over ``norm_groups`` groups of features (none when 0), then ReLU."""
-    if not norm_groups:
-        return [nn.Linear(in_features, out_features), nn.ReLU(inplace=True)]
-    return [nn.Linear(in_features, out_features, bias=False), nn.GroupNorm(norm_groups, out_features), nn.ReLU(inplace=True)]
-
-
 class FastRCNNHead(nn.Module):
     """``forward(features [B, C, Hf, Wf], rois list of [R_i, 4] xyxy input pixels)`` returns
     ``class_logits [sum R_i, C + 1]`` and class-specific ``deltas [sum R_i, 4 * (C + 1)]``
@@ -39,15 +32,16 @@ class FastRCNNHead(nn.Module):
         hidden: int = 1024,
         op: str = "pool",
         fc: nn.Module | None = None,
-        norm_groups: int = 0,
     ) -> None:
         super().__init__()
         self.spatial_scale = 1.0 / stride
         self.output_size = output_size
         self.op = op
         self.fc = fc or nn.Sequential(
-            *_fc_layer(in_channels * output_size * output_size, hidden, norm_groups),
-            *_fc_layer(hidden, hidden, norm_groups),
+            nn.Linear(in_channels * output_size * output_size, hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(inplace=True),
         )
         self.class_logits = nn.Linear(hidden, num_classes + 1)
         self.deltas = nn.Linear(hidden, 4 * (num_classes + 1))

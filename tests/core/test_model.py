@@ -116,8 +116,6 @@ def test_invalid_config_is_rejected():
         DetectorConfig(num_classes=2, class_names=("a",))
     with pytest.raises(ValueError, match="roi_op"):
         cpu_config(2, roi_op="warp")
-    with pytest.raises(ValueError, match="head_norm_groups"):
-        cpu_config(2, head_norm_groups=7)
     assert DetectorConfig.from_json(cpu_config(3).to_json()) == cpu_config(3)
 
 
@@ -133,15 +131,6 @@ def test_roi_align_option(two_box_image, tiny_config):
     image, target = two_box_image
     model = FasterRCNN(tiny_config.replace(roi_op="align")).train()
     assert torch.isfinite(sum(model([image], [target]).values()))
-
-
-def test_group_normalised_head(two_box_image, tiny_config):
-    image, target = two_box_image
-    model = FasterRCNN(tiny_config.replace(head_norm_groups=8)).train()
-    norms = [m for m in model.roi_head.fc if isinstance(m, torch.nn.GroupNorm)]
-    assert [n.num_groups for n in norms] == [8, 8]
-    assert torch.isfinite(sum(model([image], [target]).values()))
-    assert "head_norm_groups" in tiny_config.architecture()  # a checkpoint with the other head is refused
 
 
 def test_overfits_one_image(two_box_image, tiny_config):
