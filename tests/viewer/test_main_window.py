@@ -126,6 +126,9 @@ def test_changing_a_parameter_relabels_counts_and_drawing(window, coco_file):
     window.open_paths([coco_file])
     window.set_layer_visible("anchor_labels", True)
     window.set_layer_option("anchor_labels", "sampled", False)
+    positives_before = window.counts()["candidate_positive"]
+    window.parameter_panel.widgets["positives_per_gt"].setValue(window.document.anchor_params.positives_per_gt + 8)
+    assert window.counts()["candidate_positive"] > positives_before
     before, scales_before = window.counts(), len(window.document.anchor_params.scales)
     box = window.parameter_panel.widgets["pos_iou"]
     box.setValue(0.3)
