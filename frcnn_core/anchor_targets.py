@@ -59,10 +59,10 @@ def assign_anchor_targets(
     """Label anchors positive / negative / ignored and compute their regression targets.
 
     Rules (the seed's): anchors crossing the image border by more than ``allowed_border``
-    pixels (the seed: 0) are ignored; among the
-    rest, (a) the ``positives_per_gt`` anchor(s) with the highest IoU for each GT box are
-    positive (the seed: 1; ties included, only when that IoU is above 0), (b) IoU >= ``pos_iou`` is
-    positive, (c) IoU < ``neg_iou`` with every GT is negative. Then at most
+    pixels (the seed: 0) are ignored; among the rest, (a) the ``positives_per_gt`` anchors
+    with the highest IoU for each GT box are positive (the seed: 1; ties included, only
+    where that IoU is above 0), (b) IoU >= ``pos_iou`` is positive, (c) IoU < ``neg_iou``
+    with every GT is negative. Then at most
     ``num_samples * pos_fraction`` positives and ``num_samples - n_positive``
     negatives are kept; the others become ignored.
 

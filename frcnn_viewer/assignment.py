@@ -33,8 +33,8 @@ class AnchorParams:
     The names follow :class:`frcnn_core.DetectorConfig`: ``stride``/``scales``/``ratios`` are
     ``anchor_stride``/``anchor_scales``/``anchor_ratios`` and ``pos_iou`` … ``pos_fraction`` the
     ``rpn_*`` fields (``allowed_border``, ``positives_per_gt``: ``rpn_allowed_border``,
-    ``rpn_positives_per_gt``). ``seed`` makes the random
-    sampling of the mini-batch reproducible.
+    ``rpn_positives_per_gt``). ``seed`` makes the random sampling of the mini-batch
+    reproducible.
     """
 
     stride: int = 16
