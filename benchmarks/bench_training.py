@@ -18,39 +18,33 @@ from frcnn_core import FasterRCNN, build_backbone, cpu_config
 from frcnn_core.cli.evaluation import score_detections
 from frcnn_core.cli.options import float_list
 from frcnn_core.data import open_dataset
-from frcnn_core.data.transforms import horizontal_flip
 from frcnn_core.inference import predict_dataset
 from frcnn_core.postprocess import Detections
 from frcnn_core.train import TrainConfig, Trainer, describe_device, select_device
-from frcnn_core.train.sampler import IndexStream
+from frcnn_core.train.batches import batch_source
 from frcnn_core.train.schedule import lr_factor
 
 from bench_detector import torchvision_peer
 
 
 def train_torchvision(model, dataset, cfg: TrainConfig, device) -> float:
-    """The same loop as our Trainer (data order, flips, SGD, schedule, clipping); returns s/iter."""
+    """The same loop as our Trainer (batches, flips, prefetching, SGD, schedule, clipping); returns s/iter."""
     torch.manual_seed(cfg.seed)
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: lr_factor(it, cfg))
-    stream = IndexStream(len(dataset), cfg.seed)
-    flips = torch.Generator().manual_seed(cfg.seed + 1000)
+    batches = batch_source(dataset, cfg, device)
     start = time.perf_counter()
     for _ in range(cfg.iterations):
-        images, targets = [], []
-        for index in stream.take(cfg.batch_size):
-            image, target = dataset[index]
-            if cfg.horizontal_flip and torch.rand((), generator=flips) < 0.5:
-                image, target = horizontal_flip(image, target)
-            keep = ~target["difficult"]
-            boxes = target["boxes"][keep]
+        batch = batches.next()
+        targets = []
+        for target in batch.targets:
+            boxes = target["boxes"].clone()
             # torchvision rejects zero-size boxes outright; widen them by a hair instead
             boxes[:, 2:] = torch.maximum(boxes[:, 2:], boxes[:, :2] + 1e-2)
-            images.append(image.to(device))
-            targets.append({"boxes": boxes.to(device), "labels": target["labels"][keep].to(device)})
-        loss = sum(model(images, targets).values())
+            targets.append({"boxes": boxes.to(device), "labels": target["labels"].to(device)})
+        loss = sum(model([image.to(device) for image in batch.images], targets).values())
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)

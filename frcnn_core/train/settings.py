@@ -28,6 +28,7 @@ class TrainConfig:
     min_lr_factor: float = 0.01
     grad_clip: float = 10.0
     amp: bool = True  # only takes effect on CUDA
+    prefetch: bool = True  # on CUDA: draw the next batch in a thread during the current step
     horizontal_flip: bool = True
     seed: int = 0
     checkpoint_every: int = 500

@@ -14,13 +14,11 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from ..checkpoint import CheckpointError, checkpoint_config, read_checkpoint, save_checkpoint
-from ..data.errors import DatasetError
-from ..data.transforms import horizontal_flip
 from ..model import LOSS_NAMES, FasterRCNN
 from ..trace import Trace
+from .batches import batch_source
 from .devices import select_device
 from .distributed import ProcessGroup
-from .sampler import IndexStream
 from .schedule import lr_factor
 from .settings import TrainConfig
 
@@ -90,11 +88,9 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda it: lr_factor(it, cfg))
         self.use_amp = cfg.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
-        self.stream = IndexStream(len(dataset), cfg.seed, self.group.rank, self.group.world_size)
-        self.flip_generator = torch.Generator().manual_seed(cfg.seed + 1000 + self.group.rank)
+        self.batches = batch_source(dataset, cfg, self.device, self.group.rank, self.group.world_size)
         self.iteration = 0
         self.last_checkpoint: Path | None = None
-        self.unreadable: set[int] = set()
 
     @property
     def done(self) -> bool:
@@ -104,35 +100,12 @@ class Trainer:
     def lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
 
-    def _load(self, index: int) -> tuple[int, torch.Tensor, dict]:
-        """Image ``index``, or the next readable one: a file that fails to decode (truncated,
-        deleted since the dataset was opened) is reported once and skipped."""
-        for _ in range(len(self.dataset)):
-            if index not in self.unreadable:
-                try:
-                    return (index, *self.dataset[index])
-                except DatasetError as exc:
-                    self.unreadable.add(index)
-                    log.warning("skipping image %d: %s", index, exc)
-            index = self.stream.take(1)[0]
-        raise DatasetError("no image of the dataset could be read")
-
-    def _batch(self) -> tuple[list[torch.Tensor], list[dict], list[int]]:
-        images, targets, indices = [], [], []
-        for wanted in self.stream.take(self.config.batch_size):
-            index, image, target = self._load(wanted)
-            indices.append(index)
-            if self.config.horizontal_flip and torch.rand((), generator=self.flip_generator) < 0.5:
-                image, target = horizontal_flip(image, target)
-            keep = ~target["difficult"] if "difficult" in target else slice(None)
-            images.append(image.to(self.device, non_blocking=True))
-            targets.append({"boxes": target["boxes"][keep].float().to(self.device), "labels": target["labels"][keep].to(self.device)})
-        return images, targets, indices
-
     def step(self, trace: bool = False) -> StepResult:
         """One iteration: forward, loss check, backward, clip, SGD step, schedule step."""
         start = time.perf_counter()
-        images, targets, indices = self._batch()
+        batch = self.batches.next()
+        images = [image.to(self.device, non_blocking=True) for image in batch.images]
+        targets = [{k: v.to(self.device) for k, v in target.items()} for target in batch.targets]
         with torch.autocast("cuda", enabled=self.use_amp):
             result = self.network(images, targets, want_trace=trace, full_result=True)
             loss_dict = result.losses
@@ -158,7 +131,7 @@ class Trainer:
         self.iteration += 1
         step = StepResult(self.iteration, losses, lr, time.perf_counter() - start, result.stats)
         if trace:
-            step.trace, step.trace_index = result.trace, indices[0]
+            step.trace, step.trace_index = result.trace, batch.indices[0]
             step.trace.iteration = self.iteration
         self._after_step(step)
         return step
@@ -200,7 +173,8 @@ class Trainer:
 
     def state_dict(self) -> dict:
         """Everything needed to continue exactly: optimizer, schedule, iteration, data order, RNG."""
-        rng = {"torch": torch.get_rng_state(), "flip": self.flip_generator.get_state()}
+        batches = self.batches.state_dict()
+        rng = {"torch": torch.get_rng_state(), "flip": batches["flip"]}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {
@@ -209,7 +183,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
-            "stream": self.stream.state_dict(),
+            "stream": batches["stream"],
             "rng": rng,
         }
 
@@ -219,9 +193,8 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
-        self.stream.load_state_dict(state["stream"])
+        self.batches.load_state_dict({"stream": state["stream"], "flip": state["rng"]["flip"]})
         torch.set_rng_state(state["rng"]["torch"])
-        self.flip_generator.set_state(state["rng"]["flip"])
         if "cuda" in state["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
 
