@@ -5,19 +5,22 @@ real photographs: not drawn by the shapes generator), or on any dataset path.
 
     python benchmarks/bench_training.py --data shapes --iterations 1500
     python benchmarks/bench_training.py --data composite --iterations 1500
+    python benchmarks/bench_training.py --data instances.json   # 20 % held out
+    python benchmarks/bench_training.py --data train.json --val-data val.json
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 
 from frcnn_core import FasterRCNN, build_backbone, cpu_config
 from frcnn_core.cli.evaluation import score_detections
 from frcnn_core.cli.options import float_list
-from frcnn_core.data import open_dataset
+from frcnn_core.data import open_dataset, split_dataset
 from frcnn_core.inference import predict_dataset
 from frcnn_core.postprocess import Detections
 from frcnn_core.train import TrainConfig, Trainer, describe_device, select_device
@@ -65,6 +68,18 @@ def predict_torchvision(model, dataset, device) -> list[Detections]:
     return out
 
 
+def train_and_val_sets(spec: str, val_spec: str | None):
+    """The training set and the held-out set: ``val_spec``'s, else ``spec``'s own ``val``
+    split, else (a COCO file or a flat folder has none) a seeded 20 % of ``spec``."""
+    if val_spec:
+        return open_dataset(spec, split="train"), open_dataset(val_spec, split="val")
+    if spec in ("shapes", "composite") or (Path(spec) / "ImageSets" / "Main" / "val.txt").is_file():
+        return open_dataset(spec, split="train"), open_dataset(spec, split="val")
+    train, val = split_dataset(open_dataset(spec), val_fraction=0.2, seed=0)
+    print(f"{spec} has no split of its own: {len(val)} of its {len(train) + len(val)} images held out for evaluation (--val-data to choose)")
+    return train, val
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="shapes")
@@ -81,8 +96,7 @@ def main() -> None:
     args = parser.parse_args()
 
     device = select_device(args.device)
-    train = open_dataset(args.data, split="train")
-    val = open_dataset(args.val_data or args.data, split="val")
+    train, val = train_and_val_sets(args.data, args.val_data)
     # torchvision's RPN head keeps the trunk's width in its 3x3 conv: ours gets the same
     trunk_channels = build_backbone(args.backbone).out_channels
     cfg = cpu_config(
