@@ -55,6 +55,7 @@ class Document:
     changed: Event = field(default_factory=Event, repr=False)
     message: Event = field(default_factory=Event, repr=False)
     _trace_key: int = 0  # identifies the newest trace request
+    _answered_key: int = -1  # a request key that a trace from outside the worker already answers
     results_key: int = 0  # identifies the model and proposal settings that results belong to
 
     # ----- messages -------------------------------------------------------------------
@@ -170,8 +171,9 @@ class Document:
 
     # ----- trace ----------------------------------------------------------------------
     def trace_request(self) -> TraceRequest | None:
-        """The current image and GT for the worker, or ``None`` without an image or model."""
-        if self.image is None or self.model is None:
+        """The current image and GT for the worker, or ``None`` without an image or model, or
+        while the trace shown came from outside the worker for this very image and settings."""
+        if self.image is None or self.model is None or self._answered_key == self._trace_key:
             return None
         target = None
         if self.image.annotated:
@@ -195,8 +197,8 @@ class Document:
 
         ``image`` is what the trace was made from (e.g. the entry flipped, as the step saw it),
         ``anchor_state`` the anchor labels to show (e.g. the step's own sample; default: computed
-        from the parameters). The window's trace request for this image, sent while the change is
-        announced, is then outdated and its answer dropped. Returns whether it is shown.
+        from the parameters). No trace is requested from the worker for it (``trace_request()``
+        is ``None``) until the image, model or proposal settings change. Returns whether it is shown.
         """
         if self.model is None or not 0 <= index < len(self.entries):
             return False
@@ -207,8 +209,9 @@ class Document:
             self._update_anchors()
         else:
             self.anchor_state = anchor_state
+        self._trace_key += 1  # drops the answer to any request still out
+        self._answered_key = self._trace_key
         self.changed.emit(frozenset({"image", "anchors", "trace", "selection"}))
-        self._trace_key += 1
         return True
 
     def set_results(self, key: int, results: dict[int, ImageResult]) -> bool:

@@ -290,7 +290,8 @@ class TrainingController(QtCore.QObject):
 
     def _document_changed(self, aspects: frozenset) -> None:
         # The viewer's model became the training model: draw the step it could not draw before,
-        # once this change is through (the window's trace request for it is then out, and dropped).
+        # once this change is through (the window's trace request for it is then out, and dropped
+        # when the step is shown).
         if "model" in aspects and self.session.alive:
             self._show_timer.start(0)
 

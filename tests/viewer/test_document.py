@@ -136,3 +136,18 @@ def test_set_ground_truth_relabels_the_anchors_at_once(doc):
     assert doc.image.gt_names == ["red"] and doc.counts()["gt_without_positive"] == 1  # far smaller than any anchor
     doc.set_ground_truth(np.zeros((0, 4)), [], np.zeros(0, bool))
     assert doc.counts()["gt_boxes"] == 0 and doc.image.annotated
+
+
+def test_a_trace_shown_from_outside_asks_the_worker_for_nothing(doc):
+    torch.manual_seed(0)
+    model = FasterRCNN(doc.model.config).train()
+    pending = doc.trace_request()
+    step_trace = model.trace(doc.image.tensor)
+    requests = []
+    doc.changed.connect(lambda aspects: requests.append(doc.trace_request()))
+    assert doc.show_trace(1, step_trace, doc.image)
+    assert requests == [None] and doc.trace is step_trace
+    worker_trace = FasterRCNN(doc.model.config).eval().trace(pending.image, pending.target)
+    assert not doc.set_trace(pending.key, worker_trace) and doc.trace is step_trace  # the older answer is dropped
+    assert doc.set_proposal_params(post_nms_top_n=5) and doc.trace_request() is not None
+    assert doc.set_index(0) and doc.trace_request() is not None
