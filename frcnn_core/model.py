@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .anchor_targets import AnchorTargets, assign_anchor_targets
+from .anchor_targets import NEGATIVE, POSITIVE, AnchorTargets, assign_anchor_targets
 from .anchors import grid_anchors
 from .backbones import build_backbone
 from .boxes import scale_boxes
@@ -225,16 +225,21 @@ class FasterRCNN(nn.Module):
 def sampling_stats(anchor_targets: list[AnchorTargets], roi_samples: list[RoiSamples], roi_logits: Tensor) -> dict[str, float]:
     """Sampling health per image of a batch: positive/negative anchors, fg/bg RoIs, head accuracy."""
     n = len(anchor_targets)
+    anchor_labels = torch.cat([t.labels for t in anchor_targets])
     labels = torch.cat([s.labels for s in roi_samples])
     correct = roi_logits.argmax(dim=1) == labels
     fg = labels > 0
+    counts = torch.stack([
+        (anchor_labels == POSITIVE).sum(), (anchor_labels == NEGATIVE).sum(), fg.sum(), (~fg).sum(), correct.sum(), (correct & fg).sum(),
+    ]).tolist()  # one device sync for all of them
+    positive, negative, num_fg, num_bg, num_correct, fg_correct = counts
     return {
-        "positive_anchors": sum(t.num_positive for t in anchor_targets) / n,
-        "negative_anchors": sum(t.num_negative for t in anchor_targets) / n,
-        "fg_rois": int(fg.sum()) / n,
-        "bg_rois": int((~fg).sum()) / n,
-        "roi_accuracy": float(correct.float().mean()) if labels.numel() else float("nan"),
-        "roi_fg_accuracy": float(correct[fg].float().mean()) if fg.any() else float("nan"),
+        "positive_anchors": positive / n,
+        "negative_anchors": negative / n,
+        "fg_rois": num_fg / n,
+        "bg_rois": num_bg / n,
+        "roi_accuracy": num_correct / (num_fg + num_bg) if num_fg + num_bg else float("nan"),
+        "roi_fg_accuracy": fg_correct / num_fg if num_fg else float("nan"),
     }
 
 

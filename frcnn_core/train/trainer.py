@@ -110,7 +110,7 @@ class Trainer:
             result = self.network(images, targets, want_trace=trace, full_result=True)
             loss_dict = result.losses
         total = sum(loss_dict[k] for k in LOSS_NAMES)
-        losses = {k: float(loss_dict[k].detach()) for k in LOSS_NAMES}
+        losses = dict(zip(LOSS_NAMES, torch.stack([loss_dict[k].detach().float() for k in LOSS_NAMES]).tolist()))  # one device sync
         losses["total"] = sum(losses.values())
         if not math.isfinite(losses["total"]):
             detail = ", ".join(f"{k}={v:.4g}" for k, v in losses.items())

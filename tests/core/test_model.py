@@ -152,3 +152,24 @@ def test_overfits_one_image(two_box_image, tiny_config):
         assert best >= 0.5, f"class {int(label)} best IoU {best:.2f}"
     # the top-scoring detections are the two objects
     assert set(det.labels[:2].tolist()) == {1, 2} and det.scores[1] > 0.5
+
+
+def test_sampling_stats_count_per_image():
+    from frcnn_core.anchor_targets import AnchorTargets
+    from frcnn_core.model import sampling_stats
+
+    def anchors(labels):
+        labels = torch.tensor(labels)
+        n = labels.numel()
+        return AnchorTargets(labels, labels, torch.zeros(n, 4), torch.zeros(n, dtype=torch.long), torch.zeros(n), torch.ones(n, dtype=torch.bool))
+
+    class Rois:
+        def __init__(self, labels):
+            self.labels = torch.tensor(labels)
+
+    logits = torch.full((6, 3), -5.0)
+    logits[torch.arange(6), torch.tensor([1, 0, 0, 2, 2, 0])] = 5.0  # predicted classes
+    stats = sampling_stats([anchors([1, 1, 0, -1]), anchors([1, 0, 0, 0])], [Rois([1, 0, 0]), Rois([2, 1, 0])], logits)
+    assert stats["positive_anchors"] == 1.5 and stats["negative_anchors"] == 2.0
+    assert stats["fg_rois"] == 1.5 and stats["bg_rois"] == 1.5
+    assert stats["roi_accuracy"] == pytest.approx(5 / 6) and stats["roi_fg_accuracy"] == pytest.approx(2 / 3)
