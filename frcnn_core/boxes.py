@@ -8,6 +8,7 @@ Convention everywhere inside ``frcnn_core``: boxes are ``[N, 4]`` float tensors
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -19,6 +20,13 @@ MAX_LOG_SCALE = math.log(1000.0 / 16)
 # Widths and heights are clamped to this before division or log, so degenerate
 # (zero-width or zero-height) boxes give finite targets instead of inf/NaN.
 MIN_EXTENT = 1e-3
+
+
+@functools.lru_cache(maxsize=32)
+def _weight_row(weights: tuple[float, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``weights`` as a ``[4]`` tensor, made once per device: a fresh one would be a host to
+    device copy, and a wait, on every call."""
+    return torch.tensor(weights, dtype=dtype, device=device)
 
 
 def encode_boxes(reference: Tensor, target: Tensor, weights=(1.0, 1.0, 1.0, 1.0)) -> Tensor:
@@ -33,24 +41,11 @@ def encode_boxes(reference: Tensor, target: Tensor, weights=(1.0, 1.0, 1.0, 1.0)
     Returns:
         ``[N, 4]`` deltas ``(dx, dy, dw, dh)``, always finite.
     """
-    wx, wy, ww, wh = weights
-    ref_w = (reference[:, 2] - reference[:, 0]).clamp(min=MIN_EXTENT)
-    ref_h = (reference[:, 3] - reference[:, 1]).clamp(min=MIN_EXTENT)
-    ref_cx = reference[:, 0] + 0.5 * ref_w
-    ref_cy = reference[:, 1] + 0.5 * ref_h
-    tgt_w = (target[:, 2] - target[:, 0]).clamp(min=MIN_EXTENT)
-    tgt_h = (target[:, 3] - target[:, 1]).clamp(min=MIN_EXTENT)
-    tgt_cx = target[:, 0] + 0.5 * tgt_w
-    tgt_cy = target[:, 1] + 0.5 * tgt_h
-    return torch.stack(
-        (
-            wx * (tgt_cx - ref_cx) / ref_w,
-            wy * (tgt_cy - ref_cy) / ref_h,
-            ww * torch.log(tgt_w / ref_w),
-            wh * torch.log(tgt_h / ref_h),
-        ),
-        dim=1,
-    )
+    ref_size = (reference[:, 2:] - reference[:, :2]).clamp(min=MIN_EXTENT)  # [N, 2] (w, h)
+    tgt_size = (target[:, 2:] - target[:, :2]).clamp(min=MIN_EXTENT)
+    shift = (target[:, :2] + 0.5 * tgt_size - reference[:, :2] - 0.5 * ref_size) / ref_size
+    deltas = torch.cat((shift, torch.log(tgt_size / ref_size)), dim=1)
+    return deltas * _weight_row(tuple(weights), deltas.dtype, deltas.device)
 
 
 def decode_boxes(reference: Tensor, deltas: Tensor, weights=(1.0, 1.0, 1.0, 1.0)) -> Tensor:
@@ -65,30 +60,13 @@ def decode_boxes(reference: Tensor, deltas: Tensor, weights=(1.0, 1.0, 1.0, 1.0)
         ``[N, 4]`` or ``[N, 4 * K]`` xyxy boxes. ``dw``/``dh`` are clamped so the
         result stays finite.
     """
-    wx, wy, ww, wh = weights
     reference = reference.to(deltas.dtype)
-    widths = (reference[:, 2] - reference[:, 0]).unsqueeze(1)
-    heights = (reference[:, 3] - reference[:, 1]).unsqueeze(1)
-    ctr_x = reference[:, 0].unsqueeze(1) + 0.5 * widths
-    ctr_y = reference[:, 1].unsqueeze(1) + 0.5 * heights
-    dx = deltas[:, 0::4] / wx
-    dy = deltas[:, 1::4] / wy
-    dw = (deltas[:, 2::4] / ww).clamp(max=MAX_LOG_SCALE)
-    dh = (deltas[:, 3::4] / wh).clamp(max=MAX_LOG_SCALE)
-    pred_ctr_x = dx * widths + ctr_x
-    pred_ctr_y = dy * heights + ctr_y
-    pred_w = torch.exp(dw) * widths
-    pred_h = torch.exp(dh) * heights
-    boxes = torch.stack(
-        (
-            pred_ctr_x - 0.5 * pred_w,
-            pred_ctr_y - 0.5 * pred_h,
-            pred_ctr_x + 0.5 * pred_w,
-            pred_ctr_y + 0.5 * pred_h,
-        ),
-        dim=2,
-    )
-    return boxes.flatten(1)
+    size = (reference[:, 2:] - reference[:, :2]).unsqueeze(1)  # [N, 1, 2] (w, h)
+    center = reference[:, :2].unsqueeze(1) + 0.5 * size
+    scaled = deltas.unflatten(1, (-1, 4)) / _weight_row(tuple(weights), deltas.dtype, deltas.device)  # [N, K, 4]
+    pred_center = scaled[..., :2] * size + center
+    pred_half = 0.5 * torch.exp(scaled[..., 2:].clamp(max=MAX_LOG_SCALE)) * size
+    return torch.cat((pred_center - pred_half, pred_center + pred_half), dim=2).flatten(1)
 
 
 def pairwise_iou(boxes_a: Tensor, boxes_b: Tensor) -> Tensor:
