@@ -43,9 +43,9 @@ def encode_boxes(reference: Tensor, target: Tensor, weights=(1.0, 1.0, 1.0, 1.0)
     """
     ref_size = (reference[:, 2:] - reference[:, :2]).clamp(min=MIN_EXTENT)  # [N, 2] (w, h)
     tgt_size = (target[:, 2:] - target[:, :2]).clamp(min=MIN_EXTENT)
-    shift = (target[:, :2] + 0.5 * tgt_size - reference[:, :2] - 0.5 * ref_size) / ref_size
-    deltas = torch.cat((shift, torch.log(tgt_size / ref_size)), dim=1)
-    return deltas * _weight_row(tuple(weights), deltas.dtype, deltas.device)
+    weight = _weight_row(tuple(weights), reference.dtype, reference.device)
+    shift = ((target[:, :2] + 0.5 * tgt_size) - (reference[:, :2] + 0.5 * ref_size)) * weight[:2] / ref_size
+    return torch.cat((shift, torch.log(tgt_size / ref_size) * weight[2:]), dim=1)
 
 
 def decode_boxes(reference: Tensor, deltas: Tensor, weights=(1.0, 1.0, 1.0, 1.0)) -> Tensor:
@@ -65,7 +65,7 @@ def decode_boxes(reference: Tensor, deltas: Tensor, weights=(1.0, 1.0, 1.0, 1.0)
     center = reference[:, :2].unsqueeze(1) + 0.5 * size
     scaled = deltas.unflatten(1, (-1, 4)) / _weight_row(tuple(weights), deltas.dtype, deltas.device)  # [N, K, 4]
     pred_center = scaled[..., :2] * size + center
-    pred_half = 0.5 * torch.exp(scaled[..., 2:].clamp(max=MAX_LOG_SCALE)) * size
+    pred_half = 0.5 * (torch.exp(scaled[..., 2:].clamp(max=MAX_LOG_SCALE)) * size)
     return torch.cat((pred_center - pred_half, pred_center + pred_half), dim=2).flatten(1)
 
 
