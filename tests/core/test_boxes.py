@@ -50,3 +50,18 @@ def test_degenerate_boxes_never_nan():
 def test_decode_clamps_huge_scale():
     out = decode_boxes(torch.tensor([[0.0, 0.0, 10.0, 10.0]]), torch.tensor([[0.0, 0.0, 100.0, 100.0]]))
     assert torch.isfinite(out).all()
+
+
+def test_coding_equals_torchvision_box_coder():
+    from torchvision.models.detection._utils import BoxCoder
+
+    g = torch.Generator().manual_seed(1)
+    ref = torch.rand(300, 2, generator=g) * 400
+    ref = torch.cat([ref, ref + torch.rand(300, 2, generator=g) * 200 + 2], 1)
+    tgt = ref + torch.randn(300, 4, generator=g) * 10
+    tgt[:, 2:] = torch.maximum(tgt[:, 2:], tgt[:, :2] + 1)
+    deltas = torch.randn(300, 4 * 3, generator=g)
+    for w in [(1.0, 1.0, 1.0, 1.0), (10.0, 10.0, 5.0, 5.0)]:
+        coder = BoxCoder(w)
+        torch.testing.assert_close(encode_boxes(ref, tgt, w), coder.encode_single(tgt, ref))
+        torch.testing.assert_close(decode_boxes(ref, deltas, w), coder.decode_single(deltas, ref))
