@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+import torch
+
 from ..annotations import AnnotationError
 from ..checkpoint import CheckpointError
 from ..data import DatasetError
@@ -33,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except (DatasetError, CheckpointError, AnnotationError, ValueError, FileNotFoundError) as exc:
         print(f"frcnn: error: {exc}", file=sys.stderr)
+        return 1
+    except torch.cuda.OutOfMemoryError as exc:
+        print(f"frcnn: out of GPU memory ({str(exc).splitlines()[0]}); try a smaller --batch-size or --image-size", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("frcnn: interrupted", file=sys.stderr)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..config import DetectorConfig, cpu_config
@@ -84,6 +88,26 @@ def train_config(args, on_cpu: bool) -> TrainConfig:
     return base.replace(**changes)
 
 
+@contextmanager
+def finish_step_on_interrupt(trainer: Trainer, enabled: bool = True):
+    """While training, a first Ctrl-C lets the step in progress finish and stops the run; a
+    second one interrupts at once. (Not under torchrun: ranks must stop at the same step.)"""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame) -> None:
+        print("\nfrcnn: stopping after this iteration (Ctrl-C again to abort)", file=sys.stderr)
+        trainer.request_stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(args) -> int:
     device = select_device(args.device)
     group = init_from_environment(device)
@@ -107,7 +131,12 @@ def run(args) -> int:
                 f"{cfg.num_classes} classes, backbone {cfg.backbone} at {cfg.min_size} px, "
                 f"iterations {trainer.iteration}->{trainer.config.iterations}, batch {trainer.config.batch_size}"
             )
-        trainer.run(progress=not args.no_progress)
+        with finish_step_on_interrupt(trainer, enabled=not group.distributed):
+            trainer.run(progress=not args.no_progress)
+        if not trainer.done:  # interrupted: keep the whole steps done so far
+            if group.is_main and trainer.iteration > 0:
+                print(f"interrupted at iteration {trainer.iteration}; checkpoint: {trainer.save_checkpoint()} (--resume continues)", file=sys.stderr)
+            return 130
         if group.is_main:
             print(f"checkpoint: {trainer.last_checkpoint}")
             val_spec = args.val_data or (args.data if args.data in ("shapes", "composite") else None)

@@ -91,6 +91,7 @@ class Trainer:
         self.batches = batch_source(dataset, cfg, self.device, self.group.rank, self.group.world_size)
         self.iteration = 0
         self.last_checkpoint: Path | None = None
+        self._stop_requested = False
 
     @property
     def done(self) -> bool:
@@ -150,8 +151,15 @@ class Trainer:
         with open(self.output_dir / METRICS_FILE, "a", encoding="utf-8") as f:
             f.write(json.dumps({"time": time.time(), **step.metrics()}) + "\n")
 
+    def request_stop(self) -> None:
+        """Make :meth:`run` return once the step in progress is complete (safe to call from a
+        signal handler or another thread): the state is then whole, ready to checkpoint."""
+        self._stop_requested = True
+
     def run(self, iterations: int | None = None, progress: bool = False) -> StepResult | None:
-        """Run ``iterations`` more steps (all remaining by default); returns the last result."""
+        """Run ``iterations`` more steps (all remaining by default), or until
+        :meth:`request_stop`; returns the last result."""
+        self._stop_requested = False
         remaining = self.config.iterations - self.iteration
         count = remaining if iterations is None else min(iterations, remaining)
         bar = None
@@ -162,6 +170,8 @@ class Trainer:
         last = None
         try:
             for _ in range(count):
+                if self._stop_requested:
+                    break
                 last = self.step()
                 if bar is not None:
                     bar.set_postfix(loss=f"{last.losses['total']:.3f}", lr=f"{last.lr:.2g}")

@@ -110,3 +110,41 @@ def test_usage_errors_exit_non_zero_with_a_message(argv, code, message, capsys, 
     except SystemExit as exc:  # argparse's own usage errors
         assert exc.code == code
     assert message in capsys.readouterr().err
+
+
+def test_ctrl_c_finishes_the_step_writes_a_checkpoint_and_resume_continues(tmp_path, monkeypatch, capsys):
+    import signal
+
+    from frcnn_core.train import Trainer
+
+    step = Trainer.step
+
+    def step_then_interrupt(self, *args, **kwargs):
+        result = step(self, *args, **kwargs)
+        if self.iteration == 2:
+            signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C during this step
+        return result
+
+    monkeypatch.setattr(Trainer, "step", step_then_interrupt)
+    handler_before = signal.getsignal(signal.SIGINT)
+    out = tmp_path / "run"
+    assert main(["train", "--data", "shapes", "--output", str(out), *TINY]) == 130
+    assert "interrupted at iteration 2" in capsys.readouterr().err
+    assert torch.load(out / "last.pt", weights_only=True)["trainer"]["iteration"] == 2
+    assert signal.getsignal(signal.SIGINT) is handler_before  # restored
+    monkeypatch.setattr(Trainer, "step", step)
+    assert main(["train", "--data", "shapes", "--output", str(out), "--resume", *TINY]) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in rows] == [1, 2, 3]
+
+
+def test_out_of_gpu_memory_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from frcnn_core.train import Trainer
+
+    def out_of_memory(self, *args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(Trainer, "run", out_of_memory)
+    assert main(["train", "--data", "shapes", "--output", str(tmp_path / "run"), *TINY]) == 1
+    err = capsys.readouterr().err
+    assert "out of GPU memory" in err and "Tried to allocate 2.00 GiB" in err and "--batch-size" in err

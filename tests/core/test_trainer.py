@@ -83,3 +83,11 @@ def test_nan_loss_stops_and_keeps_last_checkpoint(tmp_path):
     assert trainer.iteration == 3
     assert (tmp_path / "last.pt").read_bytes() == before
     assert torch.equal(trainer.model.state_dict()["trunk.0.0.weight"], weights["trunk.0.0.weight"])
+
+
+def test_request_stop_ends_run_after_the_step_in_progress(tmp_path):
+    trainer = make_trainer(tmp_path)
+    trainer.callbacks.append(lambda step: step.iteration == 2 and trainer.request_stop())
+    last = trainer.run()
+    assert last.iteration == 2 and trainer.iteration == 2 and not trainer.done
+    assert trainer.run(1).iteration == 3  # a later run starts afresh
