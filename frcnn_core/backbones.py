@@ -34,10 +34,27 @@ class PretrainedWeightsMissing(RuntimeError):
     """ImageNet weights were asked for but are not in the local torch hub cache."""
 
 
+def _cached_weights_path(weights: torchvision.models.WeightsEnum) -> str:
+    """Where torch hub keeps ``weights`` once downloaded (``$TORCH_HOME/hub/checkpoints``)."""
+    return os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(weights.url))
+
+
+def _imagenet_weights(name: str) -> torchvision.models.WeightsEnum | None:
+    """torchvision's ImageNet weights for backbone ``name``; None for ``small``."""
+    enums = {"vgg16": "VGG16_Weights", "resnet18": "ResNet18_Weights", "resnet34": "ResNet34_Weights"}
+    return getattr(torchvision.models, enums[name]).IMAGENET1K_V1 if name in enums else None
+
+
+def imagenet_weights_cached(name: str) -> bool:
+    """Whether ``build_backbone(name, pretrained=True)`` finds its weights on this machine."""
+    weights = _imagenet_weights(name)
+    return weights is not None and os.path.isfile(_cached_weights_path(weights))
+
+
 def _load_cached_weights(weights: torchvision.models.WeightsEnum) -> dict:
     """State dict of torchvision ``weights`` from the local cache; never downloads."""
-    filename = os.path.basename(weights.url)
-    path = os.path.join(torch.hub.get_dir(), "checkpoints", filename)
+    path = _cached_weights_path(weights)
+    filename = os.path.basename(path)
     if not os.path.isfile(path):
         raise PretrainedWeightsMissing(
             f"pretrained ImageNet weights {filename} are not available locally (looked in {path}). "
@@ -51,7 +68,7 @@ def _load_cached_weights(weights: torchvision.models.WeightsEnum) -> dict:
 def _vgg16(pretrained: bool) -> Backbone:
     vgg = torchvision.models.vgg16(weights=None)
     if pretrained:
-        vgg.load_state_dict(_load_cached_weights(torchvision.models.VGG16_Weights.IMAGENET1K_V1))
+        vgg.load_state_dict(_load_cached_weights(_imagenet_weights("vgg16")))
     # The seed keeps the layers whose output is still >= H/16: the first 30 (conv5_3 + ReLU).
     trunk = nn.Sequential(*list(vgg.features)[:30])
     if pretrained:  # conv1 and conv2 stay frozen, as in the paper
@@ -65,12 +82,11 @@ def _vgg16(pretrained: bool) -> Backbone:
 
 def _resnet(name: str, pretrained: bool) -> Backbone:
     builder = getattr(torchvision.models, name)
-    weights_enum = {"resnet18": torchvision.models.ResNet18_Weights, "resnet34": torchvision.models.ResNet34_Weights}[name]
     # Frozen statistics with ImageNet weights (tiny detection batches); trainable BN from scratch.
     norm = FrozenBatchNorm2d if pretrained else nn.BatchNorm2d
     net = builder(weights=None, norm_layer=norm)
     if pretrained:
-        net.load_state_dict(_load_cached_weights(weights_enum.IMAGENET1K_V1), strict=False)
+        net.load_state_dict(_load_cached_weights(_imagenet_weights(name)), strict=False)
     trunk = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3)
     return Backbone(trunk, 256, 16)
 

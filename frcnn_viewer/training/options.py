@@ -1,9 +1,10 @@
 """What to train and how: the dock's form and ``start_training``'s keywords, built into a Trainer.
 
 The defaults are ``frcnn train``'s, reached through the CLI's own functions: the ``cpu``
-preset (light trunk at 256 px, 3000 iterations of batch 4) on a CPU and the ``seed``
-preset (VGG16 at 800 px) on a GPU. Everything here runs without Qt; :func:`build_trainer`
-runs in the training thread, since opening a dataset or building VGG16 takes a while.
+preset (light trunk at 256 px, 2000 iterations of batch 4), or on a GPU with VGG16's
+ImageNet weights cached the ``seed`` preset (VGG16 at 800 px from those weights).
+Everything here runs without Qt; :func:`build_trainer` runs in the training thread, since
+opening a dataset or building VGG16 takes a while.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from types import SimpleNamespace
 
 from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.checkpoint import CheckpointError
-from frcnn_core.cli.train_cmd import PRESETS, detector_config, train_config
+from frcnn_core.cli.train_cmd import PRESETS, choose_preset, detector_config, train_config
 from frcnn_core.data import open_dataset
 from frcnn_core.data.errors import DatasetError
 from frcnn_core.train import METRICS_FILE, TrainConfig, Trainer, select_device
@@ -52,7 +53,7 @@ class TrainingOptions:
             checkpoint's folder, else :func:`default_run_dir`.
         resume: a checkpoint with training state to continue from; its own configuration wins
             (only ``iterations`` may be changed, to extend the run).
-        preset: ``"cpu"`` or ``"seed"``; default: ``cpu`` on a CPU, ``seed`` otherwise.
+        preset: ``"cpu"`` or ``"seed"``; default as :func:`~frcnn_core.cli.train_cmd.choose_preset`.
         image_size: shorter image side after resizing (as ``--image-size``).
         detector, train: ``DetectorConfig`` / ``TrainConfig`` fields to change.
         num_images, val_images: sizes of the generated train / validation sets.
@@ -158,15 +159,15 @@ def build_trainer(options: TrainingOptions, dataset, output_dir: Path) -> Traine
                 f"{options.data} has ({', '.join(class_names)})"
             )
         return trainer
-    on_cpu = device.type == "cpu"
+    preset = choose_preset(options.preset, on_cpu=device.type == "cpu")
     detector = dict(options.detector)
     args = SimpleNamespace(
         config=None, preset=options.preset, backbone=detector.pop("backbone", None),
         pretrained=detector.pop("pretrained_backbone", False), image_size=options.image_size, anchor_scales=None,
         anchor_ratios=None, batch_size=None, lr=None, iterations=None, checkpoint_every=None, seed=None,
     )
-    config = detector_config(args, class_names, on_cpu).replace(**detector)
-    return Trainer(FasterRCNN(config), dataset, train_config(args, on_cpu).replace(**options.train), output_dir, device)
+    config = detector_config(args, class_names, preset).replace(**detector)
+    return Trainer(FasterRCNN(config), dataset, train_config(args, preset).replace(**options.train), output_dir, device)
 
 
 def previous_metrics(output_dir: Path, up_to: int) -> list[dict]:
@@ -185,7 +186,7 @@ def describe_settings(trainer: Trainer) -> str:
     """One line for the user: backbone, image size, batch, learning rate, iterations."""
     cfg, train = trainer.model.config, trainer.config
     return (
-        f"{cfg.backbone} at {cfg.min_size} px, batch {train.batch_size}, lr {train.lr:g}, "
+        f"{cfg.backbone}{' from ImageNet weights' if cfg.pretrained_backbone else ''} at {cfg.min_size} px, batch {train.batch_size}, lr {train.lr:g}, "
         f"iterations {trainer.iteration}->{train.iterations}"
     )
 
