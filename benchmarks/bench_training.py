@@ -5,6 +5,7 @@ real photographs: not drawn by the shapes generator), or on any dataset path.
 
     python benchmarks/bench_training.py --data shapes --iterations 1500
     python benchmarks/bench_training.py --data composite --iterations 1500
+    python benchmarks/bench_training.py --data composite --generated-size 512x384 --max-objects 8
     python benchmarks/bench_training.py --data instances.json   # 20 % held out
     python benchmarks/bench_training.py --data train.json --val-data val.json
 """
@@ -19,7 +20,7 @@ import torch
 
 from frcnn_core import FasterRCNN, build_backbone, cpu_config
 from frcnn_core.cli.evaluation import score_detections
-from frcnn_core.cli.options import float_list
+from frcnn_core.cli.options import float_list, image_size, positive_int
 from frcnn_core.data import open_dataset, split_dataset
 from frcnn_core.inference import predict_dataset
 from frcnn_core.postprocess import Detections
@@ -68,12 +69,16 @@ def predict_torchvision(model, dataset, device) -> list[Detections]:
     return out
 
 
-def train_and_val_sets(spec: str, val_spec: str | None):
+def train_and_val_sets(spec: str, val_spec: str | None, generator_options: dict | None = None):
     """The training set and the held-out set: ``val_spec``'s, else ``spec``'s own ``val``
-    split, else (a COCO file or a flat folder has none) a seeded 20 % of ``spec``."""
+    split, else (a COCO file or a flat folder has none) a seeded 20 % of ``spec``.
+    ``generator_options`` go to the generated sets' constructors."""
     if val_spec:
         return open_dataset(spec, split="train"), open_dataset(val_spec, split="val")
-    if spec in ("shapes", "composite") or (Path(spec) / "ImageSets" / "Main" / "val.txt").is_file():
+    if spec in ("shapes", "composite"):
+        options = generator_options or {}
+        return open_dataset(spec, split="train", **options), open_dataset(spec, split="val", **options)
+    if (Path(spec) / "ImageSets" / "Main" / "val.txt").is_file():
         return open_dataset(spec, split="train"), open_dataset(spec, split="val")
     train, val = split_dataset(open_dataset(spec), val_fraction=0.2, seed=0)
     print(f"{spec} has no split of its own: {len(val)} of its {len(train) + len(val)} images held out for evaluation (--val-data to choose)")
@@ -84,6 +89,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="shapes")
     parser.add_argument("--val-data", help="default: the val split of --data")
+    parser.add_argument("--generated-size", type=image_size, help="WIDTHxHEIGHT of the generated sets' images (default 256x256)")
+    parser.add_argument("--max-objects", type=positive_int, help="most crops per composite image (default 5)")
     parser.add_argument("--iterations", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--lr", type=float, default=0.02)
@@ -96,7 +103,14 @@ def main() -> None:
     args = parser.parse_args()
 
     device = select_device(args.device)
-    train, val = train_and_val_sets(args.data, args.val_data)
+    if args.max_objects is not None and args.data != "composite":
+        parser.error("--max-objects applies only to --data composite")
+    if args.generated_size is not None and args.data not in ("shapes", "composite"):
+        parser.error("--generated-size applies only to the generated sets shapes and composite")
+    generator_options = {"image_size": args.generated_size} if args.generated_size else {}
+    if args.max_objects is not None:
+        generator_options["max_objects"] = args.max_objects
+    train, val = train_and_val_sets(args.data, args.val_data, generator_options)
     # torchvision's RPN head keeps the trunk's width in its 3x3 conv: ours gets the same
     trunk_channels = build_backbone(args.backbone).out_channels
     cfg = cpu_config(
@@ -105,7 +119,7 @@ def main() -> None:
         rpn_positives_per_gt=args.positives_per_gt,
     )
     tcfg = TrainConfig(iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, checkpoint_every=10**9)
-    print(f"{args.data}: {len(train)} train / {len(val)} val images on {describe_device(device)}, backbone {args.backbone} at {args.image_size} px, our RoI op {args.roi_op}, RPN conv {trunk_channels} wide, our {cfg.rpn_positives_per_gt} best anchors per GT positive, {args.iterations} iterations of {args.batch_size}")
+    print(f"{args.data}{f' {generator_options}' if generator_options else ''}: {len(train)} train / {len(val)} val images on {describe_device(device)}, backbone {args.backbone} at {args.image_size} px, our RoI op {args.roi_op}, RPN conv {trunk_channels} wide, our {cfg.rpn_positives_per_gt} best anchors per GT positive, {args.iterations} iterations of {args.batch_size}")
 
     torch.manual_seed(0)
     ours = FasterRCNN(cfg)

@@ -15,8 +15,8 @@ patch   astronaut.jpg         the mission patch     ellipse
 
 Each image (256x256 by default) is a random region of one of the other photos
 (camera, Hubble deep field, brick, grass, gravel), flipped and colour-tinted at
-random, with 1 to 5 crops pasted at random positions, scales (square root of the area
-from 24 px to 45% of the shorter side, the longer side at most 90% of it), slight
+random, with 1 to 5 crops (``max_objects``) pasted at random positions, scales (square
+root of the area from 24 px to 45% of the shorter side, the longer side at most 90% of it), slight
 aspect changes, flips and brightness, overlapping as :func:`.synthetic.place_objects`
 allows. A crop is pasted through its outline (an ellipse inscribed in the pasted
 rectangle, or the rectangle), and its box is the exact extent of that outline.
@@ -114,6 +114,7 @@ class CompositeDataset(SyntheticDataset):
         seed: non-negative; with ``split`` it fixes every image.
         split: ``"train"`` or ``"val"`` (disjoint streams).
         photo_dir: folder holding the photos; default the repository's ``resources/photos``.
+        max_objects: each image gets 1 to this many crops.
     """
 
     CLASS_NAMES = tuple(kind.name for kind in CROP_KINDS)
@@ -126,8 +127,12 @@ class CompositeDataset(SyntheticDataset):
         seed: int = 0,
         split: str = "train",
         photo_dir: str | os.PathLike | None = None,
+        max_objects: int = MAX_OBJECTS,
     ) -> None:
         super().__init__(num_images, image_size, seed, split)
+        if int(max_objects) < 1:
+            raise ValueError(f"max_objects must be >= 1, got {max_objects}")
+        self.max_objects = int(max_objects)
         self.photo_dir = Path(photo_dir) if photo_dir is not None else PHOTO_DIR
         needed = sorted({kind.photo for kind in CROP_KINDS} | set(BACKGROUND_PHOTOS))
         missing = [name for name in needed if not (self.photo_dir / name).is_file()]
@@ -167,7 +172,7 @@ class CompositeDataset(SyntheticDataset):
 
     def layout(self, index: int, rng: np.random.Generator) -> Scene:
         background = self._background(rng)
-        placed = place_objects(rng, int(rng.integers(1, MAX_OBJECTS + 1)), self._propose)
+        placed = place_objects(rng, int(rng.integers(1, self.max_objects + 1)), self._propose)
         pastes = tuple(p.obj for p in placed)
         return Scene(self.make_record(index, placed, [p.label for p in pastes]), background, pastes)
 

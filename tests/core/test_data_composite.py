@@ -74,3 +74,12 @@ def test_varied_classes_and_backgrounds():
     labels = np.concatenate([ds.scene(i).record.labels for i in range(30)])
     assert set(labels.tolist()) == {1, 2, 3, 4, 5}
     assert len({ds.scene(i).background.photo for i in range(30)}) == len(BACKGROUND_PHOTOS)
+
+
+def test_max_objects_sets_how_many_crops_an_image_may_get():
+    crowded = CompositeDataset(num_images=30, seed=1, image_size=(384, 512), max_objects=8)
+    counts = [len(crowded.scene(i).record.boxes) for i in range(len(crowded))]
+    assert max(counts) > 5 and max(counts) <= 8 and min(counts) >= 1
+    assert max(len(CompositeDataset(num_images=30, seed=1).scene(i).record.boxes) for i in range(30)) <= 5
+    with pytest.raises(ValueError, match="max_objects"):
+        CompositeDataset(max_objects=0)
