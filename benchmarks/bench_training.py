@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--anchor-scales", type=float_list, default=(1.5, 2.5, 4.0, 6.5))
     parser.add_argument("--roi-op", choices=("pool", "align"), default="align", help="our RoI pooling (torchvision's is always align)")
     parser.add_argument("--positives-per-gt", type=int, default=4, help="our best anchors per GT made positive (the seed: 1)")
+    parser.add_argument("--gt-jitter", type=int, default=4, help="our jittered copies of each GT box among the head's RoIs (the seed: 0)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
 
@@ -116,10 +117,10 @@ def main() -> None:
     cfg = cpu_config(
         len(train.class_names), tuple(train.class_names), backbone=args.backbone, min_size=args.image_size, max_size=args.image_size * 2,
         anchor_scales=args.anchor_scales, roi_op=args.roi_op, rpn_mid_channels=trunk_channels,
-        rpn_positives_per_gt=args.positives_per_gt,
+        rpn_positives_per_gt=args.positives_per_gt, roi_gt_jitter=args.gt_jitter,
     )
     tcfg = TrainConfig(iterations=args.iterations, batch_size=args.batch_size, lr=args.lr, checkpoint_every=10**9)
-    print(f"{args.data}{f' {generator_options}' if generator_options else ''}: {len(train)} train / {len(val)} val images on {describe_device(device)}, backbone {args.backbone} at {args.image_size} px, our RoI op {args.roi_op}, RPN conv {trunk_channels} wide, our {cfg.rpn_positives_per_gt} best anchors per GT positive, {args.iterations} iterations of {args.batch_size}")
+    print(f"{args.data}{f' {generator_options}' if generator_options else ''}: {len(train)} train / {len(val)} val images on {describe_device(device)}, backbone {args.backbone} at {args.image_size} px, our RoI op {args.roi_op}, RPN conv {trunk_channels} wide, our {cfg.rpn_positives_per_gt} best anchors per GT positive and {cfg.roi_gt_jitter} jittered copies among the RoIs, {args.iterations} iterations of {args.batch_size}")
 
     torch.manual_seed(0)
     ours = FasterRCNN(cfg)

@@ -160,8 +160,9 @@ class FasterRCNN(nn.Module):
                 assign_proposal_targets(
                     p.boxes, gt, lab, cfg.roi_num_samples, cfg.roi_fg_fraction, cfg.roi_fg_iou,
                     cfg.roi_bg_iou_high, cfg.roi_bg_iou_low, cfg.box_weights, generator,
+                    jittered_copies=cfg.roi_gt_jitter, image_size=batch.input_sizes[i],
                 )
-                for p, gt, lab in zip(proposals, gt_boxes, gt_labels)
+                for i, (p, gt, lab) in enumerate(zip(proposals, gt_boxes, gt_labels))
             ]
             roi_logits, roi_deltas = self.roi_head(features, [s.boxes for s in roi_samples])
             roi_cls, roi_reg = roi_losses(

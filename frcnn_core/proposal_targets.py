@@ -7,8 +7,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from torchvision.ops import clip_boxes_to_image
+
 from .boxes import encode_boxes, pairwise_iou
 from .sampling import sample_balanced
+
+# a jittered copy of a GT box moves its centre by up to this fraction of the box's width and
+# height and scales each side by a factor in [exp(-2 * JITTER), exp(2 * JITTER)]: IoU ~0.5-0.95
+JITTER = 0.1
 
 
 @dataclass
@@ -21,7 +27,8 @@ class RoiSamples:
         deltas: ``[R, 4]`` normalised regression targets to the matched GT (0 for background).
         matched_gt: ``[R]`` index of the best-overlapping GT (-1 when there is no GT).
         max_iou: ``[R]`` that IoU.
-        source: ``[R]`` index into the proposals, or -1 for a GT box added as a RoI.
+        source: ``[R]`` index into the proposals, -1 for a GT box added as a RoI, -2 for a
+            jittered copy of one.
     """
 
     boxes: Tensor
@@ -30,6 +37,17 @@ class RoiSamples:
     matched_gt: Tensor
     max_iou: Tensor
     source: Tensor
+
+
+def jitter_boxes(boxes: Tensor, copies: int, generator: torch.Generator | None = None) -> Tensor:
+    """``[copies * G, 4]`` randomly shifted and rescaled copies of ``boxes`` (``[G, 4]`` xyxy),
+    by up to :data:`JITTER` (see there); drawn on the CPU from ``generator``."""
+    repeated = boxes.repeat(copies, 1)
+    size = (repeated[:, 2:] - repeated[:, :2]).clamp(min=1.0)
+    uniform = torch.rand((repeated.shape[0], 4), generator=generator, device="cpu").to(boxes) * 2 - 1
+    centre = (repeated[:, :2] + repeated[:, 2:]) / 2 + size * uniform[:, :2] * JITTER
+    size = size * torch.exp(uniform[:, 2:] * 2 * JITTER)
+    return torch.cat((centre - size / 2, centre + size / 2), dim=1)
 
 
 def assign_proposal_targets(
@@ -43,17 +61,32 @@ def assign_proposal_targets(
     bg_iou_low: float = 0.0,
     weights=(10.0, 10.0, 5.0, 5.0),
     generator: torch.Generator | None = None,
+    jittered_copies: int = 0,
+    image_size: tuple[int, int] | None = None,
 ) -> RoiSamples:
-    """Add the GT boxes to the proposals, then sample foreground (IoU >= ``fg_iou``)
-    and background (IoU in ``[bg_iou_low, bg_iou_high)``) RoIs, at most
+    """Add the GT boxes to the proposals (and ``jittered_copies`` jittered copies of each,
+    clipped to ``image_size`` ``(H, W)``), then sample foreground (IoU >= ``fg_iou``) and
+    background (IoU in ``[bg_iou_low, bg_iou_high)``) RoIs, at most
     ``num_samples * fg_fraction`` foreground and ``num_samples`` in all.
+
+    The copies give the head foreground RoIs that need regressing from the first iteration,
+    while the young RPN's proposals rarely overlap any GT box (the seed adds the boxes only).
 
     Args:
         proposals: ``[P, 4]`` xyxy; gt_boxes: ``[G, 4]``; gt_labels: ``[G]`` in 1..C.
     """
     device = proposals.device
-    rois = torch.cat((proposals, gt_boxes.to(proposals.dtype)), dim=0)
-    source = torch.cat((torch.arange(proposals.shape[0], device=device), torch.full((gt_boxes.shape[0],), -1, device=device)))
+    added = gt_boxes.to(proposals.dtype)
+    if jittered_copies and gt_boxes.shape[0]:
+        copies = jitter_boxes(added, jittered_copies, generator)
+        added = torch.cat((added, clip_boxes_to_image(copies, image_size) if image_size is not None else copies))
+    rois = torch.cat((proposals, added), dim=0)
+    num_gt = gt_boxes.shape[0]
+    source = torch.cat((
+        torch.arange(proposals.shape[0], device=device),
+        torch.full((num_gt,), -1, device=device),
+        torch.full((added.shape[0] - num_gt,), -2, device=device),
+    ))
     if gt_boxes.shape[0] == 0:
         max_iou = torch.zeros(rois.shape[0], device=device)
         matched = torch.full((rois.shape[0],), -1, dtype=torch.int64, device=device)

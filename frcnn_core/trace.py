@@ -41,8 +41,8 @@ class Trace:
     RoI samples (with a target):
         roi_boxes ``[R, 4]``, roi_labels ``[R]`` (0 background), roi_target_deltas ``[R, 4]``
         (normalised by the box weights), roi_max_iou ``[R]``, roi_matched_gt ``[R]``,
-        roi_source ``[R]`` (proposal index or -1 for an added GT box), roi_predicted ``[R]``
-        (the head's argmax class on each sampled RoI).
+        roi_source ``[R]`` (proposal index, -1 for an added GT box, -2 for a jittered copy),
+        roi_predicted ``[R]`` (the head's argmax class on each sampled RoI).
     Detections:
         detections (boxes, scores, labels, class_scores ``[D, C+1]``, proposal_index, deltas).
     Losses:

@@ -17,6 +17,18 @@ def test_train_mode_returns_four_finite_losses(two_box_image, tiny_config):
     total.backward()
 
 
+def test_jittered_gt_copies_train_the_head_and_show_in_the_trace(two_box_image, tiny_config):
+    image, target = two_box_image
+    model = FasterRCNN(tiny_config.replace(roi_gt_jitter=3)).train()
+    result = model.run([image], [target], want_trace=True, generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(sum(result.losses.values()))
+    source = result.trace.roi_source
+    jittered = source == -2
+    assert int(jittered.sum()) == 6 and (result.trace.roi_labels[jittered] > 0).float().mean() > 0.5
+    with pytest.raises(ValueError, match="roi_gt_jitter"):
+        tiny_config.replace(roi_gt_jitter=-1)
+
+
 def test_eval_mode_batches_of_different_sizes(tiny_config):
     model = FasterRCNN(tiny_config).eval()
     out = model([torch.rand(3, 100, 60), torch.rand(3, 64, 200)])
