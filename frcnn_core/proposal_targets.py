@@ -41,10 +41,12 @@ class RoiSamples:
 
 def jitter_boxes(boxes: Tensor, copies: int, generator: torch.Generator | None = None) -> Tensor:
     """``[copies * G, 4]`` randomly shifted and rescaled copies of ``boxes`` (``[G, 4]`` xyxy),
-    by up to :data:`JITTER` (see there); drawn on the CPU from ``generator``."""
+    by up to :data:`JITTER` (see there); drawn from ``generator``, else from the default
+    generator of the boxes' device (no host-device copy on a GPU)."""
     repeated = boxes.repeat(copies, 1)
     size = (repeated[:, 2:] - repeated[:, :2]).clamp(min=1.0)
-    uniform = torch.rand((repeated.shape[0], 4), generator=generator, device="cpu").to(boxes) * 2 - 1
+    device = generator.device if generator is not None else boxes.device
+    uniform = torch.rand((repeated.shape[0], 4), generator=generator, device=device).to(boxes) * 2 - 1
     centre = (repeated[:, :2] + repeated[:, 2:]) / 2 + size * uniform[:, :2] * JITTER
     size = size * torch.exp(uniform[:, 2:] * 2 * JITTER)
     return torch.cat((centre - size / 2, centre + size / 2), dim=1)
