@@ -158,8 +158,8 @@ def cpu_config(num_classes: int, class_names: tuple[str, ...] = (), **changes) -
         # small boxes (a third of shapes' are under 32 px) reach IoU 0.7 with no anchor: their
         # 4 best anchors are positives, which lifts their top-100 proposal recall from 0.36 to 0.78
         rpn_positives_per_gt=4,
-        # 4 jittered copies of each GT box among the head's RoIs: mAP@0.5 after 1000 iterations
-        # on shapes 0.758 -> 0.816, on composite after 400 0.905 -> 0.929
+        # 4 jittered copies of each GT box among the head's RoIs: mAP@0.5 on shapes after 1000
+        # iterations 0.758 -> 0.820, on composite after 400 0.905 -> 0.929 (bench_training)
         roi_gt_jitter=4,
         rpn_min_size=4.0,
         rpn_pre_nms_top_n_train=1000,
