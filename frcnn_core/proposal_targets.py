@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-
 from torchvision.ops import clip_boxes_to_image
 
 from .boxes import encode_boxes, pairwise_iou
 from .sampling import sample_balanced
 
 # a jittered copy of a GT box moves its centre by up to this fraction of the box's width and
-# height and scales each side by a factor in [exp(-2 * JITTER), exp(2 * JITTER)]: IoU ~0.5-0.95
+# height and scales each side by a factor in [exp(-2 * JITTER), exp(2 * JITTER)]: IoU with
+# the box 0.65-0.99, median 0.77
 JITTER = 0.1
 
 

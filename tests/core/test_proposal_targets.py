@@ -48,7 +48,7 @@ def test_jittered_copies_of_each_gt_box_join_the_rois_inside_the_image():
     scale = (copies[:, 2:] - copies[:, :2]) / size
     assert (centre_shift.abs() <= size * JITTER + 1e-4).all() and centre_shift.abs().max() > 0
     assert ((scale >= math.exp(-2 * JITTER) - 1e-5) & (scale <= math.exp(2 * JITTER) + 1e-5)).all()
-    assert box_iou(copies, original).diagonal().min() > 0.4
+    assert box_iou(copies, original).diagonal().min() > 0.6  # 0.65 at the extremes
 
     proposals = torch.tensor([[0.0, 0.0, 30.0, 30.0]])
     s = assign_proposal_targets(proposals, gt, torch.tensor([2, 1]), 128, 1.0, generator=torch.Generator().manual_seed(0), jittered_copies=3, image_size=(256, 240))
