@@ -185,8 +185,9 @@ def previous_metrics(output_dir: Path, up_to: int) -> list[dict]:
 def describe_settings(trainer: Trainer) -> str:
     """One line for the user: backbone, image size, batch, learning rate, iterations."""
     cfg, train = trainer.model.config, trainer.config
+    weights = " from ImageNet weights" if cfg.pretrained_backbone else ""
     return (
-        f"{cfg.backbone}{' from ImageNet weights' if cfg.pretrained_backbone else ''} at {cfg.min_size} px, batch {train.batch_size}, lr {train.lr:g}, "
+        f"{cfg.backbone}{weights} at {cfg.min_size} px, batch {train.batch_size}, lr {train.lr:g}, "
         f"iterations {trainer.iteration}->{train.iterations}"
     )
 
