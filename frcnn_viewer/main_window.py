@@ -1,6 +1,6 @@
 """The main window: canvas in the middle, panels in docks, inference in a worker thread.
 
-The window wires the plain :class:`~frcnn_viewer.document.Document` to its views and to
+The window wires the plain :class:`~frcnn_viewer.state.document.Document` to its views and to
 the :class:`~frcnn_viewer.workers.InferenceClient`; it holds no state of its own beyond
 widgets. Layout: images and the parameter / statistics / provenance tabs on the left,
 layers on the right, messages at the bottom; the bottom and right dock areas have room
@@ -20,11 +20,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from .annotate.controller import AnnotationController
 from .canvas import Canvas
-from .document import Document
-from .models import ModelInfo
-from .results import ImageResult
-from .exporting import FORMATS
-from .exporting import export_detections as write_detections
+from .state.document import Change, Document
+from .state.models import ModelInfo
+from .state.results import ImageResult
+from .state.exporting import FORMATS
+from .state.exporting import export_detections as write_detections
 from .panels.image_list import ImageListPanel
 from .panels.layer_panel import LayerPanel
 from .panels.message_panel import MessagePanel
@@ -243,7 +243,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 return
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
-        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.layers.LAYER_NAMES`)."""
+        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.state.layers.LAYER_NAMES`)."""
         self.document.layers[name].set_visible(visible)
 
     def set_layer_option(self, name: str, key: str, value) -> None:
@@ -251,16 +251,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.document.layers[name].set_option(key, value)
 
     def set_parameters(self, **changes) -> bool:
-        """Change anchor/assignment (``AnchorParams``) or proposal (``ProposalParams``) fields by name."""
-        anchor_keys = set(self.document.anchor_params.__dataclass_fields__)
-        anchor = {k: v for k, v in changes.items() if k in anchor_keys}
-        rest = {k: v for k, v in changes.items() if k not in anchor_keys}
-        ok = True
-        if anchor:
-            ok = self.document.set_anchor_params(**anchor)
-        if rest:
-            ok = self.document.set_proposal_params(**rest) and ok
-        return ok
+        """Change anchor, assignment, proposal or detection settings by their ``DetectorConfig``
+        field names (:data:`frcnn_viewer.state.document.PARAMETER_FIELDS`); see :meth:`Document.set_parameters`."""
+        return self.document.set_parameters(**changes)
 
     def counts(self) -> dict:
         """The statistics of the current image (see :meth:`Document.counts`)."""
@@ -292,7 +285,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if missing and self.document.model is not None and not self.client.predicting:
             self.progress.setRange(0, len(missing))
             self.progress.setValue(0)
-            self.client.predict(self.document.results_key, missing, self.document.proposal_params.config_changes())
+            self.client.predict(self.document.results_key, missing, self.document.inference_changes())
         if wait:
             self.wait_until_idle()
 
@@ -382,15 +375,15 @@ class MainWindow(QtWidgets.QMainWindow):
     def _document_changed(self, aspects: frozenset) -> None:
         self.annotation.document_changed(aspects)  # first: it may replace the GT the trace uses
         doc = self.document
-        if aspects & {"image", "proposals", "model"} and doc.image is not None:
+        if aspects & {Change.IMAGE, Change.PROPOSALS, Change.MODEL} and doc.image is not None:
             request = doc.trace_request()
             if request is not None:
                 self.client.trace(request)
-        if "image" in aspects and doc.image is not None:
+        if Change.IMAGE in aspects and doc.image is not None:
             self.update_title()
-        if "model" in aspects:
+        if Change.MODEL in aspects:
             self.banner.setVisible(not (doc.model and doc.model.trained))
-        if "selection" in aspects and doc.selected_detection is not None:
+        if Change.SELECTION in aspects and doc.selected_detection is not None:
             self.docks["provenance"].raise_()
         self._update_summary()
 

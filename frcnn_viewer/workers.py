@@ -19,9 +19,9 @@ from PySide6 import QtCore
 from frcnn_core import FasterRCNN
 from frcnn_core.checkpoint import CheckpointError, load_checkpoint
 
-from .models import ModelInfo, TraceRequest, class_mismatch, untrained_config
-from .results import image_result
-from .sources import ImageEntry, ImageLoadError, load_image
+from .state.models import ModelInfo, TraceRequest, class_mismatch, untrained_config
+from .state.results import image_result
+from .state.sources import ImageEntry, ImageLoadError, load_image
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from ..layers import UNCOVERED_COLOUR
+from ..state.layers import UNCOVERED_COLOUR
 from . import geometry
 
 HANDLE_PX = 6  # handles are grabbed within this many screen pixels

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..events import Event
+from ..state.events import Event
 
 RGB = tuple[int, int, int]
 

@@ -27,10 +27,12 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from frcnn_core import POSITIVE
 from frcnn_core.annotations import AnnotationError, BoxAnnotation, voc_path_for_image
 from frcnn_core.data import ImageFolderDataset
 
-from ..sources import ImageEntry, Source, open_sources
+from ..state.document import Change
+from ..state.sources import ImageEntry, Source, open_sources
 from . import geometry
 from .box_editor import MIN_SIZE, BoxEditor
 from .classes import ClassList
@@ -197,7 +199,7 @@ class AnnotationController(QtCore.QObject):
         self._refresh_view()
 
     def open_sources(self, specs: list[str]) -> tuple[list[Source], list[str]]:
-        """What :func:`frcnn_viewer.sources.open_sources` opens, except that in annotation mode
+        """What :func:`frcnn_viewer.state.sources.open_sources` opens, except that in annotation mode
         a plain or labelImg folder lists every image, with or without an annotation file."""
         if self.mode != "annotate":
             return open_sources(specs)
@@ -215,12 +217,12 @@ class AnnotationController(QtCore.QObject):
     # ----- following the document -----------------------------------------------------------
     def document_changed(self, aspects: frozenset) -> None:
         """Called by the window before it handles a document change."""
-        if "entries" in aspects:
+        if Change.ENTRIES in aspects:
             self.classes.extend(self.document.class_names)
             self._refresh_images()
-        if "image" in aspects and self.active:
+        if Change.IMAGE in aspects and self.active:
             self._follow_image()
-        elif "anchors" in aspects and self.active:
+        elif Change.ANCHORS in aspects and self.active:
             self._refresh_view()
 
     def _image_path(self, entry: ImageEntry) -> Path | None:
@@ -530,9 +532,9 @@ class AnnotationController(QtCore.QObject):
         if box is not None and state is not None and len(state.gt_boxes) == len(self.session.boxes):
             index = self.session.selected
             if index in self._uncovered():
-                note = f"! No anchor reaches IoU {state.params.pos_iou:g}: only its best anchor learns it"
+                note = f"! No anchor reaches IoU {state.pos_iou:g}: only its best anchor learns it"
             else:
-                positives = int(((state.candidate_labels == 1) & (state.matched_gt == index)).sum())
+                positives = int(((state.candidate_labels == POSITIVE) & (state.matched_gt == index)).sum())
                 note = f"{positives} positive anchors match this box"
         self.panel.box_form.show_box(box, self.session.size, list(self.classes.names), note)
 

@@ -24,7 +24,7 @@ from PIL import Image
 
 from frcnn_core.annotations import AnnotationError, BoxAnnotation, ImageAnnotation, clip_box, read_voc_xml, voc_path_for_image, write_voc_xml
 
-from ..events import Event
+from ..state.events import Event
 
 GRAYSCALE_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 

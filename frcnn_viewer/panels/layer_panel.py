@@ -1,6 +1,6 @@
 """Layer panel: per layer a checkable group (visibility) with opacity, colour and its options.
 
-Widgets write straight into the plain :class:`~frcnn_viewer.layers.Layer` objects and
+Widgets write straight into the plain :class:`~frcnn_viewer.state.layers.Layer` objects and
 follow their ``changed`` events, so a change made from code shows up here too.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..document import Document
-from ..layers import Layer
+from ..state.document import Change, Document
+from ..state.layers import Layer
 
 SUBSET_TITLES = {"all": "All anchors", "inside": "Inside the image", "cell": "One feature cell (click the image)"}
 STAGE_TITLES = {"post_nms": "After NMS", "pre_nms": "Before NMS"}
@@ -109,13 +109,13 @@ class LayerBox(QtWidgets.QGroupBox):
         form.addRow(box)
 
     def _params_changed(self, aspects: frozenset) -> None:
-        if "params" in aspects:
+        if Change.PARAMS in aspects:
             self._rebuild_shape_filters()
 
     def _rebuild_shape_filters(self) -> None:
         """One checkbox per anchor scale and ratio of the current parameters."""
-        params = self.document.anchor_params
-        for row, key, values in ((self.scale_row, "hidden_scales", params.scales), (self.ratio_row, "hidden_ratios", params.ratios)):
+        params = self.document.parameters
+        for row, key, values in ((self.scale_row, "hidden_scales", params.anchor_scales), (self.ratio_row, "hidden_ratios", params.anchor_ratios)):
             while row.count():
                 row.takeAt(0).widget().deleteLater()
             for value in values:

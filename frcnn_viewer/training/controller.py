@@ -24,10 +24,10 @@ from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig
 
-from ..document import Document
-from ..models import ModelInfo, class_mismatch
-from ..sources import LoadedImage, Source
-from .display import anchor_state_of, training_image
+from ..state.document import Document
+from ..state.models import ModelInfo, class_mismatch
+from ..state.sources import LoadedImage, Source
+from .display import training_image
 from .loop import Request
 from .metrics_log import MetricsLogError, read_metrics
 from .options import TrainingOptions
@@ -307,7 +307,7 @@ class TrainingController(QtCore.QObject):
             return
         index = first + snapshot.image_index
         image = training_image(doc.entries[index], snapshot.pixels, snapshot.flipped)
-        doc.show_trace(index, snapshot.trace, image, anchor_state_of(snapshot.trace, doc.anchor_params))
+        doc.show_trace(index, snapshot.trace, image, snapshot.trace.anchor_assignment())
 
     def _wait(self, done: Callable[[], bool], timeout_ms: int = WAIT_TIMEOUT_MS) -> bool:
         """Run the event loop until ``done()`` (checked at each session change) or the timeout."""

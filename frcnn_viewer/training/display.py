@@ -3,8 +3,8 @@
 The trainer may have flipped the image (augmentation); the canvas then shows the flipped
 pixels and GT, so the trace, which is in the pixels the network saw, lines up with them.
 The pixels come with the snapshot (decoded in the training thread).
-The anchor labels come from the trace itself: exactly the positives and negatives that
-step sampled, not a fresh sample. No Qt here.
+The anchor labels come from the trace itself (:meth:`frcnn_core.Trace.anchor_assignment`):
+exactly the positives and negatives that step sampled, not a fresh sample. No Qt here.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from frcnn_core import Trace
-
-from ..assignment import AnchorParams, AnchorState, Geometry
-from ..sources import ImageEntry, LoadedImage
+from ..state.sources import ImageEntry, LoadedImage
 
 
 def training_image(entry: ImageEntry, pixels: np.ndarray, flipped: bool) -> LoadedImage:
@@ -40,16 +37,3 @@ def training_image(entry: ImageEntry, pixels: np.ndarray, flipped: bool) -> Load
         difficult=target["difficult"].numpy().astype(bool).reshape(-1),
         original_size=(pixels.shape[0], pixels.shape[1]),
     )
-
-
-def anchor_state_of(trace: Trace, params: AnchorParams) -> AnchorState | None:
-    """The anchor labels a training step used, from its trace (``None`` without anchor targets).
-
-    ``params`` supplies the thresholds shown beside the labels; its anchor design is taken
-    from the trace, so cells, scales and ratios are the model's.
-    """
-    if trace.anchor_labels is None:
-        return None
-    params = params.replace(stride=trace.stride, scales=tuple(trace.anchor_scales), ratios=tuple(trace.anchor_ratios))
-    geometry = Geometry(tuple(trace.image_size), tuple(trace.input_size), tuple(trace.scale), tuple(trace.feature_size))
-    return AnchorState.from_targets(params, geometry, trace.anchors, trace.anchor_targets(), trace.gt_boxes)

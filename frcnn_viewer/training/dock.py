@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtWidgets
 from frcnn_core.backbones import BACKBONES
 from frcnn_core.train import describe_device, select_device
 
+from ..state.document import Change
 from .controller import TrainingController
 from .options import GENERATED, TrainingOptions
 from .plots import TrainingPlots
@@ -79,7 +80,7 @@ class TrainingDock(QtWidgets.QWidget):
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
         self.session.changed.connect(self._session_changed)
-        self.document.changed.connect(lambda aspects: "entries" in aspects and self._fill_data_choices())
+        self.document.changed.connect(lambda aspects: Change.ENTRIES in aspects and self._fill_data_choices())
         self._fill_data_choices()
         self._device_changed()
         self._phase_changed()

@@ -1,6 +1,6 @@
 """What to train and how: the dock's form and ``start_training``'s keywords, built into a Trainer.
 
-The defaults are ``frcnn train``'s, reached through the CLI's own functions: the ``cpu``
+The defaults are ``frcnn train``'s, from the same :mod:`frcnn_core.presets`: the ``cpu``
 preset (light trunk at 256 px, 2000 iterations of batch 4), or on a GPU with VGG16's
 ImageNet weights cached the ``seed`` preset (VGG16 at 800 px from those weights).
 Everything here runs without Qt; :func:`build_trainer` runs in the training thread, since
@@ -13,13 +13,12 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.checkpoint import CheckpointError
-from frcnn_core.cli.train_cmd import PRESETS, choose_preset, detector_config, train_config
 from frcnn_core.data import open_dataset
 from frcnn_core.data.errors import DatasetError
+from frcnn_core.presets import PRESETS, choose_preset, detector_config, input_size_fields, train_config
 from frcnn_core.train import METRICS_FILE, TrainConfig, Trainer, select_device
 
 from .metrics_log import MetricsLogError, read_metrics
@@ -53,7 +52,7 @@ class TrainingOptions:
             checkpoint's folder, else :func:`default_run_dir`.
         resume: a checkpoint with training state to continue from; its own configuration wins
             (only ``iterations`` may be changed, to extend the run).
-        preset: ``"cpu"`` or ``"seed"``; default as :func:`~frcnn_core.cli.train_cmd.choose_preset`.
+        preset: ``"cpu"`` or ``"seed"``; default as :func:`~frcnn_core.presets.choose_preset`.
         image_size: shorter image side after resizing (as ``--image-size``).
         detector, train: ``DetectorConfig`` / ``TrainConfig`` fields to change.
         num_images, val_images: sizes of the generated train / validation sets.
@@ -147,7 +146,7 @@ def open_validation_data(options: TrainingOptions):
 
 
 def build_trainer(options: TrainingOptions, dataset, output_dir: Path) -> Trainer:
-    """A new :class:`Trainer` (CLI presets, then ``options``), or one resumed from ``options.resume``."""
+    """A new :class:`Trainer` (the preset, then ``options``), or one resumed from ``options.resume``."""
     device = select_device(options.device)
     class_names = tuple(dataset.class_names)
     if options.resume is not None:
@@ -161,13 +160,10 @@ def build_trainer(options: TrainingOptions, dataset, output_dir: Path) -> Traine
         return trainer
     preset = choose_preset(options.preset, on_cpu=device.type == "cpu")
     detector = dict(options.detector)
-    args = SimpleNamespace(
-        config=None, preset=options.preset, backbone=detector.pop("backbone", None),
-        pretrained=detector.pop("pretrained_backbone", False), image_size=options.image_size, anchor_scales=None,
-        anchor_ratios=None, batch_size=None, lr=None, iterations=None, checkpoint_every=None, seed=None,
-    )
-    config = detector_config(args, class_names, preset).replace(**detector)
-    return Trainer(FasterRCNN(config), dataset, train_config(args, preset).replace(**options.train), output_dir, device)
+    if options.image_size is not None:
+        detector.update(input_size_fields(options.image_size))
+    config = detector_config(class_names, preset, detector)
+    return Trainer(FasterRCNN(config), dataset, train_config(preset, options.train), output_dir, device)
 
 
 def previous_metrics(output_dir: Path, up_to: int) -> list[dict]:

@@ -23,7 +23,7 @@ import numpy as np
 from frcnn_core import DetectorConfig, Trace
 from frcnn_core.train import TrainConfig
 
-from ..events import Event
+from ..state.events import Event
 from .history import MetricHistory
 from .snapshots import SnapshotBuffer, StepSnapshot
 

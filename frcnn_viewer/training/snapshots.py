@@ -75,31 +75,13 @@ class StepSnapshot:
 
 def snapshot_of(result: StepResult, dataset) -> StepSnapshot:
     """The snapshot of a trainer step; a traced one gets its image read again from ``dataset``,
-    mirrored when the step flipped it."""
-    flipped, pixels = False, None
+    mirrored when the step flipped it (as the step reports)."""
+    pixels = None
     if result.trace is not None:
-        image, target = dataset[result.trace_index]
-        flipped = was_flipped(result.trace, target)
+        image, _ = dataset[result.trace_index]
         pixels = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-        pixels = np.ascontiguousarray(pixels[:, ::-1] if flipped else pixels)
-    return StepSnapshot(result, flipped, pixels)
-
-
-def was_flipped(trace: Trace, target: dict) -> bool:
-    """Whether the step trained on the mirrored image: its GT boxes are the dataset's mirrored.
-
-    ``target`` is the dataset's (unflipped) target; its ``difficult`` boxes were not trained on.
-    A layout symmetric about the vertical centre line reads as not flipped.
-    """
-    boxes = target["boxes"].float().reshape(-1, 4)
-    if "difficult" in target:
-        boxes = boxes[~target["difficult"].bool()]
-    seen = trace.gt_boxes
-    if seen is None or seen.shape != boxes.shape or not len(boxes) or torch.allclose(seen, boxes, atol=1e-3):
-        return False
-    width = trace.image_size[1]
-    mirrored = torch.stack((width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]), dim=1)
-    return torch.allclose(seen, mirrored, atol=1e-3)
+        pixels = np.ascontiguousarray(pixels[:, ::-1] if result.flipped else pixels)
+    return StepSnapshot(result, result.flipped and result.trace is not None, pixels)
 
 
 def trace_nbytes(trace: Trace) -> int:

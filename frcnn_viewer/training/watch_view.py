@@ -14,7 +14,7 @@ from PySide6 import QtWidgets
 from frcnn_core import DetectorConfig
 
 from ..items import BoxOutlineItem, TextLabelsItem
-from ..sources import LoadedImage
+from ..state.sources import LoadedImage
 from .session import WatchResult
 
 TOP_PROPOSALS = 20

@@ -94,11 +94,10 @@ class TrainingWorker(QtCore.QObject):
                 self._serve(trainer, action)
                 continue
             self._single = action == SINGLE_STEP
-            before = _stamp(trainer.last_checkpoint)
             result = next(steps)
             self.stepped.emit(snapshot_of(result, trainer.dataset))
-            if trainer.last_checkpoint is not None and _stamp(trainer.last_checkpoint) != before:
-                self.checkpoint_saved.emit(str(trainer.last_checkpoint))
+            if result.checkpoint is not None:
+                self.checkpoint_saved.emit(str(result.checkpoint))
             if self._watch is not None and (self._single or result.iteration % self.options.watch_every == 0):
                 self._predict_watch(trainer)
 
@@ -164,14 +163,6 @@ class TrainingWorker(QtCore.QObject):
             )
         log.exception("training stopped")
         return f"training stopped at iteration {trainer.iteration + 1}: {type(exc).__name__}: {exc}.{kept}"
-
-
-def _stamp(path: Path | None) -> int | None:
-    """Modification time of the checkpoint file: tells when the trainer wrote one on its own."""
-    try:
-        return path.stat().st_mtime_ns if path is not None else None
-    except OSError:
-        return None
 
 
 def _free_memory(device: torch.device) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from frcnn_viewer.sources import Source
+from frcnn_viewer.state.sources import Source
 
 from .conftest import BOXES, CLASSES, LABELS, draw_image
 

@@ -154,12 +154,12 @@ def test_edits_relabel_anchors_live_and_flag_uncovered_boxes(annotating, qtbot):
     np.testing.assert_allclose(flagged, boxes_of(window), atol=1e-4)
     assert window.annotation.panel.box_form.note.text().startswith("No anchor")
     state = doc.anchor_state
-    assert (state.max_iou[state.labels == 1] < state.params.pos_iou).all()  # only "best anchor" positives
+    assert (state.max_iou[state.labels == 1] < state.pos_iou).all()  # only "best anchor" positives
     drag(qtbot, window, (24, 24), (76, 72))  # resize to the red square: anchors now match it
     assert doc.counts()["gt_without_positive"] == 0
     assert "uncovered" not in window.canvas.layer_items["ground_truth"].boxes
     state = doc.anchor_state
-    assert (state.max_iou[state.labels == 1] >= state.params.pos_iou).any()
+    assert (state.max_iou[state.labels == 1] >= state.pos_iou).any()
     np.testing.assert_allclose(window.canvas.layer_items["anchor_labels"].boxes["positive"].boxes(), state.anchors[state.labels == 1])
     assert "positive anchors match" in window.annotation.panel.box_form.note.text()
 

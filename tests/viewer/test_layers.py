@@ -1,8 +1,8 @@
-"""frcnn_viewer.layers: the plain layer state and its events."""
+"""frcnn_viewer.state.layers: the plain layer state and its events."""
 
 import pytest
 
-from frcnn_viewer.layers import LAYER_NAMES, LayerList
+from frcnn_viewer.state.layers import LAYER_NAMES, LayerList
 
 
 def test_the_seven_layers_in_drawing_order():

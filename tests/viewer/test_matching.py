@@ -1,8 +1,8 @@
-"""frcnn_viewer.matching: VOC-rule true/false positives, missed GT and per-image AP."""
+"""frcnn_viewer.state.matching: VOC-rule true/false positives, missed GT and per-image AP."""
 
 import numpy as np
 
-from frcnn_viewer.matching import match_detections
+from frcnn_viewer.state.matching import match_detections
 
 GT = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], np.float32)
 GT_LABELS = np.array([1, 2])

@@ -16,7 +16,7 @@ from .test_training_snapshots import _trace
 
 def _step(iteration: int, trace=None) -> StepSnapshot:
     losses = {"rpn_cls": 0.5, "rpn_reg": 0.1, "roi_cls": 1.0, "roi_reg": 0.2, "total": 1.8}
-    return StepSnapshot(StepResult(iteration, losses, 0.01, 0.05, {"fg_rois": 3.0}, trace, 0 if trace is not None else None))
+    return StepSnapshot(StepResult(iteration, losses, 0.01, 0.05, {"fg_rois": 3.0}, image_index=0, trace=trace))
 
 
 def test_steps_feed_curves_and_the_timeline_which_keeps_its_step_while_old_ones_drop():

@@ -2,29 +2,52 @@
 
 Plain Python, no Qt (napari's model/view split): the Qt widgets observe :attr:`Document.changed`
 and :attr:`Document.message` and call the methods here with what the user asked for.
-``changed`` is emitted with a frozenset of aspects: ``"entries"``, ``"image"``, ``"anchors"``,
-``"trace"``, ``"selection"``, ``"model"``, ``"params"`` (any parameter), ``"proposals"`` (the
-proposal parameters: the model must run again), ``"results"``.
+``changed`` is emitted with a frozenset of :class:`Change` members.
+
+The document decides nothing about the detector: anchor labels come from
+:func:`frcnn_core.assign_anchors` (or the trace of a training step), TP/FP/missed from
+:func:`frcnn_core.evaluate.match_image` through :mod:`frcnn_viewer.state.results`, and the
+parameters are a :class:`frcnn_core.DetectorConfig` edited by its own field names.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 import torch
 
-from frcnn_core import Trace
+from frcnn_core import AnchorAssignment, DetectorConfig, Trace, assign_anchors
+from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
 
-from .assignment import AnchorParams, AnchorState, assign_anchors
 from .events import Event
 from .layers import LayerList
 from .matching import Matching
-from .models import ModelInfo, ProposalParams, TraceRequest, model_labels
+from .models import ModelInfo, TraceRequest, model_labels
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
 from .sources import ImageEntry, ImageLoadError, LoadedImage, Source, entries_of, load_image
+
+
+ANCHOR_SAMPLING_SEED = 0  # the anchor mini-batch shown is drawn with this seed: the same every time
+
+# What the parameter panel edits: DetectorConfig fields, by their own names.
+PARAMETER_FIELDS = ANCHOR_ASSIGNMENT_FIELDS + INFERENCE_FIELDS
+
+
+class Change(Enum):
+    """What changed in the document; :attr:`Document.changed` carries a frozenset of these."""
+
+    ENTRIES = "entries"  # the image list
+    IMAGE = "image"  # the current image (pixels and GT)
+    ANCHORS = "anchors"  # the anchor labels
+    TRACE = "trace"  # the current image's trace
+    SELECTION = "selection"  # selected cell or detection
+    MODEL = "model"  # the model the worker holds
+    PARAMS = "params"  # any parameter
+    PROPOSALS = "proposals"  # an inference parameter: the model must run again
+    RESULTS = "results"  # the "analyse all" results
 
 
 @dataclass
@@ -43,9 +66,8 @@ class Document:
     image: LoadedImage | None = None
     class_names: tuple[str, ...] = ()
     model: ModelInfo | None = None
-    anchor_params: AnchorParams = field(default_factory=AnchorParams)
-    proposal_params: ProposalParams = field(default_factory=ProposalParams)
-    anchor_state: AnchorState | None = None
+    parameters: DetectorConfig = field(default_factory=DetectorConfig)
+    anchor_state: AnchorAssignment | None = None
     trace: Trace | None = None
     matching: Matching | None = None
     results: dict[int, ImageResult] = field(default_factory=dict)
@@ -73,7 +95,7 @@ class Document:
             for name in source.class_names:
                 if name not in self.class_names:
                     self.class_names += (name,)
-        self.changed.emit(frozenset({"entries"}))
+        self.changed.emit(frozenset({Change.ENTRIES}))
         return first
 
     def set_index(self, index: int) -> bool:
@@ -92,7 +114,7 @@ class Document:
         self.selected_cell = self.selected_detection = None
         self._trace_key += 1
         self._update_anchors()
-        self.changed.emit(frozenset({"image", "anchors", "trace", "selection"}))
+        self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION}))
         return True
 
     def step(self, delta: int) -> bool:
@@ -113,61 +135,66 @@ class Document:
         image.gt_names = list(names)
         image.difficult = np.asarray(difficult, dtype=bool).reshape(-1)
         self._update_anchors()
-        self.changed.emit(frozenset({"anchors"}))
+        self.changed.emit(frozenset({Change.ANCHORS}))
 
     # ----- model and parameters -------------------------------------------------------
     def set_model(self, model: ModelInfo) -> None:
-        """Adopt the worker's model: its anchor and proposal parameters become the panel's."""
+        """Adopt the worker's model: its configuration becomes the panel's parameters."""
         self.model = model
-        self.anchor_params = AnchorParams.from_config(model.config)
-        self.proposal_params = ProposalParams.from_config(model.config)
+        self.parameters = model.config
         self.trace = self.matching = None
         self.selected_detection = None
         self.results.clear()
         self.results_key += 1
         self._trace_key += 1
         self._update_anchors()
-        self.changed.emit(frozenset({"model", "params", "anchors", "trace", "selection", "results"}))
+        self.changed.emit(frozenset({Change.MODEL, Change.PARAMS, Change.ANCHORS, Change.TRACE, Change.SELECTION, Change.RESULTS}))
 
-    def set_anchor_params(self, **changes) -> bool:
-        """Change anchor design / assignment (``AnchorParams`` fields) and relabel at once.
+    def set_parameters(self, **changes) -> bool:
+        """Change :data:`PARAMETER_FIELDS` of :attr:`parameters` by their ``DetectorConfig`` names.
 
-        A bad combination is reported and leaves the parameters as they were.
+        Anchor and assignment fields relabel the anchors at once (no model needed); inference
+        fields make the window run the model again. A name that is not a ``DetectorConfig``
+        field, or not one the viewer adjusts, is a ``ValueError`` listing the valid ones; a bad
+        value is reported and leaves the parameters as they were (returns ``False``).
         """
+        unknown_fields(DetectorConfig, changes)
+        fixed = sorted(set(changes) - set(PARAMETER_FIELDS))
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} cannot be changed in the viewer; adjustable: {', '.join(PARAMETER_FIELDS)}")
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
         try:
-            params = self.anchor_params.replace(**changes)
+            parameters = self.parameters.replace(**changes)
         except (TypeError, ValueError) as exc:
-            self.report("error", f"anchor parameters not applied: {exc}")
+            self.report("error", f"parameters not applied: {exc}")
             return False
-        if params != self.anchor_params:
-            self.anchor_params = params
-            if self.selected_cell is not None:
-                self.selected_cell = None
+        changed = {k for k in changes if getattr(parameters, k) != getattr(self.parameters, k)}
+        self.parameters = parameters
+        aspects = set()
+        if changed & set(ANCHOR_ASSIGNMENT_FIELDS):
+            self.selected_cell = None
             self._update_anchors()
-            self.changed.emit(frozenset({"params", "anchors", "selection"}))
-        return True
-
-    def set_proposal_params(self, **changes) -> bool:
-        """Change proposal/NMS settings; the window then asks the worker for a new trace."""
-        try:
-            params = dataclasses.replace(self.proposal_params, **changes)
-        except (TypeError, ValueError) as exc:
-            self.report("error", f"proposal parameters not applied: {exc}")
-            return False
-        if params != self.proposal_params:
-            self.proposal_params = params
+            aspects |= {Change.PARAMS, Change.ANCHORS, Change.SELECTION}
+        if changed & set(INFERENCE_FIELDS):
             self._trace_key += 1
             self.results_key += 1
             self.results.clear()
-            self.changed.emit(frozenset({"params", "proposals", "results"}))
+            aspects |= {Change.PARAMS, Change.PROPOSALS, Change.RESULTS}
+        if aspects:
+            self.changed.emit(frozenset(aspects))
         return True
+
+    def inference_changes(self) -> dict:
+        """The inference parameters as ``DetectorConfig.replace`` keywords, for the worker."""
+        return {name: getattr(self.parameters, name) for name in INFERENCE_FIELDS}
 
     def _update_anchors(self) -> None:
         if self.image is None:
             self.anchor_state = None
             return
         gt = self.image.gt_boxes if self.image.annotated else None
-        self.anchor_state = assign_anchors(self.image.size, gt, self.anchor_params)
+        generator = torch.Generator().manual_seed(ANCHOR_SAMPLING_SEED)
+        self.anchor_state = assign_anchors(self.image.size, gt, self.parameters, generator)
 
     # ----- trace ----------------------------------------------------------------------
     def trace_request(self) -> TraceRequest | None:
@@ -180,7 +207,7 @@ class Document:
             labels = model_labels(self.image.gt_names, self.model.config)
             known = labels > 0  # the worker reports a checkpoint that lacks some classes
             target = {"boxes": torch.from_numpy(self.image.gt_boxes[known]), "labels": torch.from_numpy(labels[known])}
-        return TraceRequest(self._trace_key, self.image.tensor, target, self.proposal_params.config_changes())
+        return TraceRequest(self._trace_key, self.image.tensor, target, self.inference_changes())
 
     def set_trace(self, key: int, trace: Trace) -> bool:
         """Accept the worker's trace if it answers the latest request; returns whether it did."""
@@ -189,10 +216,10 @@ class Document:
         self.trace = trace
         self.selected_detection = None
         self.matching = image_result(self.image, trace.detections, self.model.config).matching
-        self.changed.emit(frozenset({"trace", "selection"}))
+        self.changed.emit(frozenset({Change.TRACE, Change.SELECTION}))
         return True
 
-    def show_trace(self, index: int, trace: Trace, image: LoadedImage, anchor_state: AnchorState | None = None) -> bool:
+    def show_trace(self, index: int, trace: Trace, image: LoadedImage, anchor_state: AnchorAssignment | None = None) -> bool:
         """Show a trace made outside the inference worker (a training step's) on entry ``index``.
 
         ``image`` is what the trace was made from (e.g. the entry flipped, as the step saw it),
@@ -211,7 +238,7 @@ class Document:
             self.anchor_state = anchor_state
         self._trace_key += 1  # drops the answer to any request still out
         self._answered_key = self._trace_key
-        self.changed.emit(frozenset({"image", "anchors", "trace", "selection"}))
+        self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION}))
         return True
 
     def set_results(self, key: int, results: dict[int, ImageResult]) -> bool:
@@ -220,7 +247,7 @@ class Document:
         if key != self.results_key:
             return False
         self.results.update(results)
-        self.changed.emit(frozenset({"results"}))
+        self.changed.emit(frozenset({Change.RESULTS}))
         return True
 
     def ranked(self, key: str) -> list[int]:
@@ -267,16 +294,16 @@ class Document:
         if hit is not None:
             self.select_detection(hit)
         elif self.anchor_state is not None:
-            self.select_cell(*self.anchor_state.cell_at(x, y))
+            self.select_cell(*self.anchor_state.geometry.cell_at(x, y))
 
     def select_cell(self, cell_y: int, cell_x: int) -> None:
         self.selected_cell = (int(cell_y), int(cell_x))
         self.selected_detection = None
-        self.changed.emit(frozenset({"selection"}))
+        self.changed.emit(frozenset({Change.SELECTION}))
 
     def select_detection(self, index: int | None) -> None:
         self.selected_detection = index
-        self.changed.emit(frozenset({"selection"}))
+        self.changed.emit(frozenset({Change.SELECTION}))
 
     def provenance(self, index: int | None = None) -> Provenance | None:
         """Provenance of detection ``index`` (default: the selected one)."""
@@ -313,7 +340,7 @@ class Document:
         parts = [f"x {x:.0f}  y {y:.0f}"]
         state = self.anchor_state
         if state is not None:
-            cell_y, cell_x = state.cell_at(x, y)
+            cell_y, cell_x = state.geometry.cell_at(x, y)
             parts.append(f"cell ({cell_y}, {cell_x})")
             anchor = self.hovered_anchor(x, y)
             if anchor is not None:

@@ -1,7 +1,7 @@
 """What each layer draws, computed from the document as plain arrays (no Qt).
 
-:func:`build_overlay` turns a :class:`~frcnn_viewer.layers.Layer` and the
-:class:`~frcnn_viewer.document.Document` into an :class:`Overlay`: groups of boxes
+:func:`build_overlay` turns a :class:`~frcnn_viewer.state.layers.Layer` and the
+:class:`~frcnn_viewer.state.document.Document` into an :class:`Overlay`: groups of boxes
 that share one colour (each drawn by the canvas as ONE item), line segments, text
 labels and an optional heatmap. All coordinates are the displayed image's pixels.
 """
@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .assignment import IGNORED, NEGATIVE, POSITIVE
+from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
+
+from .document import Change
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -29,15 +31,15 @@ RGBA = tuple[int, int, int, int]
 WHITE: RGB = (255, 255, 255)
 PROPOSAL_SCORE_BINS = 5
 
-# Which document aspects (see frcnn_viewer.document) each layer's drawing depends on.
+# Which document aspects (see frcnn_viewer.state.document) each layer's drawing depends on.
 LAYER_ASPECTS = {
-    "ground_truth": {"image", "anchors"},
-    "anchors": {"image", "anchors", "selection"},
-    "anchor_labels": {"image", "anchors"},
-    "proposals": {"image", "trace"},
-    "roi_samples": {"image", "trace"},
-    "detections": {"image", "trace", "selection"},
-    "objectness": {"image", "trace"},
+    "ground_truth": {Change.IMAGE, Change.ANCHORS},
+    "anchors": {Change.IMAGE, Change.ANCHORS, Change.SELECTION},
+    "anchor_labels": {Change.IMAGE, Change.ANCHORS},
+    "proposals": {Change.IMAGE, Change.TRACE},
+    "roi_samples": {Change.IMAGE, Change.TRACE},
+    "detections": {Change.IMAGE, Change.TRACE, Change.SELECTION},
+    "objectness": {Change.IMAGE, Change.TRACE},
 }
 
 
@@ -131,27 +133,27 @@ def _anchors(layer: Layer, doc) -> Overlay:
     if state is None:
         return overlay
     options = layer.options
-    params = state.params
-    keep = ~np.isin(np.asarray(params.scales)[state.scale_index()], options["hidden_scales"])
-    keep &= ~np.isin(np.asarray(params.ratios)[state.ratio_index()], options["hidden_ratios"])
+    grid = state.geometry
+    keep = ~np.isin(np.asarray(grid.scales)[grid.scale_index()], options["hidden_scales"])
+    keep &= ~np.isin(np.asarray(grid.ratios)[grid.ratio_index()], options["hidden_ratios"])
     if options["subset"] == "inside":
         keep &= state.inside
     elif options["subset"] == "cell":
         cell_mask = np.zeros(len(state.anchors), dtype=bool)
         if doc.selected_cell is not None:
-            cell_mask[state.cell_anchor_indices(*doc.selected_cell)] = True
+            cell_mask[grid.cell_anchor_indices(*doc.selected_cell)] = True
         keep &= cell_mask
-        overlay.segments.append(SegmentGroup("grid", _grid_segments(state), rgba(WHITE, 70)))
+        overlay.segments.append(SegmentGroup("grid", _grid_segments(grid), rgba(WHITE, 70)))
         if doc.selected_cell is not None:
-            overlay.boxes.append(BoxGroup("cell", np.array([state.cell_rect(*doc.selected_cell)]), rgba(WHITE), 2))
+            overlay.boxes.append(BoxGroup("cell", np.array([grid.cell_rect(*doc.selected_cell)]), rgba(WHITE), 2))
     overlay.boxes.insert(0, BoxGroup("anchors", state.anchors[keep], rgba(layer.colour)))
     return overlay
 
 
-def _grid_segments(state) -> np.ndarray:
+def _grid_segments(grid: AnchorGeometry) -> np.ndarray:
     """The feature grid's cell borders over the area the feature map covers."""
-    hf, wf = state.feature_size
-    cw, ch = state.cell_size
+    hf, wf = grid.feature_size
+    cw, ch = grid.cell_size
     xs = np.arange(wf + 1) * cw
     ys = np.arange(hf + 1) * ch
     vertical = np.stack((xs, np.zeros_like(xs), xs, np.full_like(xs, hf * ch)), axis=1)

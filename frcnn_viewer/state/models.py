@@ -1,4 +1,4 @@
-"""The model the viewer runs: which one, for which classes, with which proposal settings.
+"""The model the viewer runs: which one, for which classes.
 
 Plain data shared by the document and the inference worker (no Qt, no model weights).
 """
@@ -37,50 +37,9 @@ def untrained_config(class_names: tuple[str, ...]) -> DetectorConfig:
 
 
 @dataclass(frozen=True)
-class ProposalParams:
-    """Test-time proposal layer and detection post-processing (``DetectorConfig`` fields)."""
-
-    pre_nms_top_n: int = 6000
-    post_nms_top_n: int = 300
-    nms_thresh: float = 0.7
-    min_proposal_size: float = 16.0
-    score_thresh: float = 0.05
-    detection_nms_thresh: float = 0.3
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.pre_nms_top_n < 1 or self.post_nms_top_n < 1:
-            problems.append(f"proposal counts must be >= 1, got {self.pre_nms_top_n} / {self.post_nms_top_n}")
-        for name in ("nms_thresh", "score_thresh", "detection_nms_thresh"):
-            if not 0 <= getattr(self, name) <= 1:
-                problems.append(f"{name} must be in 0..1, got {getattr(self, name)}")
-        if self.min_proposal_size < 0:
-            problems.append(f"min_proposal_size must be >= 0, got {self.min_proposal_size}")
-        if problems:
-            raise ValueError("; ".join(problems))
-
-    @classmethod
-    def from_config(cls, config: DetectorConfig) -> ProposalParams:
-        return cls(
-            config.rpn_pre_nms_top_n_test, config.rpn_post_nms_top_n_test, config.rpn_nms_thresh,
-            config.rpn_min_size, config.score_thresh, config.nms_thresh,
-        )
-
-    def config_changes(self) -> dict:
-        """These values as ``DetectorConfig.replace`` keyword arguments."""
-        return {
-            "rpn_pre_nms_top_n_test": self.pre_nms_top_n,
-            "rpn_post_nms_top_n_test": self.post_nms_top_n,
-            "rpn_nms_thresh": self.nms_thresh,
-            "rpn_min_size": self.min_proposal_size,
-            "score_thresh": self.score_thresh,
-            "nms_thresh": self.detection_nms_thresh,
-        }
-
-
-@dataclass(frozen=True)
 class TraceRequest:
-    """What the worker needs to trace the current image; ``key`` identifies the answer."""
+    """What the worker needs to trace the current image; ``key`` identifies the answer and
+    ``config_changes`` are the inference fields (``DetectorConfig`` names) to run with."""
 
     key: int
     image: torch.Tensor
