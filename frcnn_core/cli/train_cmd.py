@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backbones import imagenet_weights_cached
+from ..backbones import fetch_imagenet_weights, imagenet_weights_cached
 from ..config import DetectorConfig, cpu_config
 from ..data import open_dataset
 from ..model import FasterRCNN
@@ -60,7 +60,7 @@ def add_parser(sub) -> None:
         help="cpu: light trunk at 256 px; seed: VGG16 at 800 px (default: seed from ImageNet weights on a GPU when they are cached, else cpu)",
     )
     p.add_argument("--backbone", help="vgg16, resnet18, resnet34 or small")
-    p.add_argument("--pretrained", action="store_true", help="start from cached torchvision ImageNet weights (never downloads)")
+    p.add_argument("--pretrained", action="store_true", help="start from torchvision's ImageNet weights (downloaded once into the torch hub cache when missing)")
     p.add_argument("--image-size", type=positive_int, help="shorter image side after resizing (the seed uses 800)")
     p.add_argument("--anchor-scales", type=float_list, help="e.g. 8,16,32 (multiples of the stride)")
     p.add_argument("--anchor-ratios", type=float_list, help="height/width ratios, e.g. 0.5,1,2")
@@ -84,6 +84,8 @@ def _read_config_file(path: Path | None) -> tuple[dict, dict]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"config file {path}: {exc}") from exc
+    except RecursionError:
+        raise ValueError(f"config file {path}: JSON nested too deeply") from None
     if not isinstance(data, dict) or set(data) - {"detector", "train"}:
         raise ValueError(f"config file {path}: expected an object with 'detector' and/or 'train' sections")
     return data.get("detector", {}), data.get("train", {})
@@ -162,6 +164,8 @@ def run(args) -> int:
             if preset.note and group.is_main:
                 print(preset.note)
             cfg = detector_config(args, tuple(dataset.class_names), preset)
+            if cfg.pretrained_backbone:
+                fetch_imagenet_weights(cfg.backbone, announce=print if group.is_main else None)
             trainer = Trainer(FasterRCNN(cfg), dataset, train_config(args, preset), args.output, device, process_group=group)
         if group.is_main:
             cfg = trainer.model.config
