@@ -18,6 +18,7 @@ from ..train import LAST_CHECKPOINT, TrainConfig, Trainer, describe_device, init
 from ..train.distributed import shutdown
 from .evaluation import evaluate_and_report
 from .options import float_list, generated_size, positive_int
+from .progress import open_dataset_announced
 
 PRESETS = ("cpu", "seed")
 
@@ -151,7 +152,7 @@ def run(args) -> int:
     device = select_device(args.device)
     group = init_from_environment(device)
     try:
-        dataset = open_dataset(args.data, split="train", **generated_size(args.data, args.num_images))
+        dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split="train", **generated_size(args.data, args.num_images))
         for problem in dataset.problems:
             print(f"warning: {problem}")
         checkpoint = args.output / LAST_CHECKPOINT
