@@ -7,6 +7,7 @@ Helps choose anchor scales and ratios: a GT box whose best anchor IoU stays belo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -62,10 +63,15 @@ class Coverage:
         return out
 
 
-def dataset_coverage(dataset, min_size: int, max_size: int, stride: int, scales, ratios) -> Coverage:
-    """Resize each image as the model would and record each GT box's best inside-anchor IoU."""
+def dataset_coverage(dataset, min_size: int, max_size: int, stride: int, scales, ratios, progress: Callable[[int, int], None] | None = None) -> Coverage:
+    """Resize each image as the model would and record each GT box's best inside-anchor IoU.
+
+    ``progress(done, total)`` is called about every 1% of the images (and after the last)."""
     coverage = Coverage()
+    every = max(len(dataset) // 100, 1)
     for i in range(len(dataset)):
+        if progress is not None and (i % every == 0 or i == len(dataset) - 1):
+            progress(i + 1, len(dataset))
         info = dataset.info(i)
         boxes = info["target"]["boxes"].float()
         if boxes.numel() == 0:

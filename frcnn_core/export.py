@@ -197,6 +197,8 @@ def read_rich_results(path: str | os.PathLike) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ResultsFormatError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise ResultsFormatError(f"{path}: JSON nested too deeply to be a results file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsFormatError(f"{path}: cannot read: {exc}") from None
     _require(isinstance(data, dict) and data.get("schema") == SCHEMA, path, "schema", f"a {SCHEMA!r} object", data.get("schema") if isinstance(data, dict) else data)

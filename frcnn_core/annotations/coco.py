@@ -162,6 +162,8 @@ def _load(path: Path) -> dict:
         raise AnnotationError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AnnotationError(f"{path}: not a JSON file ({exc})") from None
+    except RecursionError:
+        raise AnnotationError(f"{path}: JSON nested too deeply to be a COCO file") from None
     if not isinstance(document, dict):
         raise AnnotationError(f"{path}: the top level is a {type(document).__name__}, not a COCO object")
     return document

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from ..anchor_stats import anchor_counts, dataset_coverage
-from ..data import open_dataset
 from .options import float_list, image_size, positive_int
+from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress
 
 
 def add_parser(sub) -> None:
@@ -20,14 +20,16 @@ def add_parser(sub) -> None:
     p.add_argument("--min-size", type=positive_int, default=800)
     p.add_argument("--max-size", type=positive_int, default=1333)
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_progress_flag(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     report = {"counts": anchor_counts(args.image_size, args.stride, args.anchor_scales, args.anchor_ratios)}
     if args.data:
-        dataset = open_dataset(args.data, split=args.split)
-        coverage = dataset_coverage(dataset, args.min_size, args.max_size, args.stride, args.anchor_scales, args.anchor_ratios)
+        dataset = open_dataset_announced(args.data, announce=not args.no_progress, split=args.split)
+        with progress_bar(wants_progress(args), "anchors") as progress:
+            coverage = dataset_coverage(dataset, args.min_size, args.max_size, args.stride, args.anchor_scales, args.anchor_ratios, progress=progress)
         report["coverage"] = coverage.summary()
     if args.json:
         print(json.dumps(report, indent=2))

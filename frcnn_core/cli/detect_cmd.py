@@ -1,15 +1,20 @@
-"""``frcnn detect``: run a checkpoint on images or a dataset and write detections JSON."""
+"""``frcnn detect``: run a checkpoint on images or a dataset and write detections JSON.
+
+Under ``torchrun --nproc_per_node=N`` the images are shared among the processes and the
+first one writes the merged file, the same as one process writes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..checkpoint import load_checkpoint
-from ..data import ImageFolderDataset, open_dataset
+from ..data import ImageFolderDataset
 from ..export import to_coco_results, to_rich_results, write_json
 from ..inference import predict_dataset
 from ..render import render_detections
-from ..train import select_device
+from ..train import init_from_environment, select_device
+from ..train.distributed import shutdown
+from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress
 
 
 def add_parser(sub) -> None:
@@ -24,6 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--render", type=Path, help="also write PNGs with the boxes drawn into this folder")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=1)
+    add_progress_flag(p)
     p.set_defaults(run=run)
 
 
@@ -31,13 +37,29 @@ def run(args) -> int:
     if bool(args.inputs) == bool(args.data):
         raise ValueError("give either image files/folders or --data, not both or neither")
     device = select_device(args.device)
+    group = init_from_environment(device)
+    try:
+        return _detect(args, device, group)
+    finally:
+        shutdown()
+
+
+def _detect(args, device, group) -> int:
     model, _ = load_checkpoint(args.checkpoint, map_location=device)
     if args.score_threshold is not None:
         model.config = model.config.replace(score_thresh=args.score_threshold)
-    dataset = open_dataset(args.data, split=args.split) if args.data else ImageFolderDataset(args.inputs)
-    for problem in dataset.problems:
+    show = wants_progress(args) and group.is_main
+    dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split=args.split) if args.data else ImageFolderDataset(args.inputs)
+    reported = len(dataset.problems)
+    if group.is_main:
+        for problem in dataset.problems:
+            print(f"warning: {problem}")
+    with progress_bar(show, "detect") as progress:
+        detections = predict_dataset(model, dataset, batch_size=args.batch_size, device=device, progress=progress, process_group=group)
+    if not group.is_main:
+        return 0
+    for problem in dataset.problems[reported:]:  # files found unreadable while predicting
         print(f"warning: {problem}")
-    detections = predict_dataset(model, dataset, batch_size=args.batch_size, device=device)
     infos = [dataset.info(i) for i in range(len(dataset))]
     category_ids = list(dataset.category_ids) if args.data else list(range(1, model.config.num_classes + 1))
     if args.format == "coco":

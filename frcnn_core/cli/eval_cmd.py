@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..checkpoint import load_checkpoint
-from ..data import open_dataset
-from ..train import select_device
+from ..train import init_from_environment, select_device
+from ..train.distributed import shutdown
 from .evaluation import evaluate_and_report
 from .options import generated_size
+from .progress import add_progress_flag, open_dataset_announced, wants_progress
 
 
 def add_parser(sub) -> None:
@@ -20,14 +21,19 @@ def add_parser(sub) -> None:
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=4)
+    add_progress_flag(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     device = select_device(args.device)
-    dataset = open_dataset(args.data, split=args.split, **generated_size(args.data, args.num_images))
-    model, _ = load_checkpoint(args.checkpoint, map_location=device)
-    if tuple(dataset.class_names) != tuple(model.config.class_names) and model.config.class_names:
-        raise ValueError(f"{args.checkpoint} was trained for classes {list(model.config.class_names)}, but {args.data} has {list(dataset.class_names)}")
-    evaluate_and_report(model, dataset, device, args.json, args.batch_size)
+    group = init_from_environment(device)  # under torchrun the images are shared among the processes
+    try:
+        dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split=args.split, **generated_size(args.data, args.num_images))
+        model, _ = load_checkpoint(args.checkpoint, map_location=device)
+        if tuple(dataset.class_names) != tuple(model.config.class_names) and model.config.class_names:
+            raise ValueError(f"{args.checkpoint} was trained for classes {list(model.config.class_names)}, but {args.data} has {list(dataset.class_names)}")
+        evaluate_and_report(model, dataset, device, args.json, args.batch_size, progress=wants_progress(args) and group.is_main, process_group=group)
+    finally:
+        shutdown()
     return 0

@@ -10,6 +10,8 @@ import torch
 from ..evaluate import evaluate_coco, evaluate_voc
 from ..export import write_json
 from ..inference import predict_dataset
+from ..train.distributed import ProcessGroup
+from .progress import progress_bar
 
 
 def dataset_targets(dataset) -> list[dict]:
@@ -54,8 +56,13 @@ def print_report(report: dict) -> None:
         print(f"{name:20s} {cells[0]:>8s} {cells[1]:>10s} {cells[2]:>8s}")
 
 
-def evaluate_and_report(model, dataset, device: torch.device, json_path: Path | None = None, batch_size: int = 4) -> dict:
-    detections = predict_dataset(model, dataset, batch_size=batch_size, device=device)
+def evaluate_and_report(model, dataset, device: torch.device, json_path: Path | None = None, batch_size: int = 4, progress: bool = False, process_group: ProcessGroup | None = None) -> dict:
+    """Under torchrun (``process_group``) every process predicts its share and only the first
+    one scores, prints and writes (the others return ``{}``)."""
+    with progress_bar(progress, "eval") as bar:
+        detections = predict_dataset(model, dataset, batch_size=batch_size, device=device, progress=bar, process_group=process_group)
+    if process_group is not None and not process_group.is_main:
+        return {}
     report = score_detections(detections, dataset)
     print_report(report)
     if json_path is not None:

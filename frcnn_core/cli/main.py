@@ -9,6 +9,7 @@ import sys
 import torch
 
 from ..annotations import AnnotationError
+from ..backbones import PretrainedWeightsMissing
 from ..checkpoint import CheckpointError
 from ..data import DatasetError
 from ..train import NonFiniteLossError
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     except NonFiniteLossError as exc:
         print(f"frcnn: training stopped: {exc}", file=sys.stderr)
         return 3
-    except (DatasetError, CheckpointError, AnnotationError, ValueError, FileNotFoundError) as exc:
+    except (DatasetError, CheckpointError, AnnotationError, ValueError, FileNotFoundError, PretrainedWeightsMissing) as exc:
         print(f"frcnn: error: {exc}", file=sys.stderr)
         return 1
     except torch.cuda.OutOfMemoryError as exc:

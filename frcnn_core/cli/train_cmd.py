@@ -8,6 +8,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..backbones import fetch_imagenet_weights
 from ..data import open_dataset
 from ..model import FasterRCNN
 from ..presets import PRESETS, choose_preset, detector_config, input_size_fields, read_config_file, train_config
@@ -15,6 +16,8 @@ from ..train import LAST_CHECKPOINT, TrainConfig, Trainer, describe_device, init
 from ..train.distributed import shutdown
 from .evaluation import evaluate_and_report
 from .options import float_list, generated_size, positive_int
+from .progress import open_dataset_announced
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a detector", description="Train Faster R-CNN. Works under torchrun for several processes.")
@@ -26,7 +29,7 @@ def add_parser(sub) -> None:
         help="cpu: light trunk at 256 px; seed: VGG16 at 800 px (default: seed from ImageNet weights on a GPU when they are cached, else cpu)",
     )
     p.add_argument("--backbone", help="vgg16, resnet18, resnet34 or small")
-    p.add_argument("--pretrained", action="store_true", help="start from cached torchvision ImageNet weights (never downloads)")
+    p.add_argument("--pretrained", action="store_true", help="start from torchvision's ImageNet weights (downloaded once into the torch hub cache when missing)")
     p.add_argument("--image-size", type=positive_int, help="shorter image side after resizing (the seed uses 800)")
     p.add_argument("--anchor-scales", type=float_list, help="e.g. 8,16,32 (multiples of the stride)")
     p.add_argument("--anchor-ratios", type=float_list, help="height/width ratios, e.g. 0.5,1,2")
@@ -87,7 +90,7 @@ def run(args) -> int:
     device = select_device(args.device)
     group = init_from_environment(device)
     try:
-        dataset = open_dataset(args.data, split="train", **generated_size(args.data, args.num_images))
+        dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split="train", **generated_size(args.data, args.num_images))
         for problem in dataset.problems:
             print(f"warning: {problem}")
         checkpoint = args.output / LAST_CHECKPOINT
@@ -101,6 +104,8 @@ def run(args) -> int:
                 print(preset.note)
             detector_changes, train_changes = config_overrides(args)
             cfg = detector_config(tuple(dataset.class_names), preset, detector_changes)
+            if cfg.pretrained_backbone:
+                fetch_imagenet_weights(cfg.backbone, announce=print if group.is_main else None)
             trainer = Trainer(FasterRCNN(cfg), dataset, train_config(preset, train_changes), args.output, device, process_group=group)
         if group.is_main:
             cfg = trainer.model.config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ SPEC_HELP = (
 )
 
 
-def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
+def open_dataset(spec: str | os.PathLike, split: str = "train", progress: Callable[[int, int], None] | None = None, **kwargs):
     """The dataset that ``spec`` names.
 
     ========================== ======================================================
@@ -38,6 +38,7 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     ========================== ======================================================
 
     ``kwargs`` go to the dataset's constructor (e.g. ``num_images`` for shapes).
+    ``progress(done, total)`` is called about 100 times while a COCO file opens.
 
     Raises:
         DatasetError: ``spec`` is none of these; the message says what was expected.
@@ -50,7 +51,7 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     path = Path(text).expanduser()
     if path.is_file():
         if path.suffix.lower() == ".json":
-            return CocoDataset(path, **kwargs)
+            return CocoDataset(path, progress=progress, **kwargs)
         if is_image_file(path):
             return ImageFolderDataset([path], **kwargs)
         raise DatasetError(f"{path}: not a dataset file; {SPEC_HELP}")

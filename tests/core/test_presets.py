@@ -42,6 +42,7 @@ def train_changes(*flags: str) -> dict:
 
 def test_without_cached_weights_a_gpu_gets_the_light_preset_and_is_told_why(torch_home):
     assert not imagenet_weights_cached("vgg16")
+    assert choose_preset("seed", on_cpu=True) == Preset("seed")  # from scratch, as asked
     preset = choose_preset(None, on_cpu=False)
     assert preset.name == "cpu" and not preset.pretrained and "not cached" in preset.note
     assert choose_preset(None, on_cpu=True) == Preset("cpu")
@@ -61,8 +62,8 @@ def test_with_cached_vgg16_weights_a_gpu_trains_the_seed_preset_from_them(torch_
 
 def test_an_explicit_preset_wins_and_the_schedule_follows_the_preset_not_the_device(torch_home):
     cache_vgg16(torch_home)
-    seed = choose_preset("seed", on_cpu=True)
-    assert seed == Preset("seed") and not detector_config(("a",), seed, detector_changes()).pretrained_backbone
+    seed = choose_preset("seed", on_cpu=True)  # the seed's setting starts from the cached weights
+    assert seed.name == "seed" and seed.pretrained and detector_config(("a",), seed, detector_changes()).pretrained_backbone
     assert choose_preset("cpu", on_cpu=False) == Preset("cpu")
     light = train_config(Preset("cpu"), train_changes())
     paper = train_config(Preset("seed"), train_changes())
