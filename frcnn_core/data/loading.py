@@ -11,15 +11,20 @@ from torch import Tensor
 
 from .coco import CocoDataset
 from .composite import CompositeDataset
+from .cvat import CvatDataset, is_cvat_xml
 from .errors import DatasetError
 from .folder import ImageFolderDataset
 from .images import is_image_file
+from .labelme import LabelmeDataset, is_labelme_folder
 from .shapes import ShapesDataset
+from .video import VideoDataset, is_video_file
 from .voc import VocDataset
+from .yolo import YoloDataset, is_yolo_tree
 
 SPEC_HELP = (
     "expected 'shapes', 'composite', a COCO .json file, a VOC directory (with Annotations/), "
-    "a folder of images with labelImg .xml files, or a folder of images"
+    "a folder of images with labelImg .xml files, a YOLO data.yaml or folder with images/ and labels/, "
+    "a CVAT .xml export, a folder of labelme .json files, a video file, or a folder of images"
 )
 
 
@@ -32,8 +37,15 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     ``"shapes"``               :class:`ShapesDataset` of ``split`` (train/val)
     ``"composite"``            :class:`CompositeDataset` of ``split`` (train/val)
     ``*.json`` file            :class:`CocoDataset` (the file is the split)
+    ``*.yaml`` file            :class:`YoloDataset` of ``split`` (Ultralytics)
+    ``*.xml`` file, CVAT root  :class:`CvatDataset` (``split`` picks a subset)
+    video file (mp4, avi...)   :class:`VideoDataset` of its frames (no split)
     folder with Annotations/   :class:`VocDataset` of ``split`` (ImageSets/Main)
+    folder with data.yaml, or  :class:`YoloDataset` of ``split``
+    images/ and labels/
+    folder with one CVAT xml   :class:`CvatDataset`
     folder with ``*.xml``      :class:`VocDataset`, flat labelImg layout (no split)
+    folder of labelme JSON     :class:`LabelmeDataset` (no split)
     folder of images, image    :class:`ImageFolderDataset` (unlabelled, no split)
     ========================== ======================================================
 
@@ -51,13 +63,28 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     if path.is_file():
         if path.suffix.lower() == ".json":
             return CocoDataset(path, **kwargs)
+        if path.suffix.lower() in (".yaml", ".yml"):
+            return YoloDataset(path, split=split, **kwargs)
+        if is_cvat_xml(path):
+            return CvatDataset(path, split=split, **kwargs)
+        if is_video_file(path):
+            return VideoDataset(path, **kwargs)
         if is_image_file(path):
             return ImageFolderDataset([path], **kwargs)
         raise DatasetError(f"{path}: not a dataset file; {SPEC_HELP}")
     if not path.is_dir():
         raise DatasetError(f"{text}: no such file or folder; {SPEC_HELP}")
-    if (path / "Annotations").is_dir() or any(path.glob("*.xml")):
+    if (path / "Annotations").is_dir():
         return VocDataset(path, split=split, **kwargs)
+    if (path / "data.yaml").is_file() or is_yolo_tree(path):
+        return YoloDataset(path, split=split, **kwargs)
+    xml_files = list(path.glob("*.xml"))
+    if len(xml_files) == 1 and is_cvat_xml(xml_files[0]):
+        return CvatDataset(xml_files[0], split=split, **kwargs)
+    if xml_files:
+        return VocDataset(path, split=split, **kwargs)
+    if is_labelme_folder(path):
+        return LabelmeDataset(path, **kwargs)
     if any(p.is_file() and is_image_file(p) for p in path.iterdir()):
         return ImageFolderDataset(path, **kwargs)
     raise DatasetError(f"{path}: no images, annotations or COCO file found; {SPEC_HELP}")
