@@ -52,6 +52,8 @@ from .model import AnnotationError, Box, BoxAnnotation, ImageAnnotation, fit_box
 VERSION = "1.1"
 # Shapes that are not boxes; skipped with a count.
 _NOT_BOXES = ("polyline", "points", "mask", "cuboid", "skeleton")
+_PLURALS = {"box": "rotated boxes", "polygon": "polygons", "ellipse": "ellipses", "polyline": "polylines", "points": "point sets",
+            "mask": "masks", "cuboid": "cuboids", "skeleton": "skeletons"}
 DIFFICULT_ATTRIBUTE = "difficult"
 
 
@@ -168,13 +170,16 @@ class _ShapeCounts:
         self.as_bounds: dict[str, tuple[int, str]] = {}
         self.skipped: dict[str, tuple[int, str]] = {}
 
-    def add(self, table: dict[str, tuple[int, str]], kind: str, where: str) -> None:
-        count, first = table.get(kind, (0, where))
-        table[kind] = (count + 1, first)
+    def add(self, table: dict[str, tuple[int, str]], tag: str, where: str) -> None:
+        count, first = table.get(tag, (0, where))
+        table[tag] = (count + 1, first)
 
     def notes(self, path: Path) -> list[str]:
-        notes = [f"{path}: {n} {kind}s read as their bounding boxes (first: {first})" for kind, (n, first) in self.as_bounds.items()]
-        notes += [f"{path}: {n} {kind}s are not boxes and were skipped (first: {first})" for kind, (n, first) in self.skipped.items()]
+        def first_of(where: str) -> str:
+            return where.removeprefix(f"{path}: ")
+
+        notes = [f"{path}: {n} {_PLURALS[tag]} read as their bounding boxes (first: {first_of(first)})" for tag, (n, first) in self.as_bounds.items()]
+        notes += [f"{path}: {n} {_PLURALS[tag]} are not boxes and were skipped (first: {first_of(first)})" for tag, (n, first) in self.skipped.items()]
         return notes
 
 
@@ -235,7 +240,7 @@ def _shape_box(element: ET.Element, where: str, shapes: _ShapeCounts) -> Box:
     if element.tag == "box":
         box = tuple(_number(element, key, where) for key in ("xtl", "ytl", "xbr", "ybr"))
         if element.get("rotation") is not None and _number(element, "rotation", where) % 360:
-            shapes.add(shapes.as_bounds, "rotated box", where)
+            shapes.add(shapes.as_bounds, "box", where)
             return _rotated_bounds(box, _number(element, "rotation", where))
         return box
     shapes.add(shapes.as_bounds, element.tag, where)
