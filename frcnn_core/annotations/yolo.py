@@ -58,10 +58,18 @@ def export_yolo(annotations: Sequence[ImageAnnotation], class_names: Sequence[st
             label is not in ``class_names``, or a box has no area inside its image.
             All of it is checked before the first file is written.
     """
+    out_dir = Path(out_dir)
+    contents = _label_files(annotations, class_names, out_dir)
+    contents[out_dir / CLASSES_FILE] = "".join(name + "\n" for name in class_names)
+    _write_all(contents)
+    return list(contents)
+
+
+def _label_files(annotations: Sequence[ImageAnnotation], class_names: Sequence[str], out_dir: Path) -> dict[Path, str]:
+    """The text of each image's label file in ``out_dir``; raises what :func:`export_yolo` documents."""
     if len(set(class_names)) != len(class_names):
         raise AnnotationError(f"export_yolo: class names must be unique, got {list(class_names)}")
     index = {name: k for k, name in enumerate(class_names)}
-    out_dir = Path(out_dir)
     contents: dict[Path, str] = {}
     for annotation in annotations:
         target = out_dir / f"{Path(annotation.filename).stem}.txt"
@@ -73,11 +81,14 @@ def export_yolo(annotations: Sequence[ImageAnnotation], class_names: Sequence[st
                 raise AnnotationError(f"{annotation.filename}: label {b.label!r} is not one of the classes {list(class_names)}")
             lines.append(_yolo_line(index[b.label], b.box, annotation.width, annotation.height))
         contents[target] = "".join(line + "\n" for line in lines)
-    contents[out_dir / CLASSES_FILE] = "".join(name + "\n" for name in class_names)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return contents
+
+
+def _write_all(contents: dict[Path, str]) -> None:
+    for target in contents:
+        target.parent.mkdir(parents=True, exist_ok=True)
     for target, text in contents.items():
         atomic_write_text(target, text)
-    return list(contents)
 
 
 def export_yolo_dataset(
@@ -89,16 +100,17 @@ def export_yolo_dataset(
 ) -> Path:
     """Write an Ultralytics dataset (layout in the module docstring) and return its ``data.yaml``.
 
-    Labels go to ``root/labels/<split>/`` (with a ``classes.txt`` for tools that read
-    bare label folders) and, when ``image_files`` (one per annotation) are given,
-    copies of the images to ``root/images/<split>/``. ``data.yaml`` gains the
-    ``split`` entry; its other entries are kept, so
-    calling this for ``train`` and then ``val`` builds a two-split set. Every file is
-    written atomically.
+    Labels go to ``root/labels/<split>/`` (no ``classes.txt``: the names are in
+    ``data.yaml``, and tools that read every ``.txt`` of a label folder would take it
+    for labels) and, when ``image_files`` (one per annotation) are given, copies of
+    the images to ``root/images/<split>/`` (named ``annotation.filename``). ``data.yaml``
+    gains the ``split`` entry and keeps its others, so calling this for ``train`` and
+    then ``val`` builds a two-split set. Every file is written atomically.
 
     Raises:
         AnnotationError: what :func:`export_yolo` refuses, ``image_files`` does not
-            match ``annotations``, or an existing ``data.yaml`` has other class names.
+            match ``annotations`` (or two share a file name), or an existing
+            ``data.yaml`` has other class names.
             Nothing is written then.
     """
     root = Path(root)
@@ -108,7 +120,10 @@ def export_yolo_dataset(
         raise AnnotationError(f"{yaml_path}: its names {document['names']} differ from {list(class_names)}; export into another folder")
     if image_files is not None and len(image_files) != len(annotations):
         raise AnnotationError(f"export_yolo_dataset: {len(image_files)} image files for {len(annotations)} annotations")
-    export_yolo(annotations, class_names, root / "labels" / split)
+    labels = _label_files(annotations, class_names, root / "labels" / split)
+    if image_files is not None and len({Path(a.filename).name for a in annotations}) != len(annotations):
+        raise AnnotationError(f"export_yolo_dataset: two images share a file name; their copies in images/{split} would collide")
+    _write_all(labels)
     if image_files is not None:
         images = root / "images" / split
         images.mkdir(parents=True, exist_ok=True)
