@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
 from torch import Tensor
 
+from ..annotations.yolo import DATA_YAML
 from .coco import CocoDataset
 from .composite import CompositeDataset
 from .cvat import CvatDataset, is_cvat_xml
@@ -28,6 +30,58 @@ SPEC_HELP = (
 )
 
 
+class SpecKind(Enum):
+    """What a path on disk holds, as :func:`spec_kind` recognises it."""
+
+    COCO = "COCO JSON"
+    YOLO = "YOLO dataset"
+    CVAT = "CVAT XML"
+    VOC = "Pascal VOC"
+    LABELME = "labelme folder"
+    VIDEO = "video"
+    IMAGES = "images"
+
+    @property
+    def annotated(self) -> bool:
+        """Whether datasets of this kind carry boxes (videos and image folders do not)."""
+        return self not in (SpecKind.VIDEO, SpecKind.IMAGES)
+
+
+def spec_kind(path: str | os.PathLike) -> SpecKind | None:
+    """What :func:`open_dataset` would open ``path`` as (see its table), or ``None``.
+
+    Only names and the first bytes of files are looked at; nothing is parsed in full.
+    """
+    path = Path(path).expanduser()
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            return SpecKind.COCO
+        if suffix in (".yaml", ".yml"):
+            return SpecKind.YOLO
+        if is_cvat_xml(path):
+            return SpecKind.CVAT
+        if is_video_file(path):
+            return SpecKind.VIDEO
+        return SpecKind.IMAGES if is_image_file(path) else None
+    if not path.is_dir():
+        return None
+    if (path / "Annotations").is_dir():
+        return SpecKind.VOC
+    if (path / DATA_YAML).is_file() or is_yolo_tree(path):
+        return SpecKind.YOLO
+    xml_files = list(path.glob("*.xml"))
+    if len(xml_files) == 1 and is_cvat_xml(xml_files[0]):
+        return SpecKind.CVAT
+    if xml_files:
+        return SpecKind.VOC
+    if is_labelme_folder(path):
+        return SpecKind.LABELME
+    if any(p.is_file() and is_image_file(p) for p in path.iterdir()):
+        return SpecKind.IMAGES
+    return None
+
+
 def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     """The dataset that ``spec`` names.
 
@@ -43,7 +97,7 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     folder with Annotations/   :class:`VocDataset` of ``split`` (ImageSets/Main)
     folder with data.yaml, or  :class:`YoloDataset` of ``split``
     images/ and labels/
-    folder with one CVAT xml   :class:`CvatDataset`
+    folder with one CVAT xml   :class:`CvatDataset` of that file
     folder with ``*.xml``      :class:`VocDataset`, flat labelImg layout (no split)
     folder of labelme JSON     :class:`LabelmeDataset` (no split)
     folder of images, image    :class:`ImageFolderDataset` (unlabelled, no split)
@@ -60,34 +114,26 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     if text == "composite":
         return CompositeDataset(split=split, **kwargs)
     path = Path(text).expanduser()
-    if path.is_file():
-        if path.suffix.lower() == ".json":
-            return CocoDataset(path, **kwargs)
-        if path.suffix.lower() in (".yaml", ".yml"):
-            return YoloDataset(path, split=split, **kwargs)
-        if is_cvat_xml(path):
-            return CvatDataset(path, split=split, **kwargs)
-        if is_video_file(path):
-            return VideoDataset(path, **kwargs)
-        if is_image_file(path):
-            return ImageFolderDataset([path], **kwargs)
+    kind = spec_kind(path)
+    if kind is None and path.is_file():
         raise DatasetError(f"{path}: not a dataset file; {SPEC_HELP}")
-    if not path.is_dir():
+    if kind is None and not path.is_dir():
         raise DatasetError(f"{text}: no such file or folder; {SPEC_HELP}")
-    if (path / "Annotations").is_dir():
-        return VocDataset(path, split=split, **kwargs)
-    if (path / "data.yaml").is_file() or is_yolo_tree(path):
+    if kind is None:
+        raise DatasetError(f"{path}: no images, annotations or COCO file found; {SPEC_HELP}")
+    if kind is SpecKind.COCO:
+        return CocoDataset(path, **kwargs)
+    if kind is SpecKind.YOLO:
         return YoloDataset(path, split=split, **kwargs)
-    xml_files = list(path.glob("*.xml"))
-    if len(xml_files) == 1 and is_cvat_xml(xml_files[0]):
-        return CvatDataset(xml_files[0], split=split, **kwargs)
-    if xml_files:
+    if kind is SpecKind.CVAT:
+        return CvatDataset(path if path.is_file() else next(path.glob("*.xml")), split=split, **kwargs)
+    if kind is SpecKind.VOC:
         return VocDataset(path, split=split, **kwargs)
-    if is_labelme_folder(path):
+    if kind is SpecKind.LABELME:
         return LabelmeDataset(path, **kwargs)
-    if any(p.is_file() and is_image_file(p) for p in path.iterdir()):
-        return ImageFolderDataset(path, **kwargs)
-    raise DatasetError(f"{path}: no images, annotations or COCO file found; {SPEC_HELP}")
+    if kind is SpecKind.VIDEO:
+        return VideoDataset(path, **kwargs)
+    return ImageFolderDataset([path] if path.is_file() else path, **kwargs)
 
 
 def collate(batch: Sequence[tuple[Tensor, dict]]) -> tuple[list[Tensor], list[dict]]:
