@@ -175,3 +175,13 @@ def test_voc_files_are_not_taken_for_cvat(tmp_path):
     assert isinstance(open_dataset(tmp_path), VocDataset)
     with pytest.raises(DatasetError, match="not a dataset file"):
         open_dataset(tmp_path / "a.xml")
+
+
+def test_sizes_come_from_the_files_and_boxes_are_refitted(tmp_path):
+    xml = export_cvat([ImageAnnotation("a.png", 40, 40, boxes=[BoxAnnotation("cat", (5, 5, 35, 35)), BoxAnnotation("cat", (30, 30, 40, 40))])], ["cat"], tmp_path / "a.xml")
+    write_image(tmp_path / "a.png", 20, 20)  # the file is smaller than the XML says
+    ds = CvatDataset(xml)
+    assert ds.info(0)["size"] == (20, 20) and ds.info(0)["target"]["boxes"].tolist() == [[5, 5, 20, 20]]
+    assert "the annotation says 40x40 but a.png is 20x20; using the file's size" in ds.problems[0]
+    assert "no area inside the 20x20 image; dropped" in ds.problems[-1]
+    assert CvatDataset(xml, check_images=False).info(0)["size"] == (40, 40)

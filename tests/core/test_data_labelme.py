@@ -109,3 +109,11 @@ def test_folder_of_other_json_is_not_labelme(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(DatasetError, match="no images, annotations or COCO file"):
         open_dataset(tmp_path)
+
+
+def test_given_class_names_fix_labels_and_report_the_others(tmp_path):
+    write_image(tmp_path / "a.jpg", 10, 10)
+    (tmp_path / "a.json").write_text(json.dumps(_labelme("a.jpg", 10, 10, [_shape("cat", [[1, 1], [4, 4]]), _shape("cow", [[2, 2], [5, 5]])])))
+    ds = LabelmeDataset(tmp_path, class_names=["dog", "cat"])
+    assert ds.class_names == ("dog", "cat") and ds.info(0)["target"]["labels"].tolist() == [2]
+    assert ds.problems == [f"{tmp_path / 'a.json'}: box 'cow' [2, 2, 5, 5]: label not in the class names ['dog', 'cat']; skipped"]
