@@ -16,6 +16,7 @@ breaks one record of each format (a class index outside the names, a coordinate 
 is not a number, a shape without points) and an extension's case (``.JPG``), and
 prints what each library does with the damaged set.
 
+    pip install globox     # the peer; not a dependency of the project
     python benchmarks/bench_formats.py [--images 3000] [--datumaro-python /path/to/python]
 """
 
