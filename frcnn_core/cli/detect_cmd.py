@@ -1,4 +1,4 @@
-"""``frcnn detect``: run a checkpoint on images or a dataset and write detections JSON.
+"""``frcnn detect``: run a checkpoint on images, a video or a dataset and write detections JSON.
 
 Under ``torchrun --nproc_per_node=N`` the images are shared among the processes and the
 first one writes the merged file, the same as one process writes."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..checkpoint import load_checkpoint
-from ..data import ImageFolderDataset
+from ..data import ImageFolderDataset, VideoDataset, is_video_file
 from ..export import to_coco_results, to_rich_results, write_json
 from ..inference import predict_dataset
 from ..render import render_detections
@@ -20,7 +20,7 @@ from .progress import add_progress_flag, open_dataset_announced, progress_bar, w
 def add_parser(sub) -> None:
     p = sub.add_parser("detect", help="detect objects", description="Write detections as COCO results or the rich per-image format.")
     p.add_argument("checkpoint", type=Path)
-    p.add_argument("inputs", nargs="*", help="image files or folders")
+    p.add_argument("inputs", nargs="*", help="image files or folders, or one video file (image_id = frame index)")
     p.add_argument("--data", help="a dataset instead of images; with a COCO file, ids are that file's own")
     p.add_argument("--split", default="val")
     p.add_argument("-o", "--output", type=Path, required=True, help="detections JSON to write")
@@ -31,6 +31,16 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, default=1)
     add_progress_flag(p)
     p.set_defaults(run=run)
+
+
+def _input_dataset(inputs: list[str]):
+    """The images named on the command line, or the frames of the one video named."""
+    videos = [item for item in inputs if is_video_file(Path(item))]
+    if not videos:
+        return ImageFolderDataset(inputs)
+    if len(inputs) > 1:
+        raise ValueError(f"a video is detected on its own: give {videos[0]} alone, or images and folders without videos")
+    return VideoDataset(videos[0])
 
 
 def run(args) -> int:
@@ -49,7 +59,7 @@ def _detect(args, device, group) -> int:
     if args.score_threshold is not None:
         model.config = model.config.replace(score_thresh=args.score_threshold)
     show = wants_progress(args) and group.is_main
-    dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split=args.split) if args.data else ImageFolderDataset(args.inputs)
+    dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split=args.split) if args.data else _input_dataset(args.inputs)
     reported = len(dataset.problems)
     if group.is_main:
         for problem in dataset.problems:
@@ -61,7 +71,7 @@ def _detect(args, device, group) -> int:
     for problem in dataset.problems[reported:]:  # files found unreadable while predicting
         print(f"warning: {problem}")
     infos = [dataset.info(i) for i in range(len(dataset))]
-    category_ids = list(dataset.category_ids) if args.data else list(range(1, model.config.num_classes + 1))
+    category_ids = list(dataset.category_ids) or list(range(1, model.config.num_classes + 1))
     if args.format == "coco":
         payload = to_coco_results(detections, [info["image_id"] for info in infos], category_ids)
     else:

@@ -12,7 +12,7 @@ from ..backbones import fetch_imagenet_weights
 from ..data import open_dataset
 from ..model import FasterRCNN
 from ..presets import PRESETS, choose_preset, detector_config, input_size_fields, read_config_file, train_config
-from ..train import LAST_CHECKPOINT, TrainConfig, Trainer, describe_device, init_from_environment, select_device
+from ..train import LAST_CHECKPOINT, Trainer, describe_device, init_from_environment, select_device
 from ..train.distributed import shutdown
 from .evaluation import evaluate_and_report
 from .options import float_list, generated_size, positive_int
