@@ -206,7 +206,7 @@ class StagedTrace:
         elif stage is Stage.HEAD:
             self._head_outputs = model.classify(self._rpn.features, [p.boxes for p in self._proposals])
         elif stage is Stage.DETECTIONS:
-            self._detections = self.model.postprocess(self._rpn, self._proposals, *self._head_outputs)
+            self._detections = model.postprocess(self._rpn, self._proposals, *self._head_outputs)
         else:
             return False
         return True
