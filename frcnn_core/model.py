@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .anchor_targets import NEGATIVE, POSITIVE, AnchorTargets, assign_anchor_targets
+from .anchor_targets import NEGATIVE, POSITIVE, AnchorTargets, assign_anchor_targets_for
 from .anchors import grid_anchors
 from .backbones import build_backbone
 from .boxes import scale_boxes
@@ -211,14 +211,7 @@ class FasterRCNN(nn.Module):
 
     def assign_anchors(self, rpn: RpnOutput, gt_boxes: list[Tensor], generator: torch.Generator | None = None) -> list[AnchorTargets]:
         """Step 2: each image's anchor labels and regression targets (sampling draws from ``generator``)."""
-        cfg = self.config
-        return [
-            assign_anchor_targets(
-                rpn.anchors, gt, rpn.batch.input_sizes[i], cfg.rpn_pos_iou, cfg.rpn_neg_iou, cfg.rpn_num_samples, cfg.rpn_pos_fraction, generator,
-                allowed_border=cfg.rpn_allowed_border, positives_per_gt=cfg.rpn_positives_per_gt,
-            )
-            for i, gt in enumerate(gt_boxes)
-        ]
+        return [assign_anchor_targets_for(self.config, rpn.anchors, gt, rpn.batch.input_sizes[i], generator) for i, gt in enumerate(gt_boxes)]
 
     def sample_rois(
         self,

@@ -165,3 +165,12 @@ def test_stage_inputs_come_earlier_in_run_order():
     assert stages_to_rerun(["score_thresh"]) == {Stage.DETECTIONS}
     assert stages_to_rerun(["min_size"]) == ALL
     assert stages_to_rerun([]) == frozenset()
+
+
+def test_the_viewers_field_groups_agree_with_the_stage_table():
+    from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS
+
+    # inference fields never need the trunk again, and never the anchor labels
+    assert all(FIELD_STAGES[name] in (Stage.PROPOSALS, Stage.HEAD, Stage.DETECTIONS) for name in INFERENCE_FIELDS)
+    # the assignment fields change the anchor labels (the input size and the grid: everything)
+    assert all(FIELD_STAGES[name] in (Stage.ANCHOR_TARGETS, Stage.FEATURES) for name in ANCHOR_ASSIGNMENT_FIELDS)

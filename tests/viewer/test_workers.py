@@ -3,12 +3,13 @@ what it affects, with the same answer as a full trace; a new image or model star
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 import torch
 
-from frcnn_viewer.models import ProposalParams, TraceRequest
+from frcnn_core import DetectorConfig
+from frcnn_core.config import INFERENCE_FIELDS
+from frcnn_viewer.state.models import TraceRequest
 from frcnn_viewer.workers import TRACE_SEED, InferenceWorker, request_config
 
 CLASSES = ("red", "blue")
@@ -31,8 +32,9 @@ def worker(qapp):
 
 
 def request(key: int, image: torch.Tensor, target: dict | None, **params) -> TraceRequest:
-    changes = dataclasses.replace(ProposalParams(), **params).config_changes()
-    return TraceRequest(key, image, target, changes)
+    """A request with the viewer's default inference settings, ``params`` (DetectorConfig names) changed."""
+    config = DetectorConfig().replace(**params)
+    return TraceRequest(key, image, target, {name: getattr(config, name) for name in INFERENCE_FIELDS})
 
 
 def fresh_trace(worker: InferenceWorker, req: TraceRequest):
@@ -54,10 +56,10 @@ def test_parameter_changes_rerun_only_the_later_stages(worker):
     target = {"boxes": torch.tensor([[20.0, 16.0, 76.0, 72.0]]), "labels": torch.tensor([1])}
     steps = [
         (request(1, image, target), 1),
-        (request(2, image, target, detection_nms_thresh=0.6), 0),  # post-processing only
-        (request(3, image, {k: v.clone() for k, v in target.items()}, detection_nms_thresh=0.6, nms_thresh=0.5), 0),  # an equal target
+        (request(2, image, target, nms_thresh=0.6), 0),  # post-processing only
+        (request(3, image, {k: v.clone() for k, v in target.items()}, nms_thresh=0.6, rpn_nms_thresh=0.5), 0),  # an equal target
         (request(4, image.clone(), target, score_thresh=0.2), 0),  # an equal image
-        (request(5, image, target, post_nms_top_n=20), 0),
+        (request(5, image, target, rpn_post_nms_top_n_test=20), 0),
     ]
     for req, trunk_runs in steps:
         worker.trunk_runs = 0
