@@ -10,6 +10,7 @@ proposal parameters: the model must run again), ``"results"``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,6 +100,15 @@ class Document:
         """Show the next (``delta=1``) or previous (``-1``) image in list order, if any."""
         target = 0 if self.index is None else self.index + delta
         return 0 <= target < len(self.entries) and self.set_index(target)
+
+    def set_class_names(self, names: Sequence[str]) -> None:
+        """Replace the class names (the annotation mode's class list adds, renames and removes
+        them) and emit the aspect ``"classes"``: the window then rebuilds the untrained model
+        for them, so GT boxes of a new class get its label in the traced target."""
+        names = tuple(names)
+        if names != self.class_names:
+            self.class_names = names
+            self.changed.emit(frozenset({"classes"}))
 
     def set_ground_truth(self, boxes: np.ndarray, names: list[str], difficult: np.ndarray) -> None:
         """Replace the current image's GT (annotation mode) and relabel the anchors at once.

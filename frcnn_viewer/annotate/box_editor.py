@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from ..layers import UNCOVERED_COLOUR
-from . import geometry
+from ..state import annotation_geometry as geometry
 
 HANDLE_PX = 6  # handles are grabbed within this many screen pixels
 HANDLE_SIZE = 7  # drawn handle squares, screen pixels

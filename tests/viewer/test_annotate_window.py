@@ -235,7 +235,7 @@ def test_verified_toggle_and_unverified_filter(annotating, qtbot, folder):
 
 def test_mode_switch_takes_and_gives_back_conflicting_keys(window, qtbot, folder):
     window.open_paths([folder])
-    view_actions = {a.text(): a for a in window.findChildren(type(window.annotation.mode_action))}
+    view_actions = {a.text(): a for a in window.findChildren(type(window.annotation.actions.mode_action))}
     actual_size = view_actions["&Actual size (1:1)"]
     assert "1" in [s.toString() for s in actual_size.shortcuts()]
     window.set_mode("annotate")
