@@ -190,17 +190,9 @@ class AnnotationController(QtCore.QObject):
             self.classes.refresh()
             self._refresh_images()
         if "image" in aspects and self.model.active:
-            self._follow_image()
+            self.model.follow_image(lambda: self.resolve_unsaved(Leaving.SWITCH))
         elif "anchors" in aspects and self.model.active:
             self._refresh_view()
-
-    def _follow_image(self) -> None:
-        if self.model.shows_session_image():
-            self.model.push_ground_truth()  # the same image shown again: keep its edits
-        elif self.dirty and not self.resolve_unsaved(Leaving.SWITCH):
-            self.document.set_index(self.model.index)  # cancelled: back to the image with the edits
-        else:
-            self.model.open_current()
 
     # ----- unsaved changes ------------------------------------------------------------------
     def resolve_unsaved(self, reason: Leaving | str) -> bool:

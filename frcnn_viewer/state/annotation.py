@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -288,6 +288,17 @@ class AnnotationModel:
         """Whether the document shows the session's image (the same file)."""
         image = self.document.image
         return image is not None and self.session.image_path is not None and self.image_path(image.entry) == self.session.image_path
+
+    def follow_image(self, resolve_unsaved: Callable[[], bool]) -> None:
+        """Open the document's current image in the session; the same image shown again keeps
+        its edits. Unsaved changes of the session's image go to ``resolve_unsaved`` first (save
+        or drop them); when it returns ``False`` the document goes back to that image."""
+        if self.shows_session_image():
+            self.push_ground_truth()
+        elif self.dirty and not resolve_unsaved():
+            self.document.set_index(self.index)
+        else:
+            self.open_current()
 
     def open_current(self) -> None:
         """Open the document's current image in the session: its VOC file, or without one the
