@@ -33,7 +33,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from frcnn_core.annotations import BoxAnnotation
 
 from ..sources import Source, open_sources
-from ..state.annotation import AnnotationModel, Leaving, Mode, UnsavedChoice, open_annotation_sources, parse_enum
+from ..state.annotation import AnnotationModel, Leaving, Mode, UnsavedChoice, parse_enum
+from ..state.annotation_files import open_annotation_sources
 from ..state.annotation_session import SessionChange
 from .actions import AnnotationActions
 from .box_editor import MIN_SIZE, BoxEditor
@@ -373,7 +374,7 @@ class AnnotationController(QtCore.QObject):
 
     def choose_annotation_dir(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Save VOC files into this folder (cancel: beside the images)")
-        self.model.annotation_dir = Path(folder) if folder else None
+        self.model.files.annotation_dir = Path(folder) if folder else None
         self.document.report("info", f"annotation files go {'into ' + folder if folder else 'beside the images'} (from the next image on)")
 
     def import_coco(self) -> None:

@@ -5,8 +5,9 @@ current image's boxes, its file and whether they are saved), the
 :class:`~.annotation_classes.ClassList` whose names are the document's own
 (:attr:`Document.class_names <frcnn_viewer.document.Document.class_names>`, so a class added
 while annotating is at once in the untrained model's classes and in the traced target),
-the :class:`PixelMapping` between the canvas and the file, and the :class:`VerifiedCache`
-of the other images' files. It follows the :class:`~frcnn_viewer.document.Document`: once
+the :class:`~.annotation_pixels.PixelMapping` between the canvas and the file, and the
+:class:`~.annotation_files.AnnotationFiles` of the open images (where their VOC files are,
+which are marked verified). It follows the :class:`~frcnn_viewer.document.Document`: once
 the mode has been entered, the session opens each image the document shows (from its VOC
 file, or from the dataset's GT when it has none) and every edit of the boxes replaces the
 document's GT (:meth:`Document.set_ground_truth`), so the anchor labels follow at once.
@@ -22,24 +23,22 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import numpy as np
 
 from frcnn_core.anchor_targets import POSITIVE
-from frcnn_core.annotations import AnnotationError, BoxAnnotation, voc_path_for_image
-from frcnn_core.data import ImageFolderDataset
+from frcnn_core.annotations import AnnotationError, BoxAnnotation
 
 from ..document import Document
-from ..sources import ImageEntry, LoadedImage, Source, open_sources
 from . import annotation_geometry as geometry
 from .annotation_classes import ClassList
+from .annotation_files import AnnotationFiles
+from .annotation_pixels import PixelMapping
 from .annotation_session import AnnotationSession, SessionChange
-from .annotation_sets import Pair, export_set_coco, export_set_yolo, import_set_coco, is_verified
+from .annotation_sets import export_set_coco, export_set_yolo, import_set_coco
 
-Box = tuple[float, float, float, float]
 FALLBACK_CLASS = "object"  # the class of a new box while the class list is empty
 DUPLICATE_OFFSET = 10.0  # file pixels a duplicate is shifted by
 
@@ -80,90 +79,6 @@ def parse_enum(kind: type[Enum], value: Enum | str) -> Enum:
         raise ValueError(f"unknown {kind.__name__} {value!r}; valid: {valid}") from None
 
 
-@dataclass(frozen=True)
-class PixelMapping:
-    """An image's displayed pixels and its file's pixels: ``displayed = file * scale``.
-
-    The canvas shows a huge image reduced (:attr:`LoadedImage.display_scale`); annotation
-    boxes are kept and saved in the file's pixels. Boxes are ``(x1, y1, x2, y2)`` continuous
-    pixels on both sides.
-
-    Attributes:
-        scale: ``(sx, sy)`` displayed pixels per file pixel.
-        file_size: ``(H, W)`` of the image file.
-    """
-
-    scale: tuple[float, float] = (1.0, 1.0)
-    file_size: tuple[int, int] = (0, 0)
-
-    @classmethod
-    def of(cls, image: LoadedImage) -> PixelMapping:
-        return cls(tuple(float(s) for s in image.display_scale), tuple(int(v) for v in image.original_size))
-
-    @property
-    def _factors(self) -> np.ndarray:
-        sx, sy = self.scale
-        return np.array((sx, sy, sx, sy), dtype=np.float64)
-
-    def to_display(self, boxes: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
-        """``[N, 4]`` file-pixel boxes as ``[N, 4]`` float64 displayed-pixel boxes."""
-        return np.asarray(boxes, dtype=np.float64).reshape(-1, 4) * self._factors
-
-    def to_file(self, boxes: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
-        """``[N, 4]`` displayed-pixel boxes as ``[N, 4]`` float64 file-pixel boxes (not clipped)."""
-        return np.asarray(boxes, dtype=np.float64).reshape(-1, 4) / self._factors
-
-    def file_box(self, box: Sequence[float]) -> Box:
-        """One displayed-pixel box in file pixels, clipped to the file image."""
-        height, width = self.file_size
-        x1, y1, x2, y2 = (float(v) for v in self.to_file(box)[0])
-        return (max(x1, 0.0), max(y1, 0.0), min(x2, float(width)), min(y2, float(height)))
-
-    def file_length(self, displayed: float) -> float:
-        """The file pixels that ``displayed`` pixels span at least (in both directions)."""
-        return displayed / max(self.scale)
-
-
-class VerifiedCache:
-    """Whether VOC files are marked ``verified="yes"``, each read once per version of the file
-    (its modification time), so listing a folder does not parse every file again."""
-
-    def __init__(self) -> None:
-        self._known: dict[Path, tuple[int, bool]] = {}
-
-    def verified(self, xml: Path | None) -> bool:
-        """``False`` without a file (or an unreadable one)."""
-        if xml is None:
-            return False
-        try:
-            stamp = xml.stat().st_mtime_ns
-        except OSError:
-            return False
-        known = self._known.get(xml)
-        if known is None or known[0] != stamp:
-            known = self._known[xml] = (stamp, is_verified(xml))
-        return known[1]
-
-    def forget(self, xml: Path) -> None:
-        """Read ``xml`` again next time (it was just written; a coarse clock may not show it)."""
-        self._known.pop(xml, None)
-
-
-def open_annotation_sources(specs: list[str]) -> tuple[list[Source], list[str]]:
-    """What :func:`frcnn_viewer.sources.open_sources` opens, except that a plain or labelImg
-    folder lists every image, with or without an annotation file (to annotate them all)."""
-    folders = [s for s in specs if Path(s).is_dir() and not (Path(s) / "Annotations").is_dir()]
-    sources, problems = open_sources([s for s in specs if s not in folders]) if len(folders) < len(specs) else ([], [])
-    for folder in folders:
-        dataset = ImageFolderDataset(folder)
-        problems += [f"{folder}: {problem}" for problem in dataset.problems]
-        if len(dataset):
-            sources.append(Source(folder, dataset, annotated=True))
-        else:
-            problems.append(f"{folder}: no images found")
-    return sources, problems
-
-
 class AnnotationModel:
     """The annotation mode's data for ``document`` (see the module docstring).
 
@@ -173,8 +88,7 @@ class AnnotationModel:
         mapping: displayed ↔ file pixels of the session's image.
         mode: :class:`Mode`; active: whether the mode has been entered (from then on the
             session follows the document's images, in inspection too).
-        annotation_dir: where VOC files go (``None``: beside the image, or ``Annotations/``
-            of a VOC directory).
+        files: where the open images' VOC files are (and the folder chosen for them).
         index: the document index of the session's image.
     """
 
@@ -185,9 +99,8 @@ class AnnotationModel:
         self.mapping = PixelMapping()
         self.mode = Mode.INSPECT
         self.active = False
-        self.annotation_dir: Path | None = None
+        self.files = AnnotationFiles()
         self.index: int | None = None
-        self.verified_files = VerifiedCache()
         self.session.changed.connect(self._session_changed)
 
     # ----- state --------------------------------------------------------------------------
@@ -227,39 +140,13 @@ class AnnotationModel:
             if self.document.image is not None:
                 self.open_current()
 
-    # ----- files --------------------------------------------------------------------------
-    @staticmethod
-    def image_path(entry: ImageEntry) -> Path | None:
-        """The image file of ``entry`` (``None`` for a generated image)."""
-        path = entry.info().get("path")
-        return Path(path) if path else None
-
-    def annotation_dir_for(self, entry: ImageEntry) -> Path | None:
-        if self.annotation_dir is not None:
-            return self.annotation_dir
-        root = getattr(entry.source.dataset, "root", None)  # a VOC directory keeps them in Annotations/
-        return Path(root) / "Annotations" if root is not None and (Path(root) / "Annotations").is_dir() else None
-
-    def xml_path(self, entry: ImageEntry) -> Path | None:
-        """Where the VOC file of ``entry`` is (or would be written); ``None`` without an image file."""
-        path = self.image_path(entry)
-        return None if path is None else voc_path_for_image(path, self.annotation_dir_for(entry))
-
-    def pairs(self) -> list[Pair]:
-        """``(image, VOC file)`` of every open image that has a file."""
-        pairs = []
-        for entry in self.document.entries:
-            xml = self.xml_path(entry)
-            if xml is not None:
-                pairs.append((self.image_path(entry), xml))
-        return pairs
-
+    # ----- the open images' files ----------------------------------------------------------
     def entry_verified(self, index: int) -> bool:
         """Whether document entry ``index`` is marked verified (the session's own mark for its
         image, even unsaved; else its file's)."""
         if index == self.index and self.session.annotation is not None:
             return self.verified
-        return self.verified_files.verified(self.xml_path(self.document.entries[index]))
+        return self.files.verified(self.document.entries[index])
 
     def image_rows(self, unverified_only: bool) -> list[tuple[int, str, bool]]:
         """``(entry index, name, verified)`` of the images to list (only unverified ones with
@@ -287,7 +174,7 @@ class AnnotationModel:
     def shows_session_image(self) -> bool:
         """Whether the document shows the session's image (the same file)."""
         image = self.document.image
-        return image is not None and self.session.image_path is not None and self.image_path(image.entry) == self.session.image_path
+        return image is not None and self.session.image_path is not None and self.files.image_path(image.entry) == self.session.image_path
 
     def follow_image(self, resolve_unsaved: Callable[[], bool]) -> None:
         """Open the document's current image in the session; the same image shown again keeps
@@ -307,7 +194,7 @@ class AnnotationModel:
         image = doc.image
         self.index = doc.index
         self.mapping = PixelMapping.of(image)
-        path = self.image_path(image.entry)
+        path = self.files.image_path(image.entry)
         if path is None:
             self.session.close()
             doc.report("warning", f"{image.entry.name}: a generated image has no file; it cannot be annotated")
@@ -316,7 +203,7 @@ class AnnotationModel:
         if image.annotated:  # no VOC file yet: start from what the dataset says
             fallback = [BoxAnnotation(name, tuple(float(v) for v in box), bool(difficult))
                         for box, name, difficult in zip(self.mapping.to_file(image.gt_boxes), image.gt_names, image.difficult)]
-        warnings = self.session.open(path, image.original_size, fallback, self.annotation_dir_for(image.entry))
+        warnings = self.session.open(path, image.original_size, fallback, self.files.annotation_dir_for(image.entry))
         for warning in warnings:
             doc.report("warning", warning)
         if self.session.error:
@@ -348,7 +235,7 @@ class AnnotationModel:
         except (AnnotationError, OSError) as exc:
             self.document.report("error", f"not saved: {exc}")
             return None
-        self.verified_files.forget(path)
+        self.files.written(path)
         self.document.report("info", f"{len(self.session.boxes)} boxes saved to {path}")
         return path
 
@@ -446,7 +333,7 @@ class AnnotationModel:
         """Write a VOC file for each open image the COCO file annotates (existing files are
         kept); problems are reported. Returns the files written."""
         try:
-            written, problems = import_set_coco(json_path, self.pairs())
+            written, problems = import_set_coco(json_path, self.files.pairs(self.document.entries))
         except AnnotationError as exc:
             self.document.report("error", str(exc))
             return []
@@ -465,7 +352,7 @@ class AnnotationModel:
 
     def _export(self, write, what: str) -> bool:
         try:
-            *_written, problems = write(self.pairs())
+            *_written, problems = write(self.files.pairs(self.document.entries))
         except (AnnotationError, OSError) as exc:
             self.document.report("error", f"export failed: {exc}")
             return False

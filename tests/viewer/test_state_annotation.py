@@ -16,10 +16,11 @@ from frcnn_viewer import document as document_module
 from frcnn_viewer.document import Document
 from frcnn_viewer.models import ModelInfo, untrained_config
 from frcnn_viewer.sources import entries_of, load_image, open_sources
-from frcnn_viewer.state import annotation as annotation_module
-from frcnn_viewer.state.annotation import (AnnotationModel, Mode, PixelMapping, UnsavedChoice, open_annotation_sources,
-                                           parse_enum)
+from frcnn_viewer.state import annotation_files
+from frcnn_viewer.state.annotation import AnnotationModel, Mode, UnsavedChoice, parse_enum
 from frcnn_viewer.state.annotation_classes import PALETTE
+from frcnn_viewer.state.annotation_files import open_annotation_sources
+from frcnn_viewer.state.annotation_pixels import PixelMapping
 
 from .conftest import BOXES, draw_image
 
@@ -191,8 +192,8 @@ def test_verified_files_are_read_once_per_version_and_filter_the_list(folder, mo
     assert model.image_rows(unverified_only=True) == [(1, "im1.png", False)]
     doc.set_index(1)  # saves im0 (the fixture's answer), verified
     reads = []
-    real = annotation_module.is_verified
-    monkeypatch.setattr(annotation_module, "is_verified", lambda xml: reads.append(xml) or real(xml))
+    real = annotation_files.is_verified
+    monkeypatch.setattr(annotation_files, "is_verified", lambda xml: reads.append(xml) or real(xml))
     assert model.image_rows(unverified_only=False) == [(0, "im0.png", True), (1, "im1.png", False)]
     assert model.image_rows(unverified_only=True) == [(1, "im1.png", False)]
     assert reads == [folder / "im0.xml"]  # once, though listed twice
