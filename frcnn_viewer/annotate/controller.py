@@ -77,7 +77,7 @@ class AnnotationController(QtCore.QObject):
         self.model.session.changed.connect(self._session_changed)
         self.model.classes.changed.connect(self._refresh_view)
         self.actions.triggered.connect(lambda name: self._handler(name)())
-        self.actions.mode_toggled.connect(lambda on: self.set_mode("annotate" if on else "inspect"))
+        self.actions.mode_toggled.connect(lambda on: self.set_mode(Mode.ANNOTATE if on else Mode.INSPECT))
         self.editor.drawn.connect(lambda box: self._push(AddBox(self.session, self.model.drawn_box(box))))
         self.editor.edited.connect(lambda index, box, what: self._push(ChangeBox(self.session, index, self.model.moved_box(index, box), what)))
         self.editor.picked.connect(self.session.select)
@@ -224,10 +224,7 @@ class AnnotationController(QtCore.QObject):
     def save(self) -> Path | None:
         """Write the current image's VOC XML; returns its path, or ``None`` with a message
         (an unreadable file is never overwritten)."""
-        path = self.model.save()
-        if path is not None:
-            self._refresh_images()
-        return path
+        return self.model.save()  # the session announces it: the list and the title follow
 
     # ----- edits (each one an undo command) ---------------------------------------------------
     def _push(self, command: QtGui.QUndoCommand) -> None:
@@ -369,7 +366,7 @@ class AnnotationController(QtCore.QObject):
     def open_folder(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Open a folder of images to annotate")
         if folder:
-            self.set_mode("annotate")
+            self.set_mode(Mode.ANNOTATE)
             self.open_paths([folder])
 
     def choose_annotation_dir(self) -> None:
