@@ -18,7 +18,10 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from .annotate.actions import AnnotationActions
+from .annotate.box_editor import BoxEditor
 from .annotate.controller import AnnotationController
+from .annotate.panel import AnnotationPanel
 from .canvas import Canvas
 from .state.document import Change, Document
 from .state.models import ModelInfo
@@ -32,6 +35,7 @@ from .panels.parameter_panel import ParameterPanel
 from .panels.provenance_panel import ProvenancePanel
 from .panels.stats_panel import StatsPanel, summary_line
 from .settings import ViewerSettings
+from .state.annotation import AnnotationModel
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
@@ -73,7 +77,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self._connect()
-        self.annotation = AnnotationController(self)
+        self.annotation = self._build_annotation()
         self.resize(1400, 900)
         geometry, state = self.settings.window_geometry(), self.settings.window_state()
         if geometry is not None:
@@ -130,6 +134,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.resizeDocks([self.docks["images"], self.docks["parameters"]], [260, 480], vertical)
         self.resizeDocks([self.docks["messages"]], [90], vertical)
         self.resizeDocks([self.docks["images"], self.docks["layers"]], [330, 330], horizontal)
+
+    def _build_annotation(self) -> AnnotationController:
+        """The annotation mode: its Qt-free model over the document, the box editor on the
+        canvas, its dock, actions and menu, and the controller given exactly these pieces."""
+        model = AnnotationModel(self.document)
+        panel = AnnotationPanel(model.classes)
+        dock = self._dock("Annotate", panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        dock.hide()
+        actions = AnnotationActions(self)
+        self.menuBar().addMenu(actions.menu)
+        self.addToolBar(actions.toolbar)
+        return AnnotationController(model, BoxEditor(self.canvas, self), panel, dock, actions, QtGui.QUndoStack(self),
+                                    show_status=self.statusBar().showMessage, title_changed=self.update_title,
+                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -383,6 +401,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.update_title()
         if Change.MODEL in aspects:
             self.banner.setVisible(not (doc.model and doc.model.trained))
+        if Change.CLASSES in aspects:  # a class added while annotating: the untrained model learns its name
+            self.client.use_untrained(doc.class_names)
         if Change.SELECTION in aspects and doc.selected_detection is not None:
             self.docks["provenance"].raise_()
         self._update_summary()

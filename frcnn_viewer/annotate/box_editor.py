@@ -19,8 +19,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
+from ..state import annotation_geometry as geometry
 from ..state.layers import UNCOVERED_COLOUR
-from . import geometry
 
 HANDLE_PX = 6  # handles are grabbed within this many screen pixels
 HANDLE_SIZE = 7  # drawn handle squares, screen pixels

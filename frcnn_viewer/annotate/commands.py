@@ -11,8 +11,8 @@ from PySide6.QtGui import QUndoCommand
 
 from frcnn_core.annotations import BoxAnnotation
 
-from .classes import ClassList
-from .session import AnnotationSession
+from ..state.annotation_classes import ClassList
+from ..state.annotation_session import AnnotationSession
 
 NUDGE_ID = 1  # merge id of arrow-key nudges
 

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtWidgets
 
 from .box_form import BoxForm
 from .class_list import ClassListPanel
-from .classes import ClassList
+from ..state.annotation_classes import ClassList
 
 
 class AnnotationPanel(QtWidgets.QWidget):

@@ -12,6 +12,7 @@ parameters are a :class:`frcnn_core.DetectorConfig` edited by its own field name
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -48,6 +49,7 @@ class Change(Enum):
     PARAMS = "params"  # any parameter
     PROPOSALS = "proposals"  # an inference parameter: the model must run again
     RESULTS = "results"  # the "analyse all" results
+    CLASSES = "classes"  # the class names (a class added while annotating)
 
 
 @dataclass
@@ -121,6 +123,15 @@ class Document:
         """Show the next (``delta=1``) or previous (``-1``) image in list order, if any."""
         target = 0 if self.index is None else self.index + delta
         return 0 <= target < len(self.entries) and self.set_index(target)
+
+    def set_class_names(self, names: Sequence[str]) -> None:
+        """Replace the class names (the annotation mode's class list adds, renames and removes
+        them) and emit :attr:`Change.CLASSES`: the window then rebuilds the untrained model
+        for them, so GT boxes of a new class get its label in the traced target."""
+        names = tuple(names)
+        if names != self.class_names:
+            self.class_names = names
+            self.changed.emit(frozenset({Change.CLASSES}))
 
     def set_ground_truth(self, boxes: np.ndarray, names: list[str], difficult: np.ndarray) -> None:
         """Replace the current image's GT (annotation mode) and relabel the anchors at once.

@@ -235,7 +235,7 @@ def test_verified_toggle_and_unverified_filter(annotating, qtbot, folder):
 
 def test_mode_switch_takes_and_gives_back_conflicting_keys(window, qtbot, folder):
     window.open_paths([folder])
-    view_actions = {a.text(): a for a in window.findChildren(type(window.annotation.mode_action))}
+    view_actions = {a.text(): a for a in window.findChildren(type(window.annotation.actions.mode_action))}
     actual_size = view_actions["&Actual size (1:1)"]
     assert "1" in [s.toString() for s in actual_size.shortcuts()]
     window.set_mode("annotate")
@@ -265,3 +265,19 @@ def test_datasets_with_gt_start_from_it_and_save_where_they_keep_annotations(win
     assert [b.difficult for b in window.annotation.session.boxes] == [False, True]
     window.annotation.toggle_verified()
     assert window.save_annotations() == voc_dir / "Annotations" / "a.xml" and read_voc_xml(voc_dir / "Annotations" / "a.xml").verified
+
+
+def test_a_class_added_while_annotating_labels_its_boxes_in_the_traced_target(annotating, qtbot):
+    window = annotating
+    doc = window.document
+    assert doc.class_names == () and doc.model.config.class_names == ("object",)  # a plain folder
+    window.current_class = "cat"
+    window.current_class = "dog"
+    drag(qtbot, window, (90, 40), (150, 100))
+    assert doc.class_names == ("cat", "dog") and window.annotation.classes.names == ["cat", "dog"]
+    assert window.wait_until_idle(60_000)
+    assert doc.model.config.class_names == ("cat", "dog")  # the untrained model was rebuilt for them
+    window.show_image(0)  # trace the edited image again
+    assert window.wait_until_idle(60_000) and doc.trace is not None
+    assert doc.trace.gt_labels.tolist() == [2]  # dog, not dropped as an unknown class
+    np.testing.assert_allclose(doc.trace.gt_boxes.numpy(), boxes_of(window), atol=1e-4)

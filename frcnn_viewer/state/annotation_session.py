@@ -9,15 +9,20 @@ A file that cannot be read (malformed XML, not a VOC annotation, a box outside t
 makes the session read-only: :attr:`AnnotationSession.error` says why, nothing can be
 edited and :meth:`AnnotationSession.save` refuses, so the file is never overwritten.
 
-``changed`` is emitted with one of ``"image"`` (another image or file), ``"boxes"``,
-``"selection"`` or ``"verified"``. The edit methods are the primitives the undo commands
-(:mod:`.commands`) call; they do not check that the session is editable.
+:attr:`AnnotationSession.dirty` compares the annotation with what was opened or last saved,
+so undoing back to the saved boxes makes the session clean again.
+
+``changed`` is emitted with a :class:`SessionChange`. The edit methods are the primitives
+the undo commands (:mod:`frcnn_viewer.annotate.commands`) call; they do not check that the
+session is editable.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
+from enum import Enum
 from pathlib import Path
 
 from PIL import Image
@@ -29,6 +34,16 @@ from ..state.events import Event
 GRAYSCALE_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 
 
+class SessionChange(Enum):
+    """What changed in the session (the argument of ``AnnotationSession.changed``)."""
+
+    IMAGE = "image"  # another image or file (or none)
+    BOXES = "boxes"
+    SELECTION = "selection"
+    VERIFIED = "verified"
+    SAVED = "saved"  # written to the file, or its changes given up: the session is clean
+
+
 class AnnotationSession:
     """The boxes of the image being annotated (see the module docstring)."""
 
@@ -38,6 +53,7 @@ class AnnotationSession:
         self.annotation: ImageAnnotation | None = None
         self.error: str | None = None
         self.selected: int | None = None
+        self._clean: ImageAnnotation | None = None  # the annotation as opened or last saved
         self.changed = Event()
 
     # ----- state ----------------------------------------------------------------------
@@ -45,6 +61,11 @@ class AnnotationSession:
     def editable(self) -> bool:
         """Whether there is an annotation that may be edited and saved."""
         return self.annotation is not None and self.error is None
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the boxes or the verified mark differ from the file (as opened or saved)."""
+        return self.editable and self.annotation != self._clean
 
     @property
     def boxes(self) -> list[BoxAnnotation]:
@@ -86,13 +107,14 @@ class AnnotationSession:
                 folder=self.image_path.parent.name,
                 path=str(self.image_path.resolve()),
             )
-        self.changed.emit("image")
+        self._clean = copy.deepcopy(self.annotation)
+        self.changed.emit(SessionChange.IMAGE)
         return warnings
 
     def close(self) -> None:
         """Annotate nothing."""
-        self.image_path = self.xml_path = self.annotation = self.error = self.selected = None
-        self.changed.emit("image")
+        self.image_path = self.xml_path = self.annotation = self.error = self.selected = self._clean = None
+        self.changed.emit(SessionChange.IMAGE)
 
     def save(self) -> Path:
         """Write the annotation to :attr:`xml_path` atomically (labelImg's VOC XML).
@@ -104,35 +126,42 @@ class AnnotationSession:
         """
         if not self.editable:
             raise AnnotationError(self.error or "no image to save annotations for")
-        return write_voc_xml(self.annotation, self.xml_path)
+        path = write_voc_xml(self.annotation, self.xml_path)
+        self.mark_clean()
+        return path
+
+    def mark_clean(self) -> None:
+        """Count the boxes as they are now as unchanged (saved, or the user gave up the changes)."""
+        self._clean = copy.deepcopy(self.annotation)
+        self.changed.emit(SessionChange.SAVED)
 
     # ----- edit primitives (called by the undo commands) -------------------------------
     def insert(self, index: int, box: BoxAnnotation) -> None:
         self.annotation.boxes.insert(index, box)
-        self.changed.emit("boxes")
+        self.changed.emit(SessionChange.BOXES)
 
     def remove(self, index: int) -> BoxAnnotation:
         box = self.annotation.boxes.pop(index)
         if self.selected is not None and self.selected >= len(self.annotation.boxes):
             self.selected = None
-        self.changed.emit("boxes")
+        self.changed.emit(SessionChange.BOXES)
         return box
 
     def replace(self, index: int, box: BoxAnnotation) -> BoxAnnotation:
         old, self.annotation.boxes[index] = self.annotation.boxes[index], box
-        self.changed.emit("boxes")
+        self.changed.emit(SessionChange.BOXES)
         return old
 
     def set_verified(self, verified: bool) -> None:
         self.annotation.verified = bool(verified)
-        self.changed.emit("verified")
+        self.changed.emit(SessionChange.VERIFIED)
 
     def select(self, index: int | None) -> None:
         if index is not None and not 0 <= index < len(self.boxes):
             index = None
         if index != self.selected:
             self.selected = index
-            self.changed.emit("selection")
+            self.changed.emit(SessionChange.SELECTION)
 
 
 def _fit_to(annotation: ImageAnnotation, width: int, height: int, path: Path) -> list[str]:

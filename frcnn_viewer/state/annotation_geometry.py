@@ -1,6 +1,6 @@
 """Box arithmetic for drawing, moving and resizing, kept inside the image and never empty.
 
-Boxes are ``(x1, y1, x2, y2)`` floats in the displayed image's pixels with
+Boxes are ``(x1, y1, x2, y2)`` floats in one image's pixels (displayed or file) with
 ``0 <= x1 < x2 <= width`` and ``0 <= y1 < y2 <= height``; every function here returns
 boxes that keep this and are at least ``min_size`` wide and high. Plain Python, no Qt.
 """
