@@ -49,11 +49,13 @@ def _scores(value) -> np.ndarray:
     return scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64)
 
 
-def _detections_of(det: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return _array(det["boxes"], np.float64, (4,)), _array(det["scores"], np.float64), _array(det["labels"], np.int64)
+def detection_arrays(det: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(boxes [D, 4] float64, scores [D] in their own precision, labels [D] int64)`` of one image."""
+    return _array(det["boxes"], np.float64, (4,)), _scores(det["scores"]), _array(det["labels"], np.int64)
 
 
-def _targets_of(target: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def target_arrays(target: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(boxes [G, 4] float64, labels [G] int64, difficult [G] bool)`` of one image."""
     boxes, labels = _array(target["boxes"], np.float64, (4,)), _array(target["labels"], np.int64)
     difficult = target.get("difficult")
     difficult = np.zeros(len(labels), bool) if difficult is None else _array(difficult, bool)
@@ -223,8 +225,8 @@ def evaluate_voc(
     """
     if len(detections) != len(targets):
         raise ValueError(f"{len(detections)} detection lists for {len(targets)} images")
-    dets = [_detections_of(d) for d in detections]
-    gts = [_targets_of(t) for t in targets]
+    dets = [detection_arrays(d) for d in detections]
+    gts = [target_arrays(t) for t in targets]
     matchings = [match_image(*det, *gt, iou_threshold=iou_threshold) for det, gt in zip(dets, gts)]
     result = {"per_class_ap": {}, "precision": {}, "recall": {}, "scores": {}, "num_gt": {}, "num_detections": {}}
     for k in range(1, num_classes + 1):
@@ -259,7 +261,7 @@ def _coco_ground_truth(targets: Sequence[Mapping], class_names: Sequence[str]) -
     """
     images, annotations = [], []
     for i, target in enumerate(targets):
-        boxes, labels, difficult = _targets_of(target)
+        boxes, labels, difficult = target_arrays(target)
         height, width = target.get("size", (0, 0))
         images.append({"id": i, "width": int(width), "height": int(height)})
         for box, label, hard in zip(boxes.tolist(), labels.tolist(), difficult.tolist()):
@@ -272,7 +274,7 @@ def _coco_ground_truth(targets: Sequence[Mapping], class_names: Sequence[str]) -
 def _coco_results(detections: Sequence[Mapping], num_classes: int) -> list[dict]:
     results = []
     for i, det in enumerate(detections):
-        boxes, scores, labels = _detections_of(det)
+        boxes, scores, labels = detection_arrays(det)
         if labels.size and (labels.min() < 1 or labels.max() > num_classes):
             raise ValueError(f"image {i}: detection labels must be in 1..{num_classes}, got {sorted(set(labels.tolist()))}")
         for box, score, label in zip(boxes.tolist(), scores.tolist(), labels.tolist()):

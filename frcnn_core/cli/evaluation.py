@@ -6,9 +6,14 @@ from pathlib import Path
 
 import torch
 
+from ..confusion import confusion_matrix
 from ..export import write_json
 from ..inference import predict_dataset
-from ..scoring import score_detections
+from ..plots import save_confusion_matrix, save_pr_curves
+from ..scoring import dataset_targets, score_detections
+
+PR_CURVES_PNG = "pr_curves.png"
+CONFUSION_MATRIX_PNG = "confusion_matrix.png"
 
 
 def print_report(report: dict) -> None:
@@ -21,10 +26,20 @@ def print_report(report: dict) -> None:
         print(f"{name:20s} {cells[0]:>8s} {cells[1]:>10s} {cells[2]:>8s}")
 
 
-def evaluate_and_report(model, dataset, device: torch.device, json_path: Path | None = None, batch_size: int = 4) -> dict:
+def write_plots(report: dict, detections, dataset, folder: Path, iou: float = 0.5, score_threshold: float = 0.5) -> list[Path]:
+    """The PR curves of ``report`` and the confusion matrix of ``detections`` as PNGs in ``folder``."""
+    matrix = confusion_matrix(detections, dataset_targets(dataset), len(dataset.class_names), iou, score_threshold)
+    title = f"Confusion matrix (IoU {iou:g}, score {score_threshold:g})"
+    return [save_pr_curves(report["per_class"], folder / PR_CURVES_PNG), save_confusion_matrix(matrix, dataset.class_names, folder / CONFUSION_MATRIX_PNG, title)]
+
+
+def evaluate_and_report(model, dataset, device: torch.device, json_path: Path | None = None, batch_size: int = 4, plots: Path | None = None) -> dict:
     detections = predict_dataset(model, dataset, batch_size=batch_size, device=device)
     report = score_detections(detections, dataset)
     print_report(report)
     if json_path is not None:
         write_json(report, json_path)
+    if plots is not None:
+        written = write_plots(report, detections, dataset, plots)
+        print(f"plots written: {', '.join(str(p) for p in written)}")
     return report
