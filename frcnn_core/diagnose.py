@@ -95,7 +95,7 @@ _STAGE_DESCRIPTIONS = {
     Stage.ANCHOR: "no anchor comes close",
     Stage.RPN: "RPN never proposed it",
     Stage.NMS: "lost in NMS",
-    Stage.HEAD: "head called it background",
+    Stage.HEAD: "lost in the head",
     Stage.CLASS: "found as another class",
     Stage.SCORE: "score too low",
     Stage.TAKEN: "its detection went to another box",
