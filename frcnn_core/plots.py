@@ -47,7 +47,7 @@ def save_pr_curves(per_class: Mapping[str, Mapping], path: str | os.PathLike) ->
         axes.plot(row["pr_curve"]["recall"], row["pr_curve"]["precision"], label=f"{name}  AP50 {ap}")
     axes.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="recall", ylabel="precision", title="Precision–recall at IoU 0.5 (VOC)")
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower left", fontsize="small")
+    axes.legend(loc="best", fontsize="small")
     figure.tight_layout()
     return _save(figure, path)
 
