@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from PySide6 import QtCore
 
-from frcnn_core.cli.evaluation import score_detections
+from frcnn_core.scoring import score_detections
 from frcnn_core.inference import predict_dataset
 from frcnn_core.train import NonFiniteLossError, Trainer, describe_device
 
