@@ -6,7 +6,7 @@ and :attr:`Document.message` and call the methods here with what the user asked 
 
 The document decides nothing about the detector: anchor labels come from
 :func:`frcnn_core.assign_anchors` (or the trace of a training step), TP/FP/missed from
-:func:`frcnn_core.evaluate.match_image` through :mod:`frcnn_viewer.state.results`, and the
+:func:`frcnn_core.evaluate.match_image` (the matching of ``frcnn eval``) through :mod:`frcnn_viewer.state.results`, and the
 parameters are a :class:`frcnn_core.DetectorConfig` edited by its own field names.
 """
 
@@ -21,10 +21,10 @@ import torch
 
 from frcnn_core import AnchorAssignment, DetectorConfig, Trace, assign_anchors
 from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
+from frcnn_core.evaluate import ImageMatching
 
 from .events import Event
 from .layers import LayerList
-from .matching import Matching
 from .models import ModelInfo, TraceRequest, model_labels
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
@@ -71,7 +71,7 @@ class Document:
     parameters: DetectorConfig = field(default_factory=DetectorConfig)
     anchor_state: AnchorAssignment | None = None
     trace: Trace | None = None
-    matching: Matching | None = None
+    matching: ImageMatching | None = None
     results: dict[int, ImageResult] = field(default_factory=dict)
     selected_cell: tuple[int, int] | None = None
     selected_detection: int | None = None

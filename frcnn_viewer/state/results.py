@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from frcnn_core import Detections, DetectorConfig
+from frcnn_core.evaluate import ImageMatching, match_image
 
-from .matching import Matching, match_detections
 from .models import model_labels
 from .sources import LoadedImage
 
@@ -17,7 +17,7 @@ class ImageResult:
 
     detections: Detections
     display_scale: tuple[float, float]
-    matching: Matching | None
+    matching: ImageMatching | None
 
     def errors(self, score_threshold: float) -> dict[str, int]:
         """True positives, false positives and missed GT at ``score_threshold`` (empty without GT)."""
@@ -25,10 +25,10 @@ class ImageResult:
 
 
 def image_result(image: LoadedImage, detections: Detections, config: DetectorConfig) -> ImageResult:
-    """Match ``detections`` of ``image`` to its GT (when it has any)."""
+    """Match ``detections`` of ``image`` to its GT (when it has any), by the rule of ``frcnn eval``."""
     matching = None
     if image.annotated:
-        matching = match_detections(
+        matching = match_image(
             detections.boxes.numpy(), detections.scores.numpy(), detections.labels.numpy(),
             image.gt_boxes, model_labels(image.gt_names, config), image.difficult,
         )

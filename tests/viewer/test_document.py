@@ -10,7 +10,7 @@ from frcnn_core import FasterRCNN
 from frcnn_viewer.state.document import Change, Document
 from frcnn_viewer.state.models import ModelInfo, class_mismatch, untrained_config
 from frcnn_viewer.state.results import ImageResult
-from frcnn_viewer.state.matching import match_detections
+from frcnn_core.evaluate import match_image
 
 from .conftest import BOXES, CLASSES
 from .fakes import memory_source
@@ -104,7 +104,7 @@ def test_ranking_by_errors_puts_the_worst_first(doc):
     def result(boxes, scores, dlabels):
         det = type("D", (), {})()
         det.scores = torch.tensor(scores)
-        return ImageResult(det, (1.0, 1.0), match_detections(np.array(boxes, np.float32).reshape(-1, 4), np.array(scores), np.array(dlabels), gt, labels))
+        return ImageResult(det, (1.0, 1.0), match_image(np.array(boxes, np.float32).reshape(-1, 4), np.array(scores), np.array(dlabels), gt, labels))
 
     doc.set_results(doc.results_key, {
         0: result(BOXES, [0.9, 0.9], [1, 2]),  # perfect
