@@ -7,7 +7,6 @@ dock alike; both pass plain values (field names of :class:`DetectorConfig` and
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -16,6 +15,7 @@ from typing import Any
 
 from .backbones import imagenet_weights_cached
 from .config import DetectorConfig, cpu_config
+from .json_files import load_json
 from .train import TrainConfig
 
 
@@ -76,12 +76,7 @@ def read_config_file(path: str | Path | None) -> tuple[dict, dict]:
     Raises ``ValueError`` with one line naming the file when it cannot be read or has another shape."""
     if path is None:
         return {}, {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"config file {path}: {exc}") from exc
-    except RecursionError:
-        raise ValueError(f"config file {path}: nested too deeply to be a configuration") from None
+    data = load_json(path, "a configuration")
     if not isinstance(data, dict) or set(data) - {"detector", "train"}:
         raise ValueError(f"config file {path}: expected an object with 'detector' and/or 'train' sections")
     detector, train = data.get("detector", {}), data.get("train", {})

@@ -43,11 +43,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
 
 from ..atomic import atomic_write_text
 from .model import AnnotationError, Box, BoxAnnotation, ImageAnnotation, fit_box
+from .voc import parse_xml
 
 VERSION = "1.1"
 # Shapes that are not boxes; skipped with a count.
@@ -93,7 +92,7 @@ def read_cvat_xml(path: str | os.PathLike) -> CvatFile:
             is not ``<annotations>``.
     """
     path = Path(path)
-    root = _parse(path)
+    root = parse_xml(path)
     if root.tag != "annotations":
         raise AnnotationError(f"{path}: not a CVAT XML file (the root is <{root.tag}>, expected <annotations>)")
     warnings: list[str] = []
@@ -181,17 +180,6 @@ class _ShapeCounts:
         notes = [f"{path}: {n} {_PLURALS[tag]} read as their bounding boxes (first: {first_of(first)})" for tag, (n, first) in self.as_bounds.items()]
         notes += [f"{path}: {n} {_PLURALS[tag]} are not boxes and were skipped (first: {first_of(first)})" for tag, (n, first) in self.skipped.items()]
         return notes
-
-
-def _parse(path: Path) -> ET.Element:
-    try:
-        return SafeET.parse(path).getroot()
-    except defusedxml.DefusedXmlException as exc:
-        raise AnnotationError(f"{path}: refused unsafe XML ({exc})") from None
-    except ET.ParseError as exc:
-        raise AnnotationError(f"{path}: not well-formed XML ({exc})") from None
-    except OSError as exc:
-        raise AnnotationError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def _declared_labels(root: ET.Element) -> list[str]:

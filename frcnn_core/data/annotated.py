@@ -89,10 +89,17 @@ def _checked_size(item: FoundImage, problems: list[str]) -> tuple[int, int] | No
     if size == listed:
         return size
     problems.append(f"{item.where}: the annotation says {listed[1]}x{listed[0]} but {item.image.name} is {size[1]}x{size[0]}; using the file's size")
+    refit_boxes(annotation, size, f"{item.where}: box", problems)
+    return size
+
+
+def refit_boxes(annotation, size: tuple[int, int], where: str, problems: list[str]) -> None:
+    """Fit ``annotation``'s boxes into an image of ``size`` ``(H, W)`` (the file's, where it
+    disagrees with the annotation); a box left without area is dropped, each said in ``problems``."""
     kept = []
     for box in annotation.boxes:
         try:
-            fitted, warning = fit_box(box.box, size[1], size[0], f"{item.where}: box {box.label!r}")
+            fitted, warning = fit_box(box.box, size[1], size[0], f"{where} {box.label!r}")
         except AnnotationError as exc:
             problems.append(f"{exc}; dropped")
             continue
@@ -101,4 +108,3 @@ def _checked_size(item: FoundImage, problems: list[str]) -> tuple[int, int] | No
         box.box = fitted
         kept.append(box)
     annotation.boxes = kept
-    return size

@@ -36,6 +36,7 @@ import numpy as np
 from torch import Tensor
 
 from ..annotations.model import AnnotationError, fit_box
+from ..json_files import load_json
 from .errors import DatasetError
 from .images import probe_image, read_rgb
 from .sample import DetectionDataset, Record, pixels_to_tensor
@@ -76,17 +77,7 @@ def _parse(raw: bytes, progress: Progress | None) -> object:
 
 
 def _load_json(path: Path, progress: Progress | None) -> dict:
-    try:
-        raw = path.read_bytes()
-        data = _parse(raw, progress)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:
-        raise DatasetError(f"{path}: JSON nested too deeply to be a COCO file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot read: {exc}") from None
+    data = load_json(path, "a COCO file", DatasetError, lambda raw: _parse(raw, progress))
     if not isinstance(data, dict):
         raise DatasetError(f"{path}: expected a COCO object with 'images' and 'categories', found a JSON {type(data).__name__}")
     for key in ("images", "categories"):

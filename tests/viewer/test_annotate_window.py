@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
 from PySide6 import QtCore
 
 from frcnn_core.annotations import read_voc_xml
 
-from .conftest import BOXES, draw_image
+from .conftest import BOXES
 
 Key = QtCore.Qt.Key
 Mod = QtCore.Qt.KeyboardModifier
 LEFT = QtCore.Qt.MouseButton.LeftButton
-
-
-@pytest.fixture
-def folder(tmp_path):
-    """Two unannotated 160x120 images."""
-    path = tmp_path / "images"
-    path.mkdir()
-    for k in range(2):
-        Image.fromarray(draw_image(seed=k)).save(path / f"im{k}.png")
-    return path
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import os
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from frcnn_core.annotations import BoxAnnotation, read_voc_xml
 from frcnn_viewer.state import document as document_module
@@ -22,19 +21,9 @@ from frcnn_viewer.state.annotation_classes import PALETTE
 from frcnn_viewer.state.annotation_files import open_annotation_sources
 from frcnn_viewer.state.annotation_pixels import PixelMapping
 
-from .conftest import BOXES, draw_image
+from .conftest import BOXES
 
 H, W = 120, 160
-
-
-@pytest.fixture
-def folder(tmp_path):
-    """Two unannotated 160x120 images."""
-    path = tmp_path / "images"
-    path.mkdir()
-    for k in range(2):
-        Image.fromarray(draw_image(seed=k)).save(path / f"im{k}.png")
-    return path
 
 
 def annotating(*specs) -> tuple[Document, AnnotationModel]:

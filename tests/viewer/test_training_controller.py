@@ -13,14 +13,10 @@ import torch
 from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.train import METRICS_FILE, NonFiniteLossError, Trainer
 
+from .fakes import TRAINING_TIMEOUT_MS, curve_points
+
 # A step of well under a second on a 2-core CPU.
 TINY = dict(device="cpu", image_size=64, batch_size=1, num_images=8, val_images=2, trace_every=2, watch_every=1)
-TIMEOUT_MS = 60_000
-
-
-def _points(curve) -> int:
-    x, _ = curve.getData()
-    return 0 if x is None else len(x)
 
 
 def test_train_pause_step_scrub_watch_evaluate_stop_and_continue(window, qtbot, tmp_path):
@@ -30,18 +26,18 @@ def test_train_pause_step_scrub_watch_evaluate_stop_and_continue(window, qtbot, 
     run = tmp_path / "run"
     assert window.start_training("shapes", iterations=400, output_dir=str(run), **TINY)
     assert window.training_state()["device"].startswith("CPU")
-    qtbot.waitUntil(lambda: len(window.training_state()["loss_history"]["total"]) >= 3, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: _points(dock.plots.curves["total"]) >= 3, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: window.document.trace is not None and window.document.trace.iteration is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(window.training_state()["loss_history"]["total"]) >= 3, timeout=TRAINING_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: curve_points(dock.plots.curves["total"]) >= 3, timeout=TRAINING_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.document.trace is not None and window.document.trace.iteration is not None, timeout=TRAINING_TIMEOUT_MS)
 
-    with qtbot.waitSignal(window.training.watch_updated, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(window.training.watch_updated, timeout=TRAINING_TIMEOUT_MS):
         dock.watch_current_image()
     assert window.pause_training()
     state = window.training_state()
     assert state["paused"] and not state["running"] and state["iteration"] == len(state["loss_history"]["total"])
 
     before, shown_before = state["iteration"], window.document.trace
-    with qtbot.waitSignal(window.training.step_finished, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(window.training.step_finished, timeout=TRAINING_TIMEOUT_MS) as blocker:
         assert window.step_training(1) == 1
     assert blocker.args[0].iteration == before + 1
     state = window.training_state()
@@ -60,7 +56,7 @@ def test_train_pause_step_scrub_watch_evaluate_stop_and_continue(window, qtbot, 
     dock.timeline.setValue(dock.timeline.maximum())
     assert window.document.trace.iteration == before + 1 and session.position is None
 
-    with qtbot.waitSignal(window.training.evaluated, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(window.training.evaluated, timeout=TRAINING_TIMEOUT_MS) as blocker:
         window.training.evaluate()
     assert blocker.args[0]["iteration"] == before + 1 and 0.0 <= blocker.args[0]["map50"] <= 1.0
 
@@ -75,7 +71,7 @@ def test_train_pause_step_scrub_watch_evaluate_stop_and_continue(window, qtbot, 
     assert window.start_training("shapes", iterations=before + 3, resume=path, **TINY)  # load and continue
     state = window.training_state()
     assert state["iteration"] == before + 1 and len(state["loss_history"]["total"]) == before + 1
-    qtbot.waitUntil(lambda: window.training_state()["phase"] == "finished", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.training_state()["phase"] == "finished", timeout=TRAINING_TIMEOUT_MS)
     assert window.stop_training() == str(run / "last.pt")
     assert load_checkpoint(run / "last.pt")[1]["trainer"]["iteration"] == before + 3
 
@@ -106,10 +102,10 @@ def test_a_nan_loss_or_out_of_memory_stops_training_with_a_message(window, qtbot
         return real_step(self, trace)
 
     monkeypatch.setattr(Trainer, "step", failing_step)
-    with qtbot.waitSignal(window.training.failed, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(window.training.failed, timeout=TRAINING_TIMEOUT_MS) as blocker:
         window.start_training("shapes", iterations=50, output_dir=str(tmp_path), wait=False, **TINY)
     assert says in blocker.args[0]
-    qtbot.waitUntil(lambda: not window.training_state()["alive"], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.training_state()["alive"], timeout=TRAINING_TIMEOUT_MS)
     state = window.training_state()
     assert state["phase"] == "failed" and state["iteration"] == 2 and says in state["message"]
     dock = window.docks["training"].widget()
@@ -126,7 +122,7 @@ def test_closing_the_window_mid_training_stops_the_thread_and_writes_a_checkpoin
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
     assert win.start_training("shapes", iterations=1000, output_dir=str(tmp_path), **TINY)
-    qtbot.waitUntil(lambda: win.training_state()["iteration"] >= 2, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: win.training_state()["iteration"] >= 2, timeout=TRAINING_TIMEOUT_MS)
     win.close()
     assert win.training._thread is None or win.training._thread.isFinished()
     payload = load_checkpoint(tmp_path / "last.pt")[1]

@@ -11,7 +11,7 @@ from frcnn_core.train import StepResult
 from frcnn_viewer.training.session import TrainingSession
 from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot
 
-from .test_training_snapshots import _trace
+from .fakes import traced_step
 
 
 def _step(iteration: int, trace=None) -> StepSnapshot:
@@ -20,7 +20,7 @@ def _step(iteration: int, trace=None) -> StepSnapshot:
 
 
 def test_steps_feed_curves_and_the_timeline_which_keeps_its_step_while_old_ones_drop():
-    trace, _ = _trace(flip=False)
+    trace, _ = traced_step(flip=False)
     session = TrainingSession(buffer=SnapshotBuffer(capacity=3))
     seen = []
     session.changed.connect(seen.append)

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import torch
 
-from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.data.transforms import horizontal_flip
 from frcnn_core.train import StepResult
 from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot, snapshot_of, trace_nbytes
 
-from .fakes import MemoryDataset
-
-
-def _trace(flip: bool):
-    image, target = MemoryDataset()[0]
-    if flip:
-        image, target = horizontal_flip(image, target)
-    torch.manual_seed(0)
-    model = FasterRCNN(cpu_config(2, ("red", "blue"), min_size=64, max_size=96)).train()
-    return model.trace(image, {"boxes": target["boxes"], "labels": target["labels"]}), MemoryDataset().info(0)["target"]
+from .fakes import MemoryDataset, traced_step
 
 
 def test_the_snapshot_shows_the_image_mirrored_exactly_when_the_step_says_it_was_flipped():
-    trace, _ = _trace(flip=True)
+    trace, _ = traced_step(flip=True)
     dataset = MemoryDataset()
     image = dataset[0][0]
     for flipped in (True, False):
@@ -37,7 +27,7 @@ def _snapshot(iteration: int, trace=None) -> StepSnapshot:
 
 
 def test_buffer_is_bounded_by_count_and_bytes_keeping_the_newest():
-    trace, _ = _trace(flip=False)
+    trace, _ = traced_step(flip=False)
     size = trace_nbytes(trace)
     assert size > 0
     by_count = SnapshotBuffer(capacity=3, max_bytes=10**12)
