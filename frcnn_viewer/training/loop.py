@@ -18,13 +18,13 @@ import torch
 
 from frcnn_core.train import StepResult, Trainer
 
+from .phases import Phase
+
 # What the gate tells the training thread to do next (besides a request to serve).
 STEP = "step"  # one step while running
 SINGLE_STEP = "single_step"  # one of the steps the user asked for while paused
 ABORT = "abort"
 
-# Phases the gate reports, each once when it begins.
-RUNNING, STEPPING, PAUSED, FINISHED = "running", "stepping", "paused", "finished"
 
 
 def training_steps(trainer: Trainer, want_trace: Callable[[int], bool]) -> Iterator[StepResult]:
@@ -51,14 +51,14 @@ class StepGate:
     for requests or the end).
     """
 
-    def __init__(self, report: Callable[[str], None] = lambda phase: None, paused: bool = False) -> None:
+    def __init__(self, report: Callable[[Phase], None] = lambda phase: None, paused: bool = False) -> None:
         self._condition = threading.Condition()
         self._report = report
         self._paused = paused
         self._budget = 0
         self._aborted = False
         self._requests: deque[Request] = deque()
-        self.phase: str | None = None
+        self.phase: Phase | None = None
 
     @property
     def paused(self) -> bool:
@@ -104,16 +104,16 @@ class StepGate:
                 if self._requests:
                     return self._requests.popleft()
                 if can_step and not self._paused:
-                    self._enter(RUNNING)
+                    self._enter(Phase.RUNNING)
                     return STEP
                 if can_step and self._budget > 0:
                     self._budget -= 1
-                    self._enter(STEPPING)
+                    self._enter(Phase.STEPPING)
                     return SINGLE_STEP
-                self._enter(PAUSED if can_step else FINISHED)
+                self._enter(Phase.PAUSED if can_step else Phase.FINISHED)
                 self._condition.wait()
 
-    def _enter(self, phase: str) -> None:
+    def _enter(self, phase: Phase) -> None:
         if phase != self.phase:
             self.phase = phase
             self._report(phase)

@@ -2,14 +2,7 @@
 
 Plain Python (napari's model/view split): the controller feeds it what the training
 thread reports; the dock observes :attr:`TrainingSession.changed`, emitted with a frozenset
-of aspects: ``"phase"``, ``"info"``, ``"step"`` (a new iteration), ``"history"`` (the curves
-were replaced), ``"snapshots"``, ``"position"`` (the timeline moved), ``"watch"``,
-``"evaluation"``, ``"checkpoint"``, ``"message"``.
-
-Phases: ``idle`` (nothing yet), ``starting`` (building the trainer), ``running``,
-``pausing`` (asked, the current step is finishing), ``paused``, ``stepping`` (paused, doing
-the steps asked for), ``finished`` (all iterations done; the thread still serves
-checkpoints, evaluation and the watch image), ``stopping``, ``stopped``, ``failed``.
+of :class:`~.phases.SessionChange` members. The run's phase is a :class:`~.phases.Phase`.
 """
 
 from __future__ import annotations
@@ -25,10 +18,9 @@ from frcnn_core.train import TrainConfig
 
 from ..state.events import Event
 from .history import MetricHistory
+from .phases import ADVANCING, ALIVE, Phase, SessionChange
 from .snapshots import SnapshotBuffer, StepSnapshot
 
-ALIVE = frozenset({"starting", "running", "pausing", "paused", "stepping", "finished", "stopping"})
-ADVANCING = frozenset({"starting", "running", "pausing", "stepping"})
 
 
 @dataclass(frozen=True)
@@ -71,7 +63,7 @@ class TrainingState(Mapping):
     same mapping).
     """
 
-    phase: str
+    phase: Phase
     iteration: int
     total_iterations: int
     running: bool
@@ -110,7 +102,7 @@ class TrainingSession:
         self.snapshots = buffer if buffer is not None else SnapshotBuffer()
         self.history = history if history is not None else MetricHistory()
         self.changed = Event()
-        self.phase = "idle"
+        self.phase = Phase.IDLE
         self.info: TrainingInfo | None = None
         self.iteration = 0
         self.position: int | None = None  # timeline position in `snapshots`; None follows the newest
@@ -131,47 +123,47 @@ class TrainingSession:
         self.snapshots.clear()
         self.info = self.watch = self.evaluation = self.checkpoint = self.message = self.source = None
         self.iteration, self.position = 0, None
-        self._set("starting", {"history", "snapshots", "position", "watch", "evaluation", "checkpoint", "message"})
+        self._set(Phase.STARTING, {SessionChange.HISTORY, SessionChange.SNAPSHOTS, SessionChange.POSITION, SessionChange.WATCH, SessionChange.EVALUATION, SessionChange.CHECKPOINT, SessionChange.MESSAGE})
 
     def started(self, info: TrainingInfo) -> None:
         self.info = info
         self.iteration = info.start_iteration
         self.history.extend(info.previous)
-        self.changed.emit(frozenset({"info", "history"}))
+        self.changed.emit(frozenset({SessionChange.INFO, SessionChange.HISTORY}))
 
-    def set_phase(self, phase: str) -> None:
+    def set_phase(self, phase: Phase | str) -> None:
         """A phase the training thread reported, or one the UI entered (pausing, stopping)."""
-        if self.phase in ("failed", "stopped") and phase != "starting":
+        if self.phase in (Phase.FAILED, Phase.STOPPED) and phase != Phase.STARTING:
             return  # late reports of a thread that has ended
-        if phase == "paused" and self.phase == "stopping":
+        if phase == Phase.PAUSED and self.phase == Phase.STOPPING:
             return
         self._set(phase)
 
     def fail(self, text: str) -> None:
         self.message = text
-        self._set("failed", {"message"})
+        self._set(Phase.FAILED, {SessionChange.MESSAGE})
 
     def ended(self) -> None:
         """The training thread has finished (after its last checkpoint)."""
-        if self.phase != "failed":
-            self._set("stopped")
+        if self.phase != Phase.FAILED:
+            self._set(Phase.STOPPED)
 
-    def _set(self, phase: str, aspects: set[str] = frozenset()) -> None:
-        self.phase = phase
-        self.changed.emit(frozenset({"phase", *aspects}))
+    def _set(self, phase: Phase, aspects: set[SessionChange] = frozenset()) -> None:
+        self.phase = Phase(phase)
+        self.changed.emit(frozenset({SessionChange.PHASE, *aspects}))
 
     # ----- steps ----------------------------------------------------------------------
     def record(self, snapshot: StepSnapshot) -> None:
         """One finished iteration: its metrics join the curves, a traced one the timeline."""
         self.iteration = snapshot.iteration
         self.history.append(snapshot.metrics())
-        aspects = {"step"}
+        aspects = {SessionChange.STEP}
         if snapshot.trace is not None:
             dropped = self.snapshots.append(snapshot)
-            aspects.add("snapshots")
+            aspects.add(SessionChange.SNAPSHOTS)
             if self.position is not None and dropped:  # keep pointing at the same step while it is kept
                 self.position = max(self.position - dropped, 0)
-                aspects.add("position")
+                aspects.add(SessionChange.POSITION)
         self.changed.emit(frozenset(aspects))
 
     def scrub(self, position: int | None) -> None:
@@ -184,7 +176,7 @@ class TrainingSession:
                 position = None
         if position != self.position:
             self.position = position
-            self.changed.emit(frozenset({"position"}))
+            self.changed.emit(frozenset({SessionChange.POSITION}))
 
     def shown(self) -> StepSnapshot | None:
         """The recorded step the timeline points at (the newest when following)."""
@@ -195,15 +187,15 @@ class TrainingSession:
     # ----- results --------------------------------------------------------------------
     def set_watch(self, result: WatchResult) -> None:
         self.watch = result
-        self.changed.emit(frozenset({"watch"}))
+        self.changed.emit(frozenset({SessionChange.WATCH}))
 
     def set_evaluation(self, report: dict) -> None:
         self.evaluation = report
-        self.changed.emit(frozenset({"evaluation"}))
+        self.changed.emit(frozenset({SessionChange.EVALUATION}))
 
     def set_checkpoint(self, path: str) -> None:
         self.checkpoint = path
-        self.changed.emit(frozenset({"checkpoint"}))
+        self.changed.emit(frozenset({SessionChange.CHECKPOINT}))
 
     def show_log(self, rows: list[dict], source: str) -> None:
         """Show a finished run's curves (from its ``metrics.jsonl``); refused while training."""
@@ -214,7 +206,7 @@ class TrainingSession:
         self.snapshots.clear()
         self.info, self.position, self.source = None, None, source
         self.iteration = int(rows[-1]["iteration"]) if rows else 0
-        self.changed.emit(frozenset({"history", "snapshots", "position", "info"}))
+        self.changed.emit(frozenset({SessionChange.HISTORY, SessionChange.SNAPSHOTS, SessionChange.POSITION, SessionChange.INFO}))
 
     # ----- numbers --------------------------------------------------------------------
     @property
@@ -239,7 +231,7 @@ class TrainingSession:
             iteration=self.iteration,
             total_iterations=self.total_iterations,
             running=self.phase in ADVANCING,
-            paused=self.phase == "paused",
+            paused=self.phase == Phase.PAUSED,
             alive=self.alive,
             device=self.info.device if self.info is not None else "",
             loss_history=self.history.to_dict(),

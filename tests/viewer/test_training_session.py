@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from frcnn_core.train import StepResult
+from frcnn_viewer.training.phases import SessionChange
 from frcnn_viewer.training.session import TrainingSession
 from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot
 
@@ -39,7 +40,8 @@ def test_steps_feed_curves_and_the_timeline_which_keeps_its_step_while_old_ones_
     assert state["iteration"] == 5 and state["loss_history"]["total"] == [1.8] * 5 and state.losses is state.loss_history
     assert state["recorded"] == [2, 4, 5] and abs(session.iterations_per_second() - 20.0) < 1e-9
     assert "paused" in state and "nonsense" not in state and dict(state)["iteration"] == 5  # also a mapping
-    assert frozenset({"phase", "history", "snapshots", "position", "watch", "evaluation", "checkpoint", "message"}) in seen
+    assert frozenset({SessionChange.PHASE, SessionChange.HISTORY, SessionChange.SNAPSHOTS, SessionChange.POSITION, SessionChange.WATCH,
+                      SessionChange.EVALUATION, SessionChange.CHECKPOINT, SessionChange.MESSAGE}) in seen
 
 
 def test_phases_and_a_finished_runs_log():
