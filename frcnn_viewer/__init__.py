@@ -5,7 +5,7 @@ starts it. The plain-Python state (``document``, ``layers``, ``assignment``, ``o
 no Qt, so ``import frcnn_viewer.state.document`` works headless; ``MainWindow`` loads Qt on first use.
 """
 
-from .state.layers import LAYER_NAMES
+from .state.layer_registry import LAYER_NAMES
 
 __all__ = ["LAYER_NAMES", "MainWindow"]
 

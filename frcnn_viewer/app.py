@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .state.layers import LAYER_NAMES
+from .state.layer_registry import LAYER_NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:

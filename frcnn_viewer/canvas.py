@@ -15,8 +15,9 @@ from PySide6 import QtCore
 
 from .state.document import Change, Document
 from .items import BoxOutlineItem, TextLabelsItem
-from .state.layers import LAYER_NAMES, Layer
-from .state.overlays import LAYER_ASPECTS, Overlay, build_overlay
+from .state.layer_registry import LAYER_NAMES
+from .state.layers import Layer
+from .state.overlays import Overlay, build_overlay
 
 BACKGROUND = (40, 40, 40)
 
@@ -154,7 +155,7 @@ class Canvas(pg.GraphicsView):
         if Change.IMAGE in aspects:
             self._show_image()
         for name, items in self.layer_items.items():
-            if LAYER_ASPECTS[name] & aspects:
+            if self.document.layers.specs[name].aspects & aspects:
                 items.dirty = True
                 self._refresh(self.document.layers[name])
 

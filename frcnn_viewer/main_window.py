@@ -261,7 +261,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 return
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
-        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.state.layers.LAYER_NAMES`)."""
+        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.state.layer_registry.LAYER_NAMES`)."""
         self.document.layers[name].set_visible(visible)
 
     def set_layer_option(self, name: str, key: str, value) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 
 import numpy as np
 import torch
@@ -23,7 +22,9 @@ from frcnn_core import AnchorAssignment, DetectorConfig, Trace, assign_anchors
 from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
 from frcnn_core.evaluate import ImageMatching
 
+from .changes import Change
 from .events import Event
+from .layer_registry import new_layer_list
 from .layers import LayerList
 from .models import ModelInfo, TraceRequest, model_labels
 from .provenance import Provenance, provenance_of
@@ -37,21 +38,6 @@ ANCHOR_SAMPLING_SEED = 0  # the anchor mini-batch shown is drawn with this seed:
 PARAMETER_FIELDS = ANCHOR_ASSIGNMENT_FIELDS + INFERENCE_FIELDS
 
 
-class Change(Enum):
-    """What changed in the document; :attr:`Document.changed` carries a frozenset of these."""
-
-    ENTRIES = "entries"  # the image list
-    IMAGE = "image"  # the current image (pixels and GT)
-    ANCHORS = "anchors"  # the anchor labels
-    TRACE = "trace"  # the current image's trace
-    SELECTION = "selection"  # selected cell or detection
-    MODEL = "model"  # the model the worker holds
-    PARAMS = "params"  # any parameter
-    PROPOSALS = "proposals"  # an inference parameter: the model must run again
-    RESULTS = "results"  # the "analyse all" results
-    CLASSES = "classes"  # the class names (a class added while annotating)
-
-
 @dataclass
 class Message:
     level: str  # "info", "warning" or "error"
@@ -62,7 +48,7 @@ class Message:
 class Document:
     """State of the viewer window; see the module docstring for the events."""
 
-    layers: LayerList = field(default_factory=LayerList)
+    layers: LayerList = field(default_factory=new_layer_list)
     entries: list[ImageEntry] = field(default_factory=list)
     index: int | None = None
     image: LoadedImage | None = None

@@ -3,28 +3,51 @@
 Every stage of Faster R-CNN the viewer can draw is one :class:`Layer` with a fixed
 name (the names are the scripting API: ``MainWindow.set_layer_visible(name, ...)``).
 A layer knows nothing about how it is drawn; the canvas observes :attr:`Layer.changed`.
+Each layer is declared once, with its drawing and its panel controls, in
+:mod:`frcnn_viewer.state.layer_registry`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
+from .changes import Change
 from .events import Event
 
 RGB = tuple[int, int, int]
 
-LAYER_NAMES = ("ground_truth", "anchors", "anchor_labels", "proposals", "roi_samples", "detections", "objectness")
 
-# Values a layer option may take, where it is a choice (the panel offers these).
-ANCHOR_SUBSETS = ("all", "inside", "cell")
-PROPOSAL_STAGES = ("post_nms", "pre_nms")
+class Control(Enum):
+    """How the layer panel edits an option."""
+
+    CHECK = "check"  # a check box (bool)
+    CHOICE = "choice"  # a combo box over ``choices``
+    COUNT = "count"  # a slider up to ``slider_maximum`` beside a spin box up to ``maximum`` (int)
+    FRACTION = "fraction"  # a 0..1 slider with its value shown (float)
+    ANCHOR_SHAPES = "anchor shapes"  # one check box per anchor scale / ratio of the parameters (hidden values)
+
+
+@dataclass(frozen=True)
+class OptionControl:
+    """The panel's control of option ``key``: ``title`` and ``control``; ``choices`` are
+    ``(value, title)`` pairs for :attr:`Control.CHOICE`."""
+
+    key: str
+    title: str
+    control: Control
+    choices: tuple[tuple[Any, str], ...] = ()
+    maximum: int = 0
+    slider_maximum: int = 0
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """Defaults of one layer: display title, colour, visibility, opacity and its options."""
+    """One layer, declared once: its defaults (title, colour, visibility, opacity, option
+    values), the document changes its drawing depends on (``aspects``), the function that
+    draws it (``build(layer, document) -> Overlay``) and the panel's ``controls`` of its options."""
 
     name: str
     title: str
@@ -32,22 +55,9 @@ class LayerSpec:
     visible: bool
     opacity: float
     options: dict[str, Any]
-
-
-LAYER_SPECS = {
-    spec.name: spec
-    for spec in (
-        LayerSpec("ground_truth", "Ground truth", (255, 215, 0), True, 1.0, {"show_names": True}),
-        # hidden_scales / hidden_ratios: anchor scale and ratio values not drawn
-        LayerSpec("anchors", "Anchors", (0, 200, 255), False, 0.8, {"subset": "inside", "hidden_scales": (), "hidden_ratios": ()}),
-        # sampled: only the mini-batch of the RPN loss, else every candidate label
-        LayerSpec("anchor_labels", "Anchor labels", (0, 255, 0), False, 1.0, {"sampled": True, "show_ignored": False, "show_links": True}),
-        LayerSpec("proposals", "RPN proposals", (255, 140, 0), False, 1.0, {"stage": "post_nms", "top_k": 50}),
-        LayerSpec("roi_samples", "RoI samples", (255, 0, 255), False, 1.0, {"show_background": True}),
-        LayerSpec("detections", "Detections", (0, 230, 120), True, 1.0, {"score_threshold": 0.5, "show_names": True}),
-        LayerSpec("objectness", "Objectness heatmap", (255, 60, 0), False, 0.7, {}),
-    )
-}
+    aspects: frozenset[Change]
+    build: Callable
+    controls: tuple[OptionControl, ...] = ()
 
 # Colours of the states a layer draws besides its own colour.
 NEGATIVE_COLOUR: RGB = (255, 50, 50)
@@ -105,14 +115,15 @@ class Layer:
 
 
 class LayerList:
-    """The viewer's layers in drawing order (later ones on top of earlier ones).
+    """The layers of ``specs`` in drawing order (later ones on top of earlier ones).
 
     ``changed`` re-emits every layer's ``(layer, what)``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, specs: Iterable[LayerSpec]) -> None:
         self.changed = Event()
-        self._layers = {name: Layer.from_spec(LAYER_SPECS[name]) for name in LAYER_NAMES}
+        self.specs = {spec.name: spec for spec in specs}
+        self._layers = {name: Layer.from_spec(spec) for name, spec in self.specs.items()}
         for layer in self._layers.values():
             layer.changed.connect(self.changed.emit)
 
@@ -120,7 +131,7 @@ class LayerList:
         try:
             return self._layers[name]
         except KeyError:
-            raise KeyError(f"unknown layer {name!r}; layers are {', '.join(LAYER_NAMES)}") from None
+            raise KeyError(f"unknown layer {name!r}; layers are {', '.join(self._layers)}") from None
 
     def __iter__(self) -> Iterator[Layer]:
         return iter(self._layers.values())

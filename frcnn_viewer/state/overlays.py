@@ -1,7 +1,8 @@
 """What each layer draws, computed from the document as plain arrays (no Qt).
 
-:func:`build_overlay` turns a :class:`~frcnn_viewer.state.layers.Layer` and the
-:class:`~frcnn_viewer.state.document.Document` into an :class:`Overlay`: groups of boxes
+Each ``<layer>_overlay(layer, doc)`` turns a :class:`~frcnn_viewer.state.layers.Layer` and the
+:class:`~frcnn_viewer.state.document.Document` into an :class:`Overlay` (registered with its
+layer in :mod:`frcnn_viewer.state.layer_registry`): groups of boxes
 that share one colour (each drawn by the canvas as ONE item), line segments, text
 labels and an optional heatmap. All coordinates are the displayed image's pixels.
 """
@@ -14,7 +15,6 @@ import numpy as np
 
 from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
 
-from .document import Change
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -30,18 +30,6 @@ from .layers import (
 RGBA = tuple[int, int, int, int]
 WHITE: RGB = (255, 255, 255)
 PROPOSAL_SCORE_BINS = 5
-
-# Which document aspects (see frcnn_viewer.state.document) each layer's drawing depends on.
-LAYER_ASPECTS = {
-    "ground_truth": {Change.IMAGE, Change.ANCHORS},
-    "anchors": {Change.IMAGE, Change.ANCHORS, Change.SELECTION},
-    "anchor_labels": {Change.IMAGE, Change.ANCHORS},
-    "proposals": {Change.IMAGE, Change.TRACE},
-    "roi_samples": {Change.IMAGE, Change.TRACE},
-    "detections": {Change.IMAGE, Change.TRACE, Change.SELECTION},
-    "objectness": {Change.IMAGE, Change.TRACE},
-}
-
 
 @dataclass
 class BoxGroup:
@@ -99,18 +87,21 @@ def _links(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.concatenate((_centres(starts), _centres(ends)), axis=1).reshape(-1, 4)
 
 
+def build_overlay(layer: Layer, doc) -> Overlay:
+    """The drawing of ``layer`` for the document's current image (empty without one), by the
+    function its spec registers."""
+    if doc.image is None:
+        return Overlay()
+    return doc.layers.specs[layer.name].build(layer, doc)
+
+
 def _mix(low: RGB, high: RGB, t: float) -> RGB:
     return tuple(int(round(a + (b - a) * t)) for a, b in zip(low, high))
 
 
-def build_overlay(layer: Layer, doc) -> Overlay:
-    """The drawing of ``layer`` for the document's current image (empty without one)."""
-    if doc.image is None:
-        return Overlay()
-    return _BUILDERS[layer.name](layer, doc)
 
 
-def _ground_truth(layer: Layer, doc) -> Overlay:
+def ground_truth_overlay(layer: Layer, doc) -> Overlay:
     image = doc.image
     overlay = Overlay()
     if not image.annotated or not len(image.gt_boxes):
@@ -127,7 +118,7 @@ def _ground_truth(layer: Layer, doc) -> Overlay:
     return overlay
 
 
-def _anchors(layer: Layer, doc) -> Overlay:
+def anchors_overlay(layer: Layer, doc) -> Overlay:
     state = doc.anchor_state
     overlay = Overlay()
     if state is None:
@@ -161,7 +152,7 @@ def _grid_segments(grid: AnchorGeometry) -> np.ndarray:
     return np.concatenate((vertical, horizontal))
 
 
-def _anchor_labels(layer: Layer, doc) -> Overlay:
+def anchor_labels_overlay(layer: Layer, doc) -> Overlay:
     state = doc.anchor_state
     overlay = Overlay()
     if state is None:
@@ -178,7 +169,7 @@ def _anchor_labels(layer: Layer, doc) -> Overlay:
     return overlay
 
 
-def _proposals(layer: Layer, doc) -> Overlay:
+def proposals_overlay(layer: Layer, doc) -> Overlay:
     trace = doc.trace
     overlay = Overlay()
     if trace is None:
@@ -197,7 +188,7 @@ def _proposals(layer: Layer, doc) -> Overlay:
     return overlay
 
 
-def _roi_samples(layer: Layer, doc) -> Overlay:
+def roi_samples_overlay(layer: Layer, doc) -> Overlay:
     trace = doc.trace
     overlay = Overlay()
     if trace is None or trace.roi_boxes is None:
@@ -212,7 +203,7 @@ def _roi_samples(layer: Layer, doc) -> Overlay:
     return overlay
 
 
-def _detections(layer: Layer, doc) -> Overlay:
+def detections_overlay(layer: Layer, doc) -> Overlay:
     trace = doc.trace
     overlay = Overlay()
     if trace is None:
@@ -247,7 +238,7 @@ def _detections(layer: Layer, doc) -> Overlay:
     return overlay
 
 
-def _objectness(layer: Layer, doc) -> Overlay:
+def objectness_overlay(layer: Layer, doc) -> Overlay:
     trace = doc.trace
     if trace is None:
         return Overlay()
@@ -258,14 +249,3 @@ def _objectness(layer: Layer, doc) -> Overlay:
     hf, wf = trace.feature_size
     sx, sy = trace.scale
     return Overlay(heatmap=Heatmap(np.ascontiguousarray(heat), (0.0, 0.0, wf * trace.stride / sx, hf * trace.stride / sy)))
-
-
-_BUILDERS = {
-    "ground_truth": _ground_truth,
-    "anchors": _anchors,
-    "anchor_labels": _anchor_labels,
-    "proposals": _proposals,
-    "roi_samples": _roi_samples,
-    "detections": _detections,
-    "objectness": _objectness,
-}

@@ -9,7 +9,8 @@ import torch
 from frcnn_core import FasterRCNN
 from frcnn_viewer.state.document import Document
 from frcnn_viewer.state.models import ModelInfo, untrained_config
-from frcnn_viewer.state.overlays import LAYER_ASPECTS, build_overlay
+from frcnn_viewer.state.layer_registry import LAYER_SPECS
+from frcnn_viewer.state.overlays import build_overlay
 
 from .fakes import memory_source
 
@@ -31,7 +32,7 @@ def overlay(doc, name):
 
 
 def test_every_layer_has_a_builder_and_dependencies(doc):
-    assert set(LAYER_ASPECTS) == {layer.name for layer in doc.layers}
+    assert [spec.name for spec in LAYER_SPECS] == [layer.name for layer in doc.layers]
     for layer in doc.layers:
         overlay(doc, layer.name)
 
