@@ -66,7 +66,9 @@ from torch import Tensor
 
 from .boxes import pairwise_iou
 from .evaluate import ImageMatching, match_image
+from .inference import gather_shards
 from .trace import Trace
+from .train.distributed import ProcessGroup
 
 # TIDE's lower IoU bound for "near" a box (localization and both errors).
 BACKGROUND_IOU = 0.1
@@ -378,23 +380,32 @@ def diagnose_dataset(
     score_threshold: float = 0.5,
     device: torch.device | str = "cpu",
     progress: Callable[[int, int], None] | None = None,
+    process_group: ProcessGroup | None = None,
 ) -> dict:
     """Trace every image of ``dataset`` once (eval mode) and return :func:`diagnosis_report`.
 
-    ``progress(done, total)`` is called after each image. The model's mode is restored.
+    ``progress(done, total)`` is called after each image, counting this process's. Under
+    ``torchrun`` (``process_group`` with several processes) each process diagnoses every
+    ``world_size``-th image and every process returns the whole report, the same as one
+    process would. The model's mode is restored.
     """
+    group = process_group or ProcessGroup()
+    mine = range(group.rank, len(dataset), group.world_size)
     was_training = model.training
     model.eval()
-    diagnoses, images = [], []
+    diagnoses = []
     try:
-        for i in range(len(dataset)):
+        for done, i in enumerate(mine, start=1):
             image, target = dataset[i]
             diagnoses.append(diagnose_trace(model.trace(image.to(device)), target, iou, score_threshold))
-            info = dataset.info(i)
-            images.append({"image_id": info["image_id"], "file_name": info["path"] or ""})
             if progress is not None:
-                progress(i + 1, len(dataset))
+                progress(done, len(mine))
     finally:
         model.train(was_training)
+    diagnoses = gather_shards(diagnoses, group)
+    images = []
+    for i in range(len(dataset)):
+        info = dataset.info(i)
+        images.append({"image_id": info["image_id"], "file_name": info["path"] or ""})
     class_names = list(dataset.class_names) or list(model.config.class_names)
     return diagnosis_report(diagnoses, images, class_names, iou, score_threshold)

@@ -75,11 +75,18 @@ def predict_dataset(
                 progress(done, total)
     finally:
         model.train(was_training)
+    return [d for batch in gather_shards(mine, group) for d in batch]
+
+
+def gather_shards(mine: list, group: ProcessGroup) -> list:
+    """Every process's ``mine`` (items ``rank, rank + world_size, …`` of one list, in order,
+    as :func:`predict_dataset` shares its batches) merged back into that list, on every
+    process; ``mine`` itself without several processes. The items travel pickled."""
     if not group.distributed:
-        return [d for batch in mine for d in batch]
+        return list(mine)
     shards: list = [None] * group.world_size
     dist.all_gather_object(shards, mine)
     ordered = [None] * sum(len(s) for s in shards)
     for rank, shard in enumerate(shards):
         ordered[rank :: group.world_size] = shard
-    return [d for batch in ordered for d in batch]
+    return ordered

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..diagnose import MISS_STAGES, FalsePositiveType, Stage, diagnose_dataset, funnel
 from ..export import write_json
-from ..train import select_device
+from ..train import init_from_environment, select_device
+from ..train.distributed import shutdown
 from .eval_cmd import open_checkpoint_and_data
 from .progress import add_progress_flag, progress_bar, wants_progress
 
@@ -74,11 +75,16 @@ def print_diagnosis(report: dict) -> None:
 
 def run(args) -> int:
     device = select_device(args.device)
-    model, dataset = open_checkpoint_and_data(args, device)
-    with progress_bar(wants_progress(args), "diagnose") as progress:
-        report = diagnose_dataset(model, dataset, args.iou, args.score_threshold, device, progress=progress)
-    print_diagnosis(report)
-    if args.json is not None:
-        write_json(report, args.json)
-        print(f"written to {args.json}")
+    group = init_from_environment(device)  # under torchrun the images are shared among the processes
+    try:
+        model, dataset = open_checkpoint_and_data(args, device, announce=group.is_main)
+        with progress_bar(wants_progress(args) and group.is_main, "diagnose") as progress:
+            report = diagnose_dataset(model, dataset, args.iou, args.score_threshold, device, progress=progress, process_group=group)
+        if group.is_main:
+            print_diagnosis(report)
+            if args.json is not None:
+                write_json(report, args.json)
+                print(f"written to {args.json}")
+    finally:
+        shutdown()
     return 0

@@ -172,7 +172,7 @@ def _torchrun(args: list[str], nproc: int) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_detect_and_eval_under_torchrun_write_what_one_process_writes(files, tmp_path):
+def test_detect_eval_and_diagnose_under_torchrun_write_what_one_process_writes(files, tmp_path):
     checkpoint, coco = files
     for fmt in ("coco", "rich"):
         one, two = tmp_path / f"one_{fmt}.json", tmp_path / f"two_{fmt}.json"
@@ -188,3 +188,9 @@ def test_detect_and_eval_under_torchrun_write_what_one_process_writes(files, tmp
     assert done.returncode == 0, done.stderr[-3000:]
     assert one.read_text() == two.read_text()
     assert done.stdout.count("COCO AP@[.5:.95]") == 1  # only the first process reports
+    one, two = tmp_path / "diagnose1.json", tmp_path / "diagnose2.json"
+    common = ["diagnose", str(checkpoint), "--data", str(coco), "--device", "cpu", "--score-threshold", "0.05"]
+    assert main([*common, "--json", str(one)]) == 0
+    done = _torchrun([*common, "--json", str(two)], 2)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert one.read_text() == two.read_text() and json.loads(one.read_text())["gt"]
