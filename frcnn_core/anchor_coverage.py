@@ -13,7 +13,7 @@ columns (rows) whose anchors stay inside the image up to ``rpn_allowed_border``
 definition (every anchor of the grid, ``torchvision.ops.box_iou``) the tests compare with.
 
 Geometry is the model's: each image is resized by :func:`frcnn_core.image_batch.resized_size`
-and its feature grid is :func:`frcnn_core.anchor_stats.feature_size_for`, the grid of one
+and its feature grid is :func:`feature_size_for`, the grid of one
 image alone (a training batch pads to its largest image; the extra cells hold anchors
 inside the image only when ``rpn_allowed_border`` exceeds half a stride).
 """
@@ -22,17 +22,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from .anchor_stats import feature_size_for
 from .anchors import anchor_base, grid_anchors, inside_image
 from .boxes import pairwise_iou
 from .config import DetectorConfig
 from .image_batch import resized_size
+
+def feature_size_for(image_size: tuple[int, int], stride: int) -> tuple[int, int]:
+    """Feature map ``(Hf, Wf)`` of a ``(h, w)`` network input padded to a multiple of ``stride``
+    (every trunk of :mod:`frcnn_core.backbones` maps it to exactly that many cells)."""
+    return math.ceil(image_size[0] / stride), math.ceil(image_size[1] / stride)
+
 
 # sqrt(area) in network-input pixels: COCO's small / medium / large edges
 SIZE_BUCKETS = (("small", 0.0, 32.0), ("medium", 32.0, 96.0), ("large", 96.0, math.inf))
@@ -117,26 +121,49 @@ class GtBoxes:
 
 
 @dataclass(frozen=True)
+class AxisGroups:
+    """The distinct ``(extent, cells)`` pairs of one axis (image width and grid columns, or
+    height and rows): ``extents`` and ``cells`` ``[U]`` int64, ``of_box`` ``[N]`` the pair of each box."""
+
+    extents: Tensor
+    cells: Tensor
+    of_box: Tensor
+
+    @classmethod
+    def of(cls, extents: Tensor, cells: Tensor) -> AxisGroups:
+        keys, of_box = torch.unique(extents * (1 << 32) + cells, return_inverse=True)
+        return cls(keys >> 32, keys & ((1 << 32) - 1), of_box)
+
+
+@dataclass(frozen=True)
 class InputBoxes:
-    """GT boxes as the network sees them under one :class:`AnchorLayout`.
+    """GT boxes as the network sees them under one input size.
 
     Attributes:
         boxes: ``[N, 4]`` float32 xyxy in network-input pixels.
         input_sizes: ``[N, 2]`` int64 ``(h, w)`` of each box's resized image.
         feature_sizes: ``[N, 2]`` int64 ``(Hf, Wf)`` of its feature grid.
+        columns, rows: the distinct image widths with grid columns, heights with rows.
     """
 
     boxes: Tensor
     input_sizes: Tensor
     feature_sizes: Tensor
+    columns: AxisGroups
+    rows: AxisGroups
+
+    @classmethod
+    def of(cls, boxes: Tensor, input_sizes: Tensor, feature_sizes: Tensor) -> InputBoxes:
+        return cls(boxes, input_sizes, feature_sizes, AxisGroups.of(input_sizes[:, 1], feature_sizes[:, 1]), AxisGroups.of(input_sizes[:, 0], feature_sizes[:, 0]))
 
     @classmethod
     def resize(cls, gt: GtBoxes, min_size: int, max_size: int, stride: int) -> InputBoxes:
         """Scale each box as the model scales its image (one :func:`resized_size` per distinct image size)."""
         if len(gt) == 0:
             empty = torch.zeros((0, 2), dtype=torch.int64)
-            return cls(torch.zeros((0, 4)), empty, empty)
-        sizes, inverse = torch.unique(gt.image_sizes, dim=0, return_inverse=True)
+            return cls.of(torch.zeros((0, 4)), empty, empty)
+        keys, inverse = torch.unique(gt.image_sizes[:, 0] * (1 << 32) + gt.image_sizes[:, 1], return_inverse=True)
+        sizes = torch.stack((keys >> 32, keys & ((1 << 32) - 1)), dim=1)  # [U, 2] (H, W)
         resized = [resized_size(int(h), int(w), min_size, max_size) for h, w in sizes.tolist()]
         input_sizes = torch.tensor(resized, dtype=torch.int64)
         feature_sizes = torch.tensor([feature_size_for(s, stride) for s in resized], dtype=torch.int64)
@@ -144,7 +171,10 @@ class InputBoxes:
         scale = (input_sizes.double() / sizes.double()).float()  # [U, 2] (sy, sx)
         per_box = scale[inverse]
         boxes = gt.boxes * torch.stack((per_box[:, 1], per_box[:, 0], per_box[:, 1], per_box[:, 0]), dim=1)
-        return cls(boxes, input_sizes[inverse], feature_sizes[inverse])
+        return cls.of(boxes, input_sizes[inverse], feature_sizes[inverse])
+
+    def subset(self, keep: Tensor) -> InputBoxes:
+        return InputBoxes.of(self.boxes[keep], self.input_sizes[keep], self.feature_sizes[keep])
 
     def sqrt_areas(self) -> Tensor:
         """``[N]`` sqrt of each box's area in input pixels."""
@@ -294,11 +324,9 @@ def grid_coverage(gt: GtBoxes | InputBoxes, layout: AnchorLayout) -> CoverageRep
     if boxes.boxes.shape[0] == 0:
         return CoverageReport(torch.zeros(0), torch.zeros(0, dtype=torch.int64), torch.zeros(0), layout)
     overlaps = []
-    for axis in (0, 1):  # x: widths and grid columns; y: heights and rows
-        extent, cells = boxes.input_sizes[:, 1 - axis], boxes.feature_sizes[:, 1 - axis]
-        keys, inverse = torch.unique(torch.stack((extent, cells), dim=1), dim=0, return_inverse=True)
-        first, last = _usable_range(keys[:, 0], keys[:, 1], base[:, axis], base[:, axis + 2], stride, border)
-        overlaps.append(_best_overlap(boxes.boxes[:, axis], boxes.boxes[:, axis + 2], first[inverse], last[inverse], base[:, axis], base[:, axis + 2], stride))
+    for axis, groups in ((0, boxes.columns), (1, boxes.rows)):
+        first, last = _usable_range(groups.extents, groups.cells, base[:, axis], base[:, axis + 2], stride, border)
+        overlaps.append(_best_overlap(boxes.boxes[:, axis], boxes.boxes[:, axis + 2], first[groups.of_box], last[groups.of_box], base[:, axis], base[:, axis + 2], stride))
     intersection = overlaps[0] * overlaps[1]  # [N, A]
     b = boxes.boxes
     box_area = ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[:, None]

@@ -114,7 +114,7 @@ def optimize_anchors(
     num_ratios: int | None = None,
     seed: int = 0,
     generations: int = 300,
-    max_boxes: int = 20000,
+    max_boxes: int = 5000,
 ) -> AnchorSearch:
     """Scales and ratios for ``gt`` under ``layout``'s stride, input size and border rule.
 
@@ -148,7 +148,7 @@ def optimize_anchors(
     sample = torch.nonzero(valid, as_tuple=True)[0]
     if sample.numel() > max_boxes:
         sample = sample[torch.randperm(sample.numel(), generator=generator)[:max_boxes]]
-    search_boxes = InputBoxes(resized.boxes[sample], resized.input_sizes[sample], resized.feature_sizes[sample])
+    search_boxes = resized.subset(sample)
     max_scale = 2 * layout.max_size / layout.anchor_stride
 
     def score(candidate: AnchorLayout) -> CoverageReport:

@@ -16,6 +16,7 @@ from ..data import open_dataset
 from ..model import FasterRCNN
 from ..train import LAST_CHECKPOINT, TrainConfig, Trainer, describe_device, init_from_environment, select_device
 from ..train.distributed import shutdown
+from .anchors_cmd import add_autoanchor_flags, anchors_at_training_start
 from .evaluation import evaluate_and_report
 from .options import float_list, generated_size, positive_int
 
@@ -74,6 +75,7 @@ def add_parser(sub) -> None:
     p.add_argument("--val-data", help="dataset to evaluate on at the end (default: the val split of shapes/composite)")
     p.add_argument("--num-images", type=positive_int, help="size of the generated train set for shapes/composite")
     p.add_argument("--no-progress", action="store_true")
+    add_autoanchor_flags(p)
     p.set_defaults(run=run)
 
 
@@ -162,6 +164,7 @@ def run(args) -> int:
             if preset.note and group.is_main:
                 print(preset.note)
             cfg = detector_config(args, tuple(dataset.class_names), preset)
+            cfg = anchors_at_training_start(args, dataset, cfg, announce=group.is_main)
             trainer = Trainer(FasterRCNN(cfg), dataset, train_config(args, preset), args.output, device, process_group=group)
         if group.is_main:
             cfg = trainer.model.config
