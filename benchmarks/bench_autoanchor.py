@@ -7,7 +7,8 @@ coverage before/after, mAP@0.5 and COCO AP on held-out images, in one table.
 Sets: `shapes`; photo-sized `composite` (512x384, up to 8 crops); `large`, crops of the
 bundled photos filling most of a 512x384 image (1 or 2 per image).
 
-    OMP_NUM_THREADS=1 nohup python benchmarks/bench_autoanchor.py --iterations 300 > autoanchor.txt &
+    OMP_NUM_THREADS=1 nohup python benchmarks/bench_autoanchor.py --iterations 300 --json rows.json > autoanchor.txt &
+    python benchmarks/bench_autoanchor.py --table rows.json   # the table so far
 """
 
 from __future__ import annotations
@@ -69,6 +70,23 @@ def train_and_score(cfg, train, val, iterations: int, batch_size: int, seed: int
     return {"map50": report["map50"], "coco_ap": report["coco_ap"]}
 
 
+def print_table(rows: list[dict], iterations: int, batch_size: int, num_val: int) -> None:
+    """One line per set, rule and anchors: held-out coverage, then mAP@0.5 and COCO AP as the
+    mean over seeds and each seed's value."""
+    print(f"{iterations} iterations of {batch_size} at 256 px, {num_val} held-out images per set; coverage: share of held-out "
+          f"GT boxes with an anchor of IoU >= 0.7 / >= 0.5; scores: mean over seeds (each seed)")
+    print(f"{'set':10s} {'rule':24s} {'anchors':9s} {'>=0.7':>6s} {'>=0.5':>6s} {'mAP@0.5':>22s} {'COCO AP':>22s}")
+    keys = list(dict.fromkeys((r["set"], r["rule"], r["anchors"]) for r in rows))  # in the order run
+    for key in keys:
+        group = [r for r in rows if (r["set"], r["rule"], r["anchors"]) == key]
+        each_map = " ".join(f"{r['map50']:.3f}" for r in group)
+        each_ap = " ".join(f"{r['coco_ap']:.3f}" for r in group)
+        mean_map = sum(r["map50"] for r in group) / len(group)
+        mean_ap = sum(r["coco_ap"] for r in group) / len(group)
+        print(f"{key[0]:10s} {key[1]:24s} {key[2]:9s} {group[0]['iou_0.7']:6.3f} {group[0]['iou_0.5']:6.3f} "
+              f"{mean_map:6.3f} ({each_map:>13s}) {mean_ap:6.3f} ({each_ap:>13s})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="shapes,composite,large")
@@ -77,8 +95,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--num-train", type=int, default=1000)
     parser.add_argument("--num-val", type=int, default=100)
-    parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--json", help="also write the rows to this file (after each run)")
+    parser.add_argument("--table", help="only print the table of the rows in this file (a run's --json, finished or not)")
     args = parser.parse_args()
+    if args.table:
+        with open(args.table, encoding="utf-8") as f:
+            print_table(json.load(f), args.iterations, args.batch_size, args.num_val)
+        return
     torch.set_num_threads(1)
 
     rows = []
@@ -106,19 +129,8 @@ def main() -> None:
                         with open(args.json, "w", encoding="utf-8") as f:
                             json.dump(rows, f, indent=1)
 
-    print(f"\n{args.iterations} iterations of {args.batch_size} at 256 px, {args.num_val} held-out images per set; "
-          f"coverage (share of held-out GT boxes with an anchor of IoU >= 0.7 / >= 0.5) and scores as mean over {args.seeds} seeds (each seed)")
-    print(f"{'set':10s} {'rule':24s} {'anchors':9s} {'>=0.7':>6s} {'>=0.5':>6s} {'mAP@0.5':>22s} {'COCO AP':>22s}")
-    keys = list(dict.fromkeys((r["set"], r["rule"], r["anchors"]) for r in rows))  # in the order run
-    for key in keys:
-        group = [r for r in rows if (r["set"], r["rule"], r["anchors"]) == key]
-        each_map = " ".join(f"{r['map50']:.3f}" for r in group)
-        each_ap = " ".join(f"{r['coco_ap']:.3f}" for r in group)
-        mean_map = sum(r["map50"] for r in group) / len(group)
-        mean_ap = sum(r["coco_ap"] for r in group) / len(group)
-        print(f"{key[0]:10s} {key[1]:24s} {key[2]:9s} {group[0]['iou_0.7']:6.3f} {group[0]['iou_0.5']:6.3f} "
-              f"{mean_map:6.3f} ({each_map:>13s}) {mean_ap:6.3f} ({each_ap:>13s})")
-
+    print()
+    print_table(rows, args.iterations, args.batch_size, args.num_val)
 
 if __name__ == "__main__":
     main()
