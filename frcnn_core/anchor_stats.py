@@ -12,14 +12,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .anchor_coverage import AnchorLayout, GtBoxes, feature_size_for, grid_coverage
 from .anchors import grid_anchors, inside_image
-from .boxes import pairwise_iou, scale_boxes
-from .image_batch import resized_size
-
-
-def feature_size_for(image_size: tuple[int, int], stride: int) -> tuple[int, int]:
-    """Feature map ``(Hf, Wf)`` of a ``(h, w)`` network input padded to a multiple of ``stride``."""
-    return math.ceil(image_size[0] / stride), math.ceil(image_size[1] / stride)
 
 
 def anchor_counts(image_size: tuple[int, int], stride: int, scales, ratios) -> dict:
@@ -63,25 +57,12 @@ class Coverage:
         return out
 
 
-def dataset_coverage(dataset, min_size: int, max_size: int, stride: int, scales, ratios, progress: Callable[[int, int], None] | None = None) -> Coverage:
-    """Resize each image as the model would and record each GT box's best inside-anchor IoU.
-
-    ``progress(done, total)`` is called about every 1% of the images (and after the last)."""
-    coverage = Coverage()
-    every = max(len(dataset) // 100, 1)
-    for i in range(len(dataset)):
-        if progress is not None and (i % every == 0 or i == len(dataset) - 1):
-            progress(i + 1, len(dataset))
-        info = dataset.info(i)
-        boxes = info["target"]["boxes"].float()
-        if boxes.numel() == 0:
-            continue
-        height, width = info["size"]
-        h, w = resized_size(height, width, min_size, max_size)
-        boxes = scale_boxes(boxes, (w / width, h / height))
-        anchors = grid_anchors(feature_size_for((h, w), stride), stride, scales, ratios)
-        anchors = anchors[inside_image(anchors, (h, w))]
-        best = pairwise_iou(boxes, anchors).max(dim=1).values if anchors.numel() else torch.zeros(boxes.shape[0])
-        coverage.best_iou += best.tolist()
-        coverage.box_sizes += ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp(min=0).sqrt().tolist()
-    return coverage
+def dataset_coverage(
+    dataset, min_size: int, max_size: int, stride: int, scales, ratios, allowed_border: float = 0.0, progress: Callable[[int, int], None] | None = None
+) -> Coverage:
+    """Each GT box's best IoU with an anchor inside its image resized as the model would
+    (:func:`frcnn_core.anchor_coverage.grid_coverage`; difficult boxes left out, as in training).
+    ``progress(done, total)`` is called while the boxes are read (about every 1 % of the images)."""
+    layout = AnchorLayout(tuple(scales), tuple(ratios), stride, min_size, max_size, allowed_border)
+    report = grid_coverage(GtBoxes.from_dataset(dataset, progress=progress), layout)
+    return Coverage(report.best_iou.tolist(), report.box_sizes.tolist())

@@ -1,12 +1,25 @@
-"""``frcnn anchors``: anchor counts for an image size and GT coverage for a dataset."""
+"""``frcnn anchors``: anchor counts for an image size, GT coverage for a dataset, and
+anchors optimised for it (``--optimize``); also the anchor check at ``frcnn train``'s start."""
 
 from __future__ import annotations
 
+import argparse
 import json
+from pathlib import Path
 
+from ..anchor_check import anchor_coverage_check, format_values
+from ..anchor_coverage import AnchorLayout, CoverageReport, GtBoxes
+from ..anchor_optimizer import optimize_anchors
 from ..anchor_stats import anchor_counts, dataset_coverage
+from ..atomic import atomic_write_text
+from ..config import DetectorConfig
+from ..presets import read_config_file
 from .options import float_list, image_size, positive_int
 from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress
+
+# Whether `frcnn train` switches to optimised anchors when the check fires (see the README's
+# table from benchmarks/bench_autoanchor.py).
+AUTOANCHOR_DEFAULT = False
 
 
 def add_parser(sub) -> None:
@@ -19,21 +32,108 @@ def add_parser(sub) -> None:
     p.add_argument("--stride", type=positive_int, default=16)
     p.add_argument("--min-size", type=positive_int, default=800)
     p.add_argument("--max-size", type=positive_int, default=1333)
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--json", nargs="?", const="-", metavar="OUT",
+        help="print JSON instead of text; with a file name, write it there (with --optimize: before/after coverage and the anchors)",
+    )
+    p.add_argument("--allowed-border", type=float, default=0.0, help="pixels an anchor may reach past the image and still be used (rpn_allowed_border)")
+    p.add_argument("--optimize", action="store_true", help="search scales and ratios that cover --data's GT boxes better")
+    p.add_argument("--num-scales", type=positive_int, help="scales to search for (default: as many as --anchor-scales)")
+    p.add_argument("--num-ratios", type=positive_int, help="ratios to search for (default: as many as --anchor-ratios)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the search")
     add_progress_flag(p)
     p.set_defaults(run=run)
 
 
+def add_autoanchor_flags(parser) -> None:
+    """``--autoanchor`` / ``--no-autoanchor`` of ``frcnn train``."""
+    parser.add_argument(
+        "--autoanchor", action=argparse.BooleanOptionalAction, default=AUTOANCHOR_DEFAULT,
+        help="when fewer than 90%% of the GT boxes have an anchor of IoU >= 0.5, train with optimised anchors "
+        "(anchors you set with --anchor-scales/--anchor-ratios or in --config are kept)",
+    )
+
+
+def user_fixed_anchors(args) -> bool:
+    """Whether the user chose the anchors: ``--anchor-scales``/``--anchor-ratios`` or a ``--config`` file that sets them."""
+    if getattr(args, "anchor_scales", None) or getattr(args, "anchor_ratios", None):
+        return True
+    if getattr(args, "config", None) is None:
+        return False
+    detector, _ = read_config_file(args.config)
+    return "anchor_scales" in detector or "anchor_ratios" in detector
+
+
+def anchors_at_training_start(args, dataset, config: DetectorConfig, announce: bool = True) -> DetectorConfig:
+    """The training-start check: says (when ``announce``) whether ``config``'s anchors cover
+    ``dataset``'s GT boxes poorly, and returns ``config`` with the optimised anchors when
+    ``--autoanchor`` is on and the user did not choose the anchors; else ``config``."""
+    warning = anchor_coverage_check(dataset, config)
+    if warning is None:
+        return config
+    fixed = user_fixed_anchors(args)
+    switch = args.autoanchor and not fixed
+    if announce:
+        print(f"warning: {warning.message}")
+        if switch:
+            print("training with the optimised anchors (--no-autoanchor to keep the configured ones)")
+        else:
+            print("keeping the anchors you set" if fixed else "keeping the configured anchors (--autoanchor to train with the optimised ones)")
+    return warning.fixed_config(config) if switch else config
+
+
+def print_coverage(title: str, report: CoverageReport) -> None:
+    print(f"{title}: {100 * report.share_at_least(0.7):.1f}% of {report.gt_boxes} GT boxes have an anchor of IoU >= 0.7, "
+          f"{100 * report.share_at_least(0.5):.1f}% >= 0.5, median best IoU {report.median_iou:.3f}")
+    for b in report.by_size():
+        edges = f"< {b.high:g}" if b.low == 0 else f">= {b.low:g}" if b.high == float("inf") else f"{b.low:g}-{b.high:g}"
+        print(f"  {b.name:6s} (sqrt area {edges} px){'':{8 - len(edges)}s} {b.gt_boxes:6d} boxes, >=0.7: {100 * b.iou_07:5.1f}%, >=0.5: {100 * b.iou_05:5.1f}%, median {b.median_iou:.3f}")
+
+
+def run_optimize(args) -> int:
+    dataset = open_dataset_announced(args.data, announce=not args.no_progress, split=args.split)
+    layout = AnchorLayout(tuple(args.anchor_scales), tuple(args.anchor_ratios), args.stride, args.min_size, args.max_size, args.allowed_border)
+    search = optimize_anchors(GtBoxes.from_dataset(dataset), layout, args.num_scales, args.num_ratios, args.seed)
+    scales, ratios = list(search.layout.anchor_scales), list(search.layout.anchor_ratios)
+    report = {
+        "before": search.start.summary(), "after": search.result.summary(), "anchor_scales": scales, "anchor_ratios": ratios,
+        "improved": search.improved, "geometry": {"min_size": args.min_size, "max_size": args.max_size, "anchor_stride": args.stride, "rpn_allowed_border": args.allowed_border},
+    }
+    if args.json == "-":
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"input {args.min_size}-{args.max_size} px, stride {args.stride}, anchors reaching at most {args.allowed_border:g} px past the image")
+    print_coverage(f"before (scales {format_values(layout.anchor_scales)}, ratios {format_values(layout.anchor_ratios)})", search.start)
+    print_coverage(f"after  (scales {format_values(scales)}, ratios {format_values(ratios)})", search.result)
+    if search.improved:
+        print(f"use: --anchor-scales {format_values(scales)} --anchor-ratios {format_values(ratios)}")
+        print(f'or in a --config file: {json.dumps({"detector": {"anchor_scales": scales, "anchor_ratios": ratios}})}')
+    else:
+        print("no scales and ratios found that cover better; keep the current ones")
+    if args.json:
+        atomic_write_text(Path(args.json), json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
 def run(args) -> int:
+    if args.optimize:
+        if not args.data:
+            raise ValueError("--optimize needs --data")
+        return run_optimize(args)
     report = {"counts": anchor_counts(args.image_size, args.stride, args.anchor_scales, args.anchor_ratios)}
     if args.data:
         dataset = open_dataset_announced(args.data, announce=not args.no_progress, split=args.split)
         with progress_bar(wants_progress(args), "anchors") as progress:
-            coverage = dataset_coverage(dataset, args.min_size, args.max_size, args.stride, args.anchor_scales, args.anchor_ratios, progress=progress)
+            coverage = dataset_coverage(
+                dataset, args.min_size, args.max_size, args.stride, args.anchor_scales, args.anchor_ratios, args.allowed_border, progress=progress
+            )
         report["coverage"] = coverage.summary()
-    if args.json:
+    if args.json == "-":
         print(json.dumps(report, indent=2))
         return 0
+    if args.json:
+        atomic_write_text(Path(args.json), json.dumps(report, indent=2))
     c = report["counts"]
     print(f"image {c['image_size'][1]}x{c['image_size'][0]}: feature map {c['feature_size'][1]}x{c['feature_size'][0]}, "
           f"{len(c['shapes'])} anchors per cell, {c['anchors']} anchors, {c['inside']} inside the image")

@@ -14,6 +14,7 @@ from ..model import FasterRCNN
 from ..presets import PRESETS, choose_preset, detector_config, input_size_fields, read_config_file, train_config
 from ..train import LAST_CHECKPOINT, Trainer, describe_device, init_from_environment, select_device
 from ..train.distributed import shutdown
+from .anchors_cmd import add_autoanchor_flags, anchors_at_training_start
 from .evaluation import evaluate_and_report
 from .options import float_list, generated_size, positive_int
 from .progress import open_dataset_announced
@@ -43,6 +44,7 @@ def add_parser(sub) -> None:
     p.add_argument("--val-data", help="dataset to evaluate on at the end (default: the val split of shapes/composite)")
     p.add_argument("--num-images", type=positive_int, help="size of the generated train set for shapes/composite")
     p.add_argument("--no-progress", action="store_true")
+    add_autoanchor_flags(p)
     p.set_defaults(run=run)
 
 
@@ -104,6 +106,7 @@ def run(args) -> int:
                 print(preset.note)
             detector_changes, train_changes = config_overrides(args)
             cfg = detector_config(tuple(dataset.class_names), preset, detector_changes)
+            cfg = anchors_at_training_start(args, dataset, cfg, announce=group.is_main)
             if cfg.pretrained_backbone:
                 fetch_imagenet_weights(cfg.backbone, announce=print if group.is_main else None)
             trainer = Trainer(FasterRCNN(cfg), dataset, train_config(preset, train_changes), args.output, device, process_group=group)

@@ -1,0 +1,82 @@
+"""``frcnn anchors --optimize`` and the anchor check at ``frcnn train``'s start, end to end."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from frcnn_core.annotations import export_coco
+from frcnn_core.annotations.model import BoxAnnotation, ImageAnnotation
+from frcnn_core.checkpoint import checkpoint_config, read_checkpoint
+from frcnn_core.cli import main
+from frcnn_core.config import cpu_config
+
+PRESET_SCALES = cpu_config(1).anchor_scales
+TRAIN = ["--iterations", "2", "--batch-size", "2", "--device", "cpu", "--no-progress", "--preset", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def large_objects(tmp_path_factory):
+    """A COCO set of 6 images 256x256, each one object filling 70-90 % of it: the cpu
+    preset's largest anchor (104 px) reaches IoU 0.5 with none of them."""
+    folder = tmp_path_factory.mktemp("large")
+    rng = np.random.default_rng(0)
+    annotations = []
+    for i in range(6):
+        side = int(rng.integers(180, 230))
+        x, y = int(rng.integers(0, 256 - side)), int(rng.integers(0, 256 - side))
+        pixels = np.full((256, 256, 3), 40, np.uint8)
+        pixels[y : y + side, x : x + side] = (200, 80, 60)
+        Image.fromarray(pixels).save(folder / f"img{i}.png")
+        annotations.append(ImageAnnotation(f"img{i}.png", 256, 256, boxes=[BoxAnnotation("block", (x, y, x + side, y + side))]))
+    return export_coco(annotations, ["block"], folder / "instances.json")
+
+
+def test_anchors_optimize_json(large_objects, tmp_path, capsys):
+    out = tmp_path / "anchors.json"
+    args = ["anchors", "--data", str(large_objects), "--min-size", "256", "--max-size", "512", "--anchor-scales", ",".join(map(str, PRESET_SCALES))]
+    assert main([*args, "--optimize", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert {"before", "after", "anchor_scales", "anchor_ratios"} <= set(report)
+    for side in ("before", "after"):
+        assert {"iou_0.7", "iou_0.5", "median_iou"} <= set(report[side])
+        assert all(0.0 <= report[side][k] <= 1.0 for k in ("iou_0.7", "iou_0.5", "median_iou"))
+    assert report["before"]["iou_0.5"] == 0.0 and report["after"]["iou_0.5"] == 1.0
+    assert len(report["anchor_scales"]) == 4 and len(report["anchor_ratios"]) == 3
+    snippet = json.loads(printed.split("--config file: ")[1].splitlines()[0])
+    assert snippet == {"detector": {"anchor_scales": report["anchor_scales"], "anchor_ratios": report["anchor_ratios"]}}
+    assert "--anchor-scales " + ",".join(f"{v:g}" for v in report["anchor_scales"]) in printed
+    # the plain report still prints as before
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["coverage"]["iou_ge_0.5"] == 0
+
+
+def trained_scales(folder) -> tuple:
+    return checkpoint_config(read_checkpoint(folder / "last.pt")).anchor_scales
+
+
+@pytest.mark.slow
+def test_train_start_check_switches_only_anchors_nobody_chose(large_objects, tmp_path, capsys):
+    data = ["train", "--data", str(large_objects), *TRAIN]
+    assert main([*data, "--output", str(tmp_path / "auto"), "--autoanchor"]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: anchors 1.5,2.5,4,6.5 x 0.5,1,2 fit the data poorly: 0.0% of 6 GT boxes" in printed
+    assert "training with the optimised anchors" in printed
+    optimised = trained_scales(tmp_path / "auto")
+    assert optimised != PRESET_SCALES and min(optimised) > max(PRESET_SCALES)
+
+    assert main([*data, "--output", str(tmp_path / "off"), "--no-autoanchor"]) == 0
+    assert "keeping the configured anchors" in capsys.readouterr().out
+    assert trained_scales(tmp_path / "off") == PRESET_SCALES
+
+    assert main([*data, "--output", str(tmp_path / "flag"), "--autoanchor", "--anchor-scales", "2,3"]) == 0
+    assert "keeping the anchors you set" in capsys.readouterr().out
+    assert trained_scales(tmp_path / "flag") == (2.0, 3.0)
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"detector": {"anchor_ratios": [1.0]}}))
+    assert main([*data, "--output", str(tmp_path / "file"), "--autoanchor", "--config", str(config)]) == 0
+    assert "keeping the anchors you set" in capsys.readouterr().out
+    assert trained_scales(tmp_path / "file") == PRESET_SCALES
