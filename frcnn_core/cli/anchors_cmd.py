@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..anchor_check import anchor_coverage_check, format_values
+from ..anchor_check import AUTOANCHOR_DEFAULT, anchors_for_training, format_values
 from ..anchor_coverage import AnchorLayout, CoverageReport, GtBoxes
 from ..anchor_optimizer import optimize_anchors
 from ..anchor_stats import anchor_counts, dataset_coverage
@@ -16,10 +16,6 @@ from ..config import DetectorConfig
 from ..presets import read_config_file
 from .options import float_list, image_size, positive_int
 from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress
-
-# Whether `frcnn train` switches to optimised anchors when the check fires (see the README's
-# table from benchmarks/bench_autoanchor.py).
-AUTOANCHOR_DEFAULT = False
 
 
 def add_parser(sub) -> None:
@@ -65,21 +61,13 @@ def user_fixed_anchors(args) -> bool:
 
 
 def anchors_at_training_start(args, dataset, config: DetectorConfig, announce: bool = True) -> DetectorConfig:
-    """The training-start check: says (when ``announce``) whether ``config``'s anchors cover
-    ``dataset``'s GT boxes poorly, and returns ``config`` with the optimised anchors when
-    ``--autoanchor`` is on and the user did not choose the anchors; else ``config``."""
-    warning = anchor_coverage_check(dataset, config)
-    if warning is None:
-        return config
-    fixed = user_fixed_anchors(args)
-    switch = args.autoanchor and not fixed
+    """The training-start check (:func:`frcnn_core.anchor_check.anchors_for_training`): prints
+    what it found when ``announce`` and returns the config to train with."""
+    config, lines = anchors_for_training(dataset, config, args.autoanchor, user_fixed_anchors(args))
     if announce:
-        print(f"warning: {warning.message}")
-        if switch:
-            print("training with the optimised anchors (--no-autoanchor to keep the configured ones)")
-        else:
-            print("keeping the anchors you set" if fixed else "keeping the configured anchors (--autoanchor to train with the optimised ones)")
-    return warning.fixed_config(config) if switch else config
+        for line in lines:
+            print(line)
+    return config
 
 
 def print_coverage(title: str, report: CoverageReport) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from frcnn_core import DetectorConfig, FasterRCNN
+from frcnn_core.anchor_check import AUTOANCHOR_DEFAULT, anchors_for_training
 from frcnn_core.checkpoint import CheckpointError
 from frcnn_core.data import open_dataset
 from frcnn_core.data.errors import DatasetError
@@ -59,6 +61,9 @@ class TrainingOptions:
         val_data: the dataset to evaluate on (default: ``data``'s ``val`` split).
         trace_every: while running, every K-th step is traced and shown (every step is, when stepping).
         watch_every: the watch image is refreshed every K steps.
+        autoanchor: train with optimised anchors when the training-start check finds the
+            configured ones cover the data poorly (``frcnn train --autoanchor``); anchors set
+            in ``detector`` are never replaced.
     """
 
     data: str = "shapes"
@@ -74,6 +79,7 @@ class TrainingOptions:
     val_images: int | None = None
     trace_every: int = 10
     watch_every: int = 10
+    autoanchor: bool = AUTOANCHOR_DEFAULT
 
     def __post_init__(self) -> None:
         problems = []
@@ -145,8 +151,9 @@ def open_validation_data(options: TrainingOptions):
     return open_dataset(spec, split="val", **size)
 
 
-def build_trainer(options: TrainingOptions, dataset, output_dir: Path) -> Trainer:
-    """A new :class:`Trainer` (the preset, then ``options``), or one resumed from ``options.resume``."""
+def build_trainer(options: TrainingOptions, dataset, output_dir: Path, report: Callable[[str, str], None] = lambda level, text: None) -> Trainer:
+    """A new :class:`Trainer` (the preset, then ``options``, then the training-start anchor
+    check, whose findings go to ``report(level, text)``), or one resumed from ``options.resume``."""
     device = select_device(options.device)
     class_names = tuple(dataset.class_names)
     if options.resume is not None:
@@ -163,6 +170,10 @@ def build_trainer(options: TrainingOptions, dataset, output_dir: Path) -> Traine
     if options.image_size is not None:
         detector.update(input_size_fields(options.image_size))
     config = detector_config(class_names, preset, detector)
+    anchors_fixed = "anchor_scales" in options.detector or "anchor_ratios" in options.detector
+    config, lines = anchors_for_training(dataset, config, options.autoanchor, anchors_fixed)
+    for line in lines:
+        report("warning" if line.startswith("warning") else "info", line.removeprefix("warning: "))
     return Trainer(FasterRCNN(config), dataset, train_config(preset, options.train), output_dir, device)
 
 

@@ -65,7 +65,7 @@ class TrainingWorker(QtCore.QObject):
         trainer = None
         try:
             dataset = open_training_data(self.options)
-            trainer = build_trainer(self.options, dataset, self.output_dir)
+            trainer = build_trainer(self.options, dataset, self.output_dir, self.message.emit)
             self._first = trainer.iteration + 1
             previous = previous_metrics(self.output_dir, trainer.iteration) if self.options.resume else []
             if trainer.last_checkpoint is None:
