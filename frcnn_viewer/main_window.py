@@ -23,11 +23,13 @@ from .annotate.box_editor import BoxEditor
 from .annotate.controller import AnnotationController
 from .annotate.panel import AnnotationPanel
 from .canvas import Canvas
+from .state.anchor_design import AnchorDesign
 from .state.document import Change, Document
 from .state.models import ModelInfo
 from .state.results import ImageResult
 from .state.exporting import FORMATS
 from .state.exporting import export_detections as write_detections
+from .panels.anchor_designer import AnchorDesignerPanel
 from .panels.image_list import ImageListPanel
 from .panels.layer_panel import LayerPanel
 from .panels.message_panel import MessagePanel
@@ -114,6 +116,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.image_list = ImageListPanel(doc)
         self.layer_panel = LayerPanel(doc)
         self.parameter_panel = ParameterPanel(doc)
+        self.anchor_designer = AnchorDesignerPanel(doc)
         self.stats_panel = StatsPanel(doc)
         self.provenance_panel = ProvenancePanel(doc)
         self.message_panel = MessagePanel(doc)
@@ -121,13 +124,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks = {
             "images": self._dock("Images", self.image_list, left),
             "parameters": self._dock("Parameters", self.parameter_panel, left),
+            "anchor_design": self._dock("Anchor coverage", self.anchor_designer, left),
             "statistics": self._dock("Statistics", self.stats_panel, left),
             "provenance": self._dock("Provenance", self.provenance_panel, left),
             "layers": self._dock("Layers", self.layer_panel, right),
             "messages": self._dock("Messages", self.message_panel, bottom),
             "training": self._dock("Training", TrainingDock(self.training), bottom),
         }
-        self.tabifyDockWidget(self.docks["parameters"], self.docks["statistics"])
+        self.tabifyDockWidget(self.docks["parameters"], self.docks["anchor_design"])
+        self.tabifyDockWidget(self.docks["anchor_design"], self.docks["statistics"])
         self.tabifyDockWidget(self.docks["statistics"], self.docks["provenance"])
         self.docks["parameters"].raise_()
         vertical, horizontal = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
@@ -232,6 +237,20 @@ class MainWindow(QtWidgets.QMainWindow):
         loop.exec()
         self.idle.disconnect(loop.quit)
         return not self.client.busy
+
+    def anchor_design(self, optimise: bool = False, timeout_ms: int = WAIT_TIMEOUT_MS) -> AnchorDesign | None:
+        """The anchor designer's answer for the current parameters (coverage of every GT box of
+        the open images; with ``optimise`` the optimiser's search too, whose anchors then become
+        the parameters). Waits, running the event loop; ``None`` on timeout."""
+        panel = self.anchor_designer
+        key = panel.refresh(optimise)
+        loop = QtCore.QEventLoop()
+        done = lambda shown: shown >= key and loop.quit()  # noqa: E731
+        panel.shown.connect(done)
+        QtCore.QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        panel.shown.disconnect(done)
+        return panel.design if panel.design is not None and panel.design.key >= key else None
 
     def open_paths(self, paths: list[str | Path], wait: bool = True) -> int:
         """Open image files, folders, COCO JSON files, VOC directories or ``shapes``; show the
@@ -499,4 +518,5 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.sync()
         self.training.shutdown()
         self.client.shutdown()
+        self.anchor_designer.shutdown()
         super().closeEvent(event)
