@@ -32,6 +32,7 @@ from frcnn_core import DetectorConfig, Trace
 from frcnn_core.boxes import pairwise_iou
 from frcnn_core.diagnose import Stage, diagnose_trace
 
+from .events import Event
 from .provenance import provenance_of
 
 OVERLAP_IOU = 0.5  # a suggestion this close to a GT box (or a dismissed one) of its class is hidden
@@ -67,6 +68,9 @@ class SuggestionSet:
     Attributes:
         boxes: ``[N, 4]`` float64 displayed pixels; names: ``[N]`` class names; scores: ``[N]``.
         min_score: the least score shown (the slider).
+
+    ``changed`` is emitted with no arguments when the detections, the dismissals or
+    :attr:`min_score` change.
     """
 
     def __init__(self, min_score: float = DEFAULT_MIN_SCORE) -> None:
@@ -76,14 +80,15 @@ class SuggestionSet:
         self.scores = np.zeros(0)
         self._dismissed_boxes = np.zeros((0, 4))
         self._dismissed_names: list[str] = []
+        self.changed = Event()
 
     def __len__(self) -> int:
         return len(self.names)
 
     def clear(self) -> None:
         """No suggestions and nothing dismissed (another image)."""
-        self.set_detections(np.zeros((0, 4)), [], np.zeros(0))
         self._dismissed_boxes, self._dismissed_names = np.zeros((0, 4)), []
+        self.set_detections(np.zeros((0, 4)), [], np.zeros(0))
 
     def set_detections(self, boxes: np.ndarray, names: Sequence[str], scores: np.ndarray) -> None:
         """Replace the suggestions with a trace's detections (``[N, 4]`` displayed pixels, class
@@ -93,6 +98,7 @@ class SuggestionSet:
         self.scores = np.asarray(scores, dtype=np.float64).reshape(-1)
         if not len(self.boxes) == len(self.names) == len(self.scores):
             raise ValueError(f"{len(self.boxes)} boxes, {len(self.names)} names and {len(self.scores)} scores")
+        self.changed.emit()
 
     def set_trace(self, trace: Trace | None, config: DetectorConfig) -> None:
         """Take the detections of ``trace`` (``None``: none), named by ``config``'s classes."""
@@ -117,19 +123,30 @@ class SuggestionSet:
         return Suggestion(int(index), tuple(float(v) for v in self.boxes[index]), self.names[index], float(self.scores[index]))
 
     # ----- dismissals (the undo commands call these) ----------------------------------------
-    def dismiss(self, index: int) -> None:
-        """Hide suggestion ``index`` (and later detections of its class overlapping it)."""
-        self._dismissed_boxes = np.vstack((self._dismissed_boxes, self.boxes[index][None]))
-        self._dismissed_names.append(self.names[index])
+    def dismiss(self, box: Sequence[float], name: str) -> None:
+        """Hide the suggestions of class ``name`` overlapping ``box`` (a rejected or accepted one)."""
+        self._dismissed_boxes = np.vstack((self._dismissed_boxes, np.asarray(box, dtype=np.float64).reshape(1, 4)))
+        self._dismissed_names.append(str(name))
+        self.changed.emit()
 
-    def undismiss(self, index: int) -> None:
-        """Undo the latest :meth:`dismiss` of suggestion ``index``'s box."""
-        box, name = self.boxes[index], self.names[index]
+    def restore(self, box: Sequence[float], name: str) -> None:
+        """Undo the latest :meth:`dismiss` of exactly ``box`` and ``name``."""
+        box = np.asarray(box, dtype=np.float64).reshape(4)
         for k in range(len(self._dismissed_names) - 1, -1, -1):
             if self._dismissed_names[k] == name and np.array_equal(self._dismissed_boxes[k], box):
                 self._dismissed_boxes = np.delete(self._dismissed_boxes, k, axis=0)
                 del self._dismissed_names[k]
+                self.changed.emit()
                 return
+
+    def set_min_score(self, value: float) -> None:
+        """Show suggestions scoring at least ``value`` (0..1)."""
+        value = float(value)
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"the least suggestion score must be between 0 and 1, got {value}")
+        if value != self.min_score:
+            self.min_score = value
+            self.changed.emit()
 
 
 def suggestion_note(trace: Trace, index: int, config: DetectorConfig) -> str:
