@@ -13,7 +13,7 @@ from frcnn_core import Detections, FasterRCNN, cpu_config
 from frcnn_core.annotations import read_voc_xml
 from frcnn_viewer.state.annotation_class_file import CLASS_FILE
 from frcnn_viewer.state.models import ModelInfo
-from frcnn_viewer.state.results import ImageResult
+from frcnn_viewer.state.results import ImageResult, detection_uncertainty
 
 from .conftest import BOXES
 
@@ -187,8 +187,11 @@ def test_next_unlabelled_follows_the_uncertainty_among_images_without_a_file(win
     assert window.open_paths([folder]) == 4
     window.set_mode("annotate")
     doc = window.document
-    window.sort_images("uncertainty")
+    window.sort_images("uncertainty")  # runs "analyse all" in the worker
     assert window.wait_until_idle(60_000)
+    assert len(doc.results) == 4  # each with the uncertainty the worker computed
+    assert all(r.uncertainty == detection_uncertainty(r.detections.class_scores) for r in doc.results.values())
+    assert max(r.uncertainty for r in doc.results.values()) > 0
     none = Detections(torch.zeros(0, 4), torch.zeros(0), torch.zeros(0, dtype=torch.int64), torch.zeros(0, 3), torch.zeros(0, dtype=torch.int64), torch.zeros(0, 4))
     doc.set_results(doc.results_key, {i: ImageResult(none, (1.0, 1.0), None, u) for i, u in enumerate((0.1, 0.5, 1.2, 0.8))})
     assert doc.ranked("uncertainty") == [2, 3, 1, 0]
