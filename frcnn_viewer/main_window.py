@@ -152,7 +152,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addToolBar(actions.toolbar)
         return AnnotationController(model, BoxEditor(self.canvas, self), panel, dock, actions, QtGui.QUndoStack(self),
                                     show_status=self.statusBar().showMessage, title_changed=self.update_title,
-                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self)
+                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -401,6 +401,37 @@ class MainWindow(QtWidgets.QMainWindow):
         """Write the current image's VOC XML (beside the image, or in the chosen annotation
         folder) and return its path; ``None``, with a message, when it cannot be saved."""
         return self.annotation.save()
+
+    # ----- labelling with the model: self.annotation (AnnotationController) does it ------
+    def suggestions(self) -> dict:
+        """The current image's suggestions shown in annotation mode, best first: ``boxes``
+        (displayed pixels), ``file_boxes``, ``labels``, ``scores`` (see :meth:`AnnotationController.suggestions`)."""
+        return self.annotation.suggestions()
+
+    def accept_suggestions(self, min_score: float = 0.5) -> int:
+        """Accept every suggestion scoring at least ``min_score`` as GT boxes (one undo step);
+        returns how many were accepted."""
+        return self.annotation.accept_all_suggestions(min_score)
+
+    def reject_suggestion(self, index: int) -> bool:
+        """Reject suggestion ``index`` of :meth:`suggestions` (undoable)."""
+        return self.annotation.reject_suggestion(int(self.annotation.suggestions()["rows"][index]))
+
+    def sort_images(self, key: str) -> None:
+        """Sort the image lists by ``key`` (``"order"``, ``"missed"``, ``"false_positives"``, ``"ap"``,
+        ``"uncertainty"``); the annotation dock's list follows the labelling order with
+        ``"uncertainty"``. Sorting by the model's results runs "analyse all" for the images without."""
+        combo = self.image_list.sort
+        position = combo.findData(key)
+        if position < 0:
+            raise ValueError(f"unknown sort key {key!r}; valid: {', '.join(combo.itemData(i) for i in range(combo.count()))}")
+        combo.setCurrentIndex(position)
+        self.annotation.set_labelling_order(key == "uncertainty")
+
+    def next_unlabelled(self) -> bool:
+        """Show the image to label next: the first without an annotation file in the labelling
+        order (the model's most uncertain first); ``False`` when there is none."""
+        return self.annotation.next_unlabelled()
 
     def update_title(self) -> None:
         """Image name, position and a ``*`` while annotations are unsaved."""

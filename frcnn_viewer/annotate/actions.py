@@ -21,19 +21,25 @@ SET_ACTIONS: tuple[tuple[str, str], ...] = (
     ("export_coco", "&Export COCO JSON…"),
     ("export_yolo", "Export &YOLO labels…"),
 )
+# Menu and toolbar entries of labelling with the model: (name, text)
+MODEL_ACTIONS: tuple[tuple[str, str], ...] = (
+    ("retrain", "&Retrain on the labelled images"),
+)
 # The Annotate menu after the mode switch: names of ACTIONS rows, SET_ACTIONS, None a separator
 MENU = (None, "save", "undo", "redo", None, "arm_drawing", "duplicate_selected", "delete_selected", "toggle_difficult", "toggle_verified",
-        None, *(name for name, _text in SET_ACTIONS), None, "show_help")
+        None, "copy_boxes", "paste_boxes", "paste_previous", None, "accept_suggestion", "accept_all_suggestions", "next_unlabelled",
+        *(name for name, _text in MODEL_ACTIONS), None, *(name for name, _text in SET_ACTIONS), None, "show_help")
 
 
 class AnnotationActions(QtCore.QObject):
     """The annotation actions of ``window`` (their shortcuts work anywhere in it).
 
-    Signals: ``triggered(name)`` an action of :data:`ACTIONS` or :data:`SET_ACTIONS` by its
+    Signals: ``triggered(name)`` an action of :data:`ACTIONS`, :data:`SET_ACTIONS` or :data:`MODEL_ACTIONS` by its
     name; ``mode_toggled(on)`` the mode switch (Ctrl+M).
 
     Attributes:
         keyed: the :data:`ACTIONS` actions by name, enabled only in annotation mode.
+        named: every action by name (:data:`ACTIONS`, :data:`SET_ACTIONS`, :data:`MODEL_ACTIONS`).
         mode_action: the checkable mode switch.
         menu, toolbar: the Annotate menu and toolbar, for the window to show.
     """
@@ -51,8 +57,9 @@ class AnnotationActions(QtCore.QObject):
             window.addAction(action)
             self.keyed[spec.name] = action
         named = dict(self.keyed)
-        for name, text in SET_ACTIONS:
+        for name, text in SET_ACTIONS + MODEL_ACTIONS:
             named[name] = self._action(window, name, text)
+        self.named = named
         self.mode_action = QtGui.QAction("&Annotation mode", window, checkable=True)
         self.mode_action.setShortcut(QtGui.QKeySequence("Ctrl+M"))
         self.mode_action.toggled.connect(self.mode_toggled.emit)
@@ -66,6 +73,8 @@ class AnnotationActions(QtCore.QObject):
         self.toolbar = QtWidgets.QToolBar("Annotate", window)
         self.toolbar.setObjectName("toolbar_annotate")
         self.toolbar.addAction(self.mode_action)
+        for name, _text in MODEL_ACTIONS:
+            self.toolbar.addAction(named[name])
         self.conflicts = ShortcutConflicts(window, [*self.keyed.values(), self.mode_action])
 
     def _action(self, window: QtWidgets.QWidget, name: str, text: str) -> QtGui.QAction:

@@ -18,6 +18,14 @@ saved when :attr:`AnnotationController.autosave` is on, else as
 ``"discard"``, or ``"ask"``, the default, which calls :attr:`AnnotationController.ask`:
 a dialog; tests replace it). Where nobody can answer (the ``offscreen`` platform) asking
 saves rather than loses work.
+
+Labelling with the model: the detections of the current image's trace (the inference
+worker's; the controller never runs the model) are shown as suggestions
+(:class:`~frcnn_viewer.state.annotation_suggestions.SuggestionSet`); accepting one is an
+:class:`~.commands.AcceptSuggestion` (an ``AddBox``), accepting all one undo macro of them,
+rejecting one a :class:`~.commands.RejectSuggestion`. ``retrain`` starts (or continues) a run
+of the ``training`` controller on the labelled images of the folder; its checkpoints become
+the viewer's model, whose traces then bring new suggestions.
 """
 
 from __future__ import annotations
@@ -34,12 +42,13 @@ from frcnn_core.annotations import BoxAnnotation
 
 from ..state.annotation import AnnotationModel, Leaving, Mode, UnsavedChoice, parse_enum
 from ..state.annotation_files import open_annotation_sources
+from ..state.annotation_retrain import RunSoFar, retrain_keywords
 from ..state.annotation_session import SessionChange
 from ..state.document import Change
 from ..state.sources import Source, open_sources
 from .actions import AnnotationActions
 from .box_editor import MIN_SIZE, BoxEditor
-from .commands import AddBox, ChangeBox, RemoveBox, RenameClass, SetVerified
+from .commands import AcceptSuggestion, AddBox, ChangeBox, RejectSuggestion, RemoveBox, RenameClass, SetVerified
 from .panel import AnnotationPanel
 from .shortcuts import HelpDialog
 
@@ -61,15 +70,20 @@ class AnnotationController(QtCore.QObject):
         title_changed: called when the unsaved mark of the window title may have changed.
         open_paths: opens folders or files in the window (the "open a folder" menu entry).
         parent: the Qt parent, and the parent of the dialogs.
+        training: the window's training controller (``retrain`` starts runs on it), if any.
     """
 
     def __init__(self, model: AnnotationModel, editor: BoxEditor, panel: AnnotationPanel, dock: QtWidgets.QDockWidget,
                  actions: AnnotationActions, stack: QtGui.QUndoStack, show_status: Callable[[str, int], None],
-                 title_changed: Callable[[], None], open_paths: Callable[[list[str]], object], parent: QtWidgets.QWidget) -> None:
+                 title_changed: Callable[[], None], open_paths: Callable[[list[str]], object], parent: QtWidgets.QWidget,
+                 training=None) -> None:
         super().__init__(parent)
         self.model, self.document = model, model.document
         self.editor, self.panel, self.dock, self.actions, self.stack = editor, panel, dock, actions, stack
         self.show_status, self.title_changed, self.open_paths = show_status, title_changed, open_paths
+        self.training = training
+        self.by_uncertainty = False  # the dock's image list in labelling order (sort_images("uncertainty"))
+        self._shown_rows = np.zeros(0, dtype=np.int64)  # the suggestions the editor shows, by its rows
         self._unsaved_policy = UnsavedChoice.ASK
         self.ask: Callable[[str], UnsavedChoice | str] = self._ask_dialog
         self._connect()
@@ -82,6 +96,10 @@ class AnnotationController(QtCore.QObject):
         self.editor.drawn.connect(lambda box: self._push(AddBox(self.session, self.model.drawn_box(box))))
         self.editor.edited.connect(lambda index, box, what: self._push(ChangeBox(self.session, index, self.model.moved_box(index, box), what)))
         self.editor.picked.connect(self.session.select)
+        self.editor.suggestion_picked.connect(self._suggestion_picked)
+        self.editor.suggestion_accepted.connect(lambda row: self.accept_suggestion(int(self._shown_rows[row])))
+        self.editor.hovered.connect(self._hovered)
+        self.model.suggestions.changed.connect(self._refresh_view)
         panel = self.panel
         panel.classes.picked.connect(self.choose_class)
         panel.classes.rename_requested.connect(self.rename_class)
@@ -92,6 +110,11 @@ class AnnotationController(QtCore.QObject):
         panel.save_clicked.connect(self.save)
         panel.unverified_only.toggled.connect(lambda _on: self._refresh_images())
         panel.image_picked.connect(lambda index: index != self.document.index and self.document.set_index(index))
+        panel.show_min_score(self.model.suggestions.min_score)
+        panel.min_score_changed.connect(self.set_min_score)
+        panel.accept_all_clicked.connect(self.accept_all_suggestions)
+        panel.next_unlabelled_clicked.connect(self.next_unlabelled)
+        panel.retrain_clicked.connect(self.retrain)
 
     def _handler(self, name: str) -> Callable[[], object]:
         """The method an action of :data:`~.shortcuts.ACTIONS` or :data:`~.actions.SET_ACTIONS` calls."""
@@ -190,9 +213,15 @@ class AnnotationController(QtCore.QObject):
         """Called by the window before it handles a document change."""
         if aspects & {Change.ENTRIES, Change.CLASSES}:
             self.classes.refresh()
+            if Change.ENTRIES in aspects and self.model.active:
+                self.model.read_class_files()
+            self._refresh_images()
+        if Change.RESULTS in aspects and self.by_uncertainty:
             self._refresh_images()
         if Change.IMAGE in aspects and self.model.active:
             self.model.follow_image(lambda: self.resolve_unsaved(Leaving.SWITCH))
+        if aspects & {Change.TRACE, Change.MODEL} and self.model.active:
+            self.model.update_suggestions()  # refreshes the view through the suggestions' event
         elif Change.ANCHORS in aspects and self.model.active:
             self._refresh_view()
 
@@ -248,7 +277,10 @@ class AnnotationController(QtCore.QObject):
         self.show_status("drag to draw a box", STATUS_MS)
 
     def delete_selected(self) -> None:
-        if self.session.selected is not None:
+        """Delete the selected box, or reject the selected suggestion."""
+        if self.model.selected_suggestion is not None:
+            self.reject_suggestion()
+        elif self.session.selected is not None:
             self._push(RemoveBox(self.session, self.session.selected))
 
     def duplicate_selected(self) -> None:
@@ -309,6 +341,134 @@ class AnnotationController(QtCore.QObject):
     def cancel(self) -> None:
         self.editor.cancel()
         self.session.select(None)
+        self._suggestion_picked(None)
+
+    # ----- suggestions ----------------------------------------------------------------------
+    def set_min_score(self, value: float) -> None:
+        """Show the suggestions scoring at least ``value`` (the slider)."""
+        self.model.suggestions.set_min_score(value)
+        self.panel.show_min_score(self.model.suggestions.min_score)
+
+    def suggestions(self) -> dict:
+        """The suggestions shown now, best first: ``boxes`` ``[S, 4]`` displayed pixels (the
+        canvas's and the trace's), ``file_boxes`` ``[S, 4]`` the image file's pixels, ``labels``
+        (class names), ``scores`` ``[S]`` and ``rows`` (their rows among the trace's detections)."""
+        rows = self.model.shown_suggestions()
+        boxes = self.model.suggestions.boxes[rows]
+        return {"boxes": boxes, "file_boxes": self.model.mapping.to_file(boxes), "labels": [self.model.suggestions.names[i] for i in rows],
+                "scores": self.model.suggestions.scores[rows], "rows": rows}
+
+    def _suggestion_picked(self, row: int | None) -> None:
+        self.model.select_suggestion(None if row is None else int(self._shown_rows[row]))
+        self._refresh_view()
+
+    def accept_suggestion(self, index: int | None = None) -> bool:
+        """Accept suggestion ``index`` (a row of the trace's detections; default: the selected
+        one) as a GT box of its class; returns whether one was accepted."""
+        index = self.model.selected_suggestion if index is None else index
+        if index is None or index not in set(self.model.shown_suggestions().tolist()) or not self.session.editable:
+            return False
+        self._push(self._accept_command(index))
+        return True
+
+    def accept_all_suggestions(self, min_score: float | None = None) -> int:
+        """Accept every suggestion shown (scoring at least ``min_score`` instead of the slider's
+        value, when given) as one undo step; returns how many."""
+        if not self.session.editable:
+            return 0
+        model = self.model
+        rows = model.suggestions.shown(model.displayed_boxes(), [b.label for b in self.session.boxes], min_score) if len(model.suggestions) else []
+        if len(rows):
+            self.stack.beginMacro(f"Accept {len(rows)} suggestions")
+            for index in rows:
+                self.stack.push(self._accept_command(int(index)))  # each built as it goes: added at the end
+            self.stack.endMacro()
+            self.show_status(f"{len(rows)} suggestions accepted (Ctrl+Z undoes them all)", STATUS_MS)
+        return len(rows)
+
+    def _accept_command(self, index: int) -> AcceptSuggestion:
+        suggestion = self.model.suggestions.suggestion(index)
+        return AcceptSuggestion(self.session, self.model.suggested_box(index), self.model.suggestions, (suggestion.box, suggestion.name))
+
+    def reject_suggestion(self, index: int | None = None) -> bool:
+        """Hide suggestion ``index`` (a row of the trace's detections; default: the selected one)
+        for this image, undoably; returns whether one was rejected."""
+        index = self.model.selected_suggestion if index is None else index
+        if index is None or index not in set(self.model.shown_suggestions().tolist()):
+            return False
+        suggestion = self.model.suggestions.suggestion(index)
+        self.model.selected_suggestion = None
+        self.stack.push(RejectSuggestion(self.model.suggestions, suggestion.box, suggestion.name))
+        return True
+
+    def _hovered(self, x: float, y: float) -> None:
+        note = self.model.hover_note(x, y)
+        if note:
+            self.show_status(note, STATUS_MS)
+
+    # ----- copy and paste -------------------------------------------------------------------
+    def copy_boxes(self) -> int:
+        """Copy the selected box (every box without a selection); returns how many."""
+        count = self.model.copy_boxes() if self.session.editable else 0
+        self.show_status(f"{count} boxes copied", STATUS_MS)
+        return count
+
+    def paste_boxes(self) -> int:
+        """Paste the copied boxes into this image (clipped to it), as one undo step; returns how many."""
+        return self._add_boxes(self.model.fitted_boxes(self.model.clipboard), "Paste")
+
+    def paste_previous(self) -> int:
+        """Add every box of the previous image's saved file, as one undo step; returns how many."""
+        if not self.session.editable:
+            return 0
+        return self._add_boxes(self.model.fitted_boxes(self.model.previous_image_boxes()), "Copy the previous image's")
+
+    def _add_boxes(self, boxes: list[BoxAnnotation], what: str) -> int:
+        if not boxes or not self.session.editable:
+            return 0
+        self.stack.beginMacro(f"{what} {len(boxes)} boxes")
+        for box in boxes:
+            self.stack.push(AddBox(self.session, box, "Paste box"))
+        self.stack.endMacro()
+        return len(boxes)
+
+    # ----- what to label next, retraining ---------------------------------------------------------
+    def set_labelling_order(self, on: bool) -> None:
+        """List the dock's images in labelling order (unlabelled, unverified, most uncertain first)."""
+        self.by_uncertainty = bool(on)
+        self._refresh_images()
+
+    def next_unlabelled(self) -> bool:
+        """Show the next image to label (:meth:`AnnotationModel.next_unlabelled`); ``False`` when
+        every other image has an annotation file."""
+        index = self.model.next_unlabelled()
+        if index is None:
+            self.document.report("info", "every other image has an annotation file")
+            return False
+        return self.document.set_index(index)
+
+    def retrain(self) -> bool:
+        """Train (or continue training) the model on the labelled images of the current image's
+        folder, in the training dock; returns whether a run was asked for. Unsaved changes are
+        resolved first; problems are reported."""
+        doc = self.document
+        if self.training is None or doc.index is None:
+            doc.report("warning", "retraining needs an open image and the training dock")
+            return False
+        if not self.resolve_unsaved(Leaving.SWITCH):
+            return False
+        session = self.training.session
+        run = RunSoFar(session.checkpoint, session.iteration, tuple(session.info.detector.class_names)) if session.info is not None else None
+        try:
+            keywords = retrain_keywords(self.model.files, doc.entries, doc.index, self.classes.names,
+                                        doc.model.checkpoint if doc.model is not None else None, run)
+        except ValueError as exc:
+            doc.report("warning", f"not retrained: {exc}")
+            return False
+        self.training.follow = False  # keep the image being labelled on the canvas
+        self.training.start(wait=False, **keywords)
+        doc.report("info", f"training on the labelled images of {keywords['data']}; the suggestions follow each checkpoint")
+        return True
 
     def undo(self) -> None:
         self.stack.undo()
@@ -349,8 +509,22 @@ class AnnotationController(QtCore.QObject):
             self.editor.set_boxes(self.model.displayed_boxes(), colours, self.session.selected, image.size, self.model.uncovered())
         else:
             self.editor.set_boxes(np.zeros((0, 4)), [], None, (0, 0))
+        self._refresh_suggestions()
         self._refresh_form()
         self._refresh_image_line()
+
+    def _refresh_suggestions(self) -> None:
+        model = self.model
+        rows = self._shown_rows = model.shown_suggestions()
+        suggestions = model.suggestions
+        selected = np.flatnonzero(rows == model.selected_suggestion)
+        self.editor.set_suggestions(suggestions.boxes[rows], [self.classes.colour(suggestions.names[i]) for i in rows],
+                                    [f"{suggestions.names[i]} {suggestions.scores[i]:.2f}" for i in rows], int(selected[0]) if len(selected) else None)
+        if model.suggesting():
+            hidden = len(suggestions) - len(rows)
+            self.panel.show_suggestions(f"{len(rows)} shown, {hidden} hidden (below the score, on a box, or rejected)")
+        else:
+            self.panel.show_suggestions("no suggestions: load or train a model (a trained checkpoint)")
 
     def _refresh_form(self) -> None:
         self.panel.box_form.show_box(self.model.selected_box(), self.session.size, self.classes.names, self.model.coverage_note(self.session.selected))
@@ -361,7 +535,8 @@ class AnnotationController(QtCore.QObject):
 
     def _refresh_images(self) -> None:
         if self.model.annotating:
-            self.panel.show_images(self.model.image_rows(self.unverified_only), self.document.index)
+            order = self.model.labelling_order() if self.by_uncertainty else None
+            self.panel.show_images(self.model.image_rows(self.unverified_only, order), self.document.index)
 
     # ----- dialogs (thin wrappers over the model) ----------------------------------------------
     def open_folder(self) -> None:

@@ -6,7 +6,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..state.document import Change, Document
 
-SORT_TITLES = {"order": "List order", "missed": "Most missed GT", "false_positives": "Most false positives", "ap": "Lowest AP"}
+SORT_TITLES = {"order": "List order", "missed": "Most missed GT", "false_positives": "Most false positives", "ap": "Lowest AP", "uncertainty": "Most uncertain"}
 
 
 class ImageListPanel(QtWidgets.QWidget):

@@ -29,15 +29,18 @@ from pathlib import Path
 import numpy as np
 
 from frcnn_core import POSITIVE
-from frcnn_core.annotations import AnnotationError, BoxAnnotation
+from frcnn_core.annotations import AnnotationError, BoxAnnotation, read_voc_xml
 
 from .document import Document
 from . import annotation_geometry as geometry
+from .annotation_class_file import ClassFileError, read_class_file, write_class_file
 from .annotation_classes import ClassList
 from .annotation_files import AnnotationFiles
 from .annotation_pixels import PixelMapping
 from .annotation_session import AnnotationSession, SessionChange
 from .annotation_sets import export_set_coco, export_set_yolo, import_set_coco
+from .annotation_suggestions import SuggestionSet, missed_notes, suggestion_note
+from .models import model_labels
 
 FALLBACK_CLASS = "object"  # the class of a new box while the class list is empty
 DUPLICATE_OFFSET = 10.0  # file pixels a duplicate is shifted by
@@ -90,6 +93,9 @@ class AnnotationModel:
             session follows the document's images, in inspection too).
         files: where the open images' VOC files are (and the folder chosen for them).
         index: the document index of the session's image.
+        suggestions: the model's detections on the session's image, to accept or reject
+            (:mod:`.annotation_suggestions`); selected_suggestion: the one selected (its row).
+        clipboard: boxes copied (Ctrl+C), in file pixels of the image they came from.
     """
 
     def __init__(self, document: Document) -> None:
@@ -101,7 +107,14 @@ class AnnotationModel:
         self.active = False
         self.files = AnnotationFiles()
         self.index: int | None = None
+        self.suggestions = SuggestionSet()
+        self.selected_suggestion: int | None = None
+        self.clipboard: list[BoxAnnotation] = []
+        self._class_folders_read: set[Path] = set()
+        self._reading_class_files = False
+        self._missed_cache: tuple[tuple, dict[int, str]] | None = None
         self.session.changed.connect(self._session_changed)
+        self.classes.changed.connect(self._classes_changed)
 
     # ----- state --------------------------------------------------------------------------
     @property
@@ -148,14 +161,15 @@ class AnnotationModel:
             return self.verified
         return self.files.verified(self.document.entries[index])
 
-    def image_rows(self, unverified_only: bool) -> list[tuple[int, str, bool]]:
+    def image_rows(self, unverified_only: bool, order: Sequence[int] | None = None) -> list[tuple[int, str, bool]]:
         """``(entry index, name, verified)`` of the images to list (only unverified ones with
-        ``unverified_only``)."""
+        ``unverified_only``), in ``order`` (entry indices; default: list order)."""
         rows = []
-        for index, entry in enumerate(self.document.entries):
+        entries = self.document.entries
+        for index in range(len(entries)) if order is None else order:
             verified = self.entry_verified(index)
             if not (unverified_only and verified):
-                rows.append((index, entry.name, verified))
+                rows.append((index, entries[index].name, verified))
         return rows
 
     def step(self, delta: int, unverified_only: bool) -> bool:
@@ -194,6 +208,9 @@ class AnnotationModel:
         image = doc.image
         self.index = doc.index
         self.mapping = PixelMapping.of(image)
+        self.suggestions.clear()
+        self.selected_suggestion = None
+        self.read_class_files()
         path = self.files.image_path(image.entry)
         if path is None:
             self.session.close()
@@ -211,6 +228,7 @@ class AnnotationModel:
             return
         self.classes.extend(b.label for b in self.session.boxes)
         self.push_ground_truth()
+        self.update_suggestions()
 
     def push_ground_truth(self) -> None:
         """Make the session's boxes the document's GT (the anchor labels follow)."""
@@ -223,6 +241,8 @@ class AnnotationModel:
     def _session_changed(self, what: SessionChange) -> None:
         if what is SessionChange.BOXES:
             self.push_ground_truth()
+        if what is SessionChange.SELECTION and self.session.selected is not None:
+            self.selected_suggestion = None
 
     # ----- saving -------------------------------------------------------------------------
     def save(self) -> Path | None:
@@ -360,3 +380,158 @@ class AnnotationModel:
             self.document.report("warning", problem)
         self.document.report("info", f"annotations exported to {what}")
         return True
+
+    # ----- suggestions --------------------------------------------------------------------
+    def suggesting(self) -> bool:
+        """Whether the document's trace can give suggestions: a trained model's, of the
+        session's image."""
+        doc = self.document
+        return (doc.trace is not None and doc.model is not None and doc.model.trained and self.session.editable
+                and self.shows_session_image())
+
+    def update_suggestions(self) -> None:
+        """Take the detections of the document's trace as the suggestions (none without a
+        trained model); called when a trace arrives. Nothing runs the model here."""
+        doc = self.document
+        self.selected_suggestion = None
+        self.suggestions.set_trace(doc.trace if self.suggesting() else None, doc.model.config if doc.model else None)
+
+    def shown_suggestions(self) -> np.ndarray:
+        """Rows of the suggestions shown now (score, overlap with the boxes, dismissals), best first."""
+        if not self.session.editable or not len(self.suggestions):
+            return np.zeros(0, dtype=np.int64)
+        return self.suggestions.shown(self.displayed_boxes(), [b.label for b in self.session.boxes])
+
+    def select_suggestion(self, index: int | None) -> None:
+        """Select suggestion ``index`` (a shown row; ``None``: none); the box selection is dropped."""
+        self.selected_suggestion = index if index is not None and index in set(self.shown_suggestions().tolist()) else None
+        if self.selected_suggestion is not None:
+            self.session.select(None)
+
+    def suggested_box(self, index: int) -> BoxAnnotation:
+        """Suggestion ``index`` as a GT box of its class, in file pixels (its class joins the list)."""
+        suggestion = self.suggestions.suggestion(index)
+        self.classes.extend([suggestion.name])
+        return BoxAnnotation(suggestion.name, self.mapping.file_box(suggestion.box))
+
+    def suggestion_at(self, x: float, y: float) -> int | None:
+        """The smallest shown suggestion containing the displayed point ``(x, y)``."""
+        shown = self.shown_suggestions()
+        hit = geometry.box_at(self.suggestions.boxes[shown], x, y) if len(shown) else None
+        return None if hit is None else int(shown[hit])
+
+    def hover_note(self, x: float, y: float) -> str:
+        """What the model says about the point ``(x, y)``: the provenance of the suggestion there,
+        else, for a box there that the model missed, the stage that lost it; ``""`` otherwise."""
+        if not self.suggesting():
+            return ""
+        index = self.suggestion_at(x, y)
+        if index is not None:
+            return suggestion_note(self.document.trace, index, self.document.model.config)
+        box = geometry.box_at(self.displayed_boxes(), x, y)
+        return "" if box is None else self.missed_notes().get(box, "")
+
+    def missed_notes(self) -> dict[int, str]:
+        """``{box index: line}`` for the session's boxes the model did not detect at the
+        suggestions' least score (cached per trace, boxes and score)."""
+        if not self.suggesting():
+            return {}
+        boxes = self.displayed_boxes()
+        names = [b.label for b in self.session.boxes]
+        key = (id(self.document.trace), boxes.tobytes(), tuple(names), self.suggestions.min_score)
+        if self._missed_cache is None or self._missed_cache[0] != key:
+            labels = model_labels(names, self.document.model.config)
+            self._missed_cache = (key, missed_notes(self.document.trace, boxes, labels, self.suggestions.min_score))
+        return self._missed_cache[1]
+
+    # ----- copy and paste -----------------------------------------------------------------
+    def copy_boxes(self) -> int:
+        """Copy the selected box, or every box without a selection; returns how many."""
+        selected = self.selected_box()
+        self.clipboard = [dataclasses.replace(b) for b in ([selected] if selected is not None else self.session.boxes)]
+        return len(self.clipboard)
+
+    def fitted_boxes(self, boxes: Sequence[BoxAnnotation]) -> list[BoxAnnotation]:
+        """``boxes`` (file pixels of another image) clipped into the session's image; those left
+        without area are dropped."""
+        height, width = self.session.size
+        fitted = []
+        for box in boxes:
+            inside = geometry.fitted(box.box, width, height, self.mapping.file_length(1.0))
+            if inside is not None:
+                fitted.append(dataclasses.replace(box, box=inside))
+        return fitted
+
+    def previous_image_boxes(self) -> list[BoxAnnotation]:
+        """The boxes saved for the image before this one in the list (its VOC file); ``[]``, with
+        a message, when it has none."""
+        doc = self.document
+        if doc.index is None or doc.index == 0:
+            doc.report("warning", "no previous image to copy boxes from")
+            return []
+        entry = doc.entries[doc.index - 1]
+        xml = self.files.xml_path(entry)
+        if xml is None or not xml.exists():
+            doc.report("warning", f"{entry.name} has no saved annotation file to copy boxes from")
+            return []
+        try:
+            boxes = read_voc_xml(xml, strict=False).boxes
+        except AnnotationError as exc:
+            doc.report("error", str(exc))
+            return []
+        self.classes.extend(b.label for b in boxes)
+        return boxes
+
+    # ----- what to label next -------------------------------------------------------------
+    def has_file(self, index: int) -> bool:
+        """Whether document entry ``index`` has a saved annotation file."""
+        xml = self.files.xml_path(self.document.entries[index])
+        return xml is not None and xml.exists()
+
+    def labelling_order(self) -> list[int]:
+        """Entry indices in the order to label them: images without an annotation file, then
+        those not verified, then the verified ones; within each, the model's uncertainty
+        (:meth:`Document.ranked` ``"uncertainty"``: highest first, images not analysed last)."""
+        ranked = self.document.ranked("uncertainty")
+        return sorted(ranked, key=lambda i: (self.has_file(i), self.entry_verified(i)))
+
+    def next_unlabelled(self) -> int | None:
+        """The first image of :meth:`labelling_order` without an annotation file, other than the
+        one shown; ``None`` when every other image has one."""
+        for index in self.labelling_order():
+            if index != self.document.index and not self.has_file(index):
+                return index
+        return None
+
+    # ----- the folder's class list (classes.txt) ------------------------------------------
+    def _class_folder(self) -> Path | None:
+        """Where the session's image's class list lives: beside its annotation file."""
+        return None if self.session.xml_path is None else self.session.xml_path.parent
+
+    def read_class_files(self) -> None:
+        """Add the classes of each open image folder's ``classes.txt`` (each folder read once), in
+        their order, before the labels of the files."""
+        for entry in self.document.entries:
+            xml = self.files.xml_path(entry)
+            if xml is None or xml.parent in self._class_folders_read:
+                continue
+            self._class_folders_read.add(xml.parent)
+            self._reading_class_files = True  # not written back to the session's folder meanwhile
+            try:
+                self.classes.extend(read_class_file(xml.parent))
+            except ClassFileError as exc:
+                self.document.report("warning", str(exc))
+            finally:
+                self._reading_class_files = False
+
+    def _classes_changed(self) -> None:
+        folder = self._class_folder()
+        if not self.active or self._reading_class_files or folder is None or not len(self.classes) or not folder.is_dir():
+            return
+        try:
+            written = write_class_file(folder, self.classes.names)
+        except OSError as exc:
+            self.document.report("error", f"class list not saved to {folder}: {exc}")
+            return
+        if written is not None:
+            self.document.report("info", f"class list saved to {written}")

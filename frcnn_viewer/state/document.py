@@ -249,8 +249,10 @@ class Document:
 
     def ranked(self, key: str) -> list[int]:
         """Entry indices worst first by ``key``: ``"missed"`` or ``"false_positives"`` (most first,
-        at the detections layer's score threshold) or ``"ap"`` (lowest first); ``"order"`` is list
-        order. Images without results, or without GT for the key, keep list order at the end."""
+        at the detections layer's score threshold), ``"ap"`` (lowest first) or ``"uncertainty"``
+        (the model's uncertainty, :attr:`ImageResult.uncertainty`, highest first; needs no GT);
+        ``"order"`` is list order. Images without results, or without GT for the key, keep list
+        order at the end."""
         indices = list(range(len(self.entries)))
         if key == "order":
             return indices
@@ -258,6 +260,8 @@ class Document:
 
         def badness(i: int) -> float | None:
             result = self.results.get(i)
+            if result is not None and key == "uncertainty":
+                return result.uncertainty
             if result is None or result.matching is None:
                 return None
             if key == "ap":

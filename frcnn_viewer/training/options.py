@@ -19,6 +19,7 @@ from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.anchor_check import AUTOANCHOR_DEFAULT, anchors_for_training
 from frcnn_core.checkpoint import CheckpointError
 from frcnn_core.data import open_dataset
+from frcnn_core.data.loading import split_dataset
 from frcnn_core.data.errors import DatasetError
 from frcnn_core.presets import PRESETS, choose_preset, detector_config, input_size_fields, train_config
 from frcnn_core.train import METRICS_FILE, TrainConfig, Trainer, select_device
@@ -64,6 +65,9 @@ class TrainingOptions:
         autoanchor: train with optimised anchors when the training-start check finds the
             configured ones cover the data poorly (``frcnn train --autoanchor``); anchors set
             in ``detector`` are never replaced.
+        class_names: the classes of a file dataset, in label order (default: what it finds).
+        val_fraction: hold out this share of ``data`` (seeded, :func:`split_dataset`) to
+            validate on, for a set without a split of its own (a labelImg folder).
     """
 
     data: str = "shapes"
@@ -80,6 +84,8 @@ class TrainingOptions:
     trace_every: int = 10
     watch_every: int = 10
     autoanchor: bool = AUTOANCHOR_DEFAULT
+    class_names: tuple[str, ...] | None = None
+    val_fraction: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -89,6 +95,8 @@ class TrainingOptions:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 problems.append(f"{name} must be a positive integer, got {value!r}")
+        if self.val_fraction is not None and not 0.0 < self.val_fraction < 1.0:
+            problems.append(f"val_fraction must be between 0 and 1, got {self.val_fraction!r}")
         if self.trace_every < 1 or self.watch_every < 1:
             problems.append(f"trace_every and watch_every must be >= 1, got {self.trace_every} / {self.watch_every}")
         unknown = sorted((set(self.detector) - DETECTOR_FIELDS) | (set(self.train) - TRAIN_FIELDS))
@@ -136,7 +144,9 @@ class TrainingOptions:
 def open_training_data(options: TrainingOptions):
     """The ``train`` split of ``options.data``; a set without classes is refused."""
     size = {"num_images": options.num_images} if options.num_images and options.data in GENERATED else {}
-    dataset = open_dataset(options.data, split="train", **size)
+    dataset = open_dataset(options.data, split="train", **size, **_named(options))
+    if options.val_fraction is not None:
+        dataset = split_dataset(dataset, options.val_fraction)[0]
     if not tuple(getattr(dataset, "class_names", ()) or ()):
         raise DatasetError(f"{options.data}: no classes (images without annotations cannot be trained on)")
     if len(dataset) == 0:
@@ -148,7 +158,14 @@ def open_validation_data(options: TrainingOptions):
     """The set to evaluate on: ``val_data``, or the ``val`` split of ``data`` (a COCO file is its own split)."""
     spec = options.val_data or options.data
     size = {"num_images": options.val_images} if options.val_images and spec in GENERATED else {}
+    if options.val_fraction is not None and options.val_data is None:
+        return split_dataset(open_dataset(spec, split="val", **_named(options)), options.val_fraction)[1]
     return open_dataset(spec, split="val", **size)
+
+
+def _named(options: TrainingOptions) -> dict:
+    """``class_names`` for the dataset's constructor, when given."""
+    return {} if options.class_names is None else {"class_names": tuple(options.class_names)}
 
 
 def build_trainer(options: TrainingOptions, dataset, output_dir: Path, report: Callable[[str, str], None] = lambda level, text: None) -> Trainer:
