@@ -20,6 +20,9 @@ SET_ACTIONS: tuple[tuple[str, str], ...] = (
     ("import_coco", "&Import COCO JSON into VOC files…"),
     ("export_coco", "&Export COCO JSON…"),
     ("export_yolo", "Export &YOLO labels…"),
+    ("export_yolo_dataset", "Export a YOLO &dataset (data.yaml)…"),
+    ("export_cvat", "Export C&VAT XML…"),
+    ("export_labelme", "Export &labelme JSON…"),
 )
 # Menu and toolbar entries of labelling with the model: (name, text)
 MODEL_ACTIONS: tuple[tuple[str, str], ...] = (

@@ -565,3 +565,18 @@ class AnnotationController(QtCore.QObject):
         folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Export YOLO labels into this folder")
         if folder and self.resolve_unsaved(Leaving.SWITCH):
             self.model.export_yolo(folder)
+
+    def export_yolo_dataset(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Export a YOLO dataset into this folder")
+        if folder and self.resolve_unsaved(Leaving.SWITCH):
+            self.model.export_yolo_dataset(folder)
+
+    def export_cvat(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.parent(), "Export the annotations as CVAT XML", "annotations.xml", "CVAT XML (*.xml)")
+        if path and self.resolve_unsaved(Leaving.SWITCH):
+            self.model.export_cvat(path)
+
+    def export_labelme(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Export labelme JSON files into this folder")
+        if folder and self.resolve_unsaved(Leaving.SWITCH):
+            self.model.export_labelme(folder)

@@ -38,7 +38,7 @@ from .annotation_classes import ClassList
 from .annotation_files import AnnotationFiles
 from .annotation_pixels import PixelMapping
 from .annotation_session import AnnotationSession, SessionChange
-from .annotation_sets import export_set_coco, export_set_yolo, import_set_coco
+from .annotation_sets import export_set_coco, export_set_cvat, export_set_labelme, export_set_yolo, export_set_yolo_dataset, import_set_coco
 from .annotation_suggestions import SuggestionSet, missed_notes, suggestion_note
 from .models import model_labels
 
@@ -369,6 +369,18 @@ class AnnotationModel:
     def export_yolo(self, folder: str | os.PathLike) -> bool:
         """YOLO labels (and ``classes.txt``) of every open image's VOC file."""
         return self._export(lambda pairs: export_set_yolo(pairs, self.classes.names, folder), f"YOLO labels in {folder}")
+
+    def export_yolo_dataset(self, root: str | os.PathLike) -> bool:
+        """An Ultralytics dataset (images, labels, ``data.yaml``) of every annotated image."""
+        return self._export(lambda pairs: export_set_yolo_dataset(pairs, self.classes.names, root), f"a YOLO dataset in {root}")
+
+    def export_cvat(self, path: str | os.PathLike) -> bool:
+        """One CVAT for images 1.1 XML of every annotated image."""
+        return self._export(lambda pairs: export_set_cvat(pairs, self.classes.names, path), f"CVAT XML {path}")
+
+    def export_labelme(self, folder: str | os.PathLike) -> bool:
+        """One labelme JSON per annotated image."""
+        return self._export(lambda pairs: export_set_labelme(pairs, folder), f"labelme JSON files in {folder}")
 
     def _export(self, write, what: str) -> bool:
         try:

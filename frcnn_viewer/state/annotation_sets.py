@@ -1,4 +1,5 @@
-"""The annotated set as a whole: COCO export and import, YOLO export, verified status.
+"""The annotated set as a whole: export (COCO, YOLO labels or a YOLO dataset, CVAT XML,
+labelme JSON), COCO import, verified status.
 
 Per image the truth is its VOC XML file; these functions gather or scatter them through
 :mod:`frcnn_core.annotations` (which does every format conversion and writes atomically).
@@ -12,6 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from frcnn_core.annotations import AnnotationError, ImageAnnotation, class_names_of, export_coco, export_yolo, import_coco, read_voc_xml, write_voc_xml
+from frcnn_core.annotations.cvat import export_cvat
+from frcnn_core.annotations.labelme import export_labelme
+from frcnn_core.annotations.yolo import export_yolo_dataset
 
 # (image file, its VOC XML file)
 Pair = tuple[Path, Path]
@@ -30,15 +34,22 @@ def is_verified(xml_path: Path) -> bool:
 def collect(pairs: Sequence[Pair]) -> tuple[list[ImageAnnotation], list[str]]:
     """The annotations of the images that have a readable VOC file, and one problem per
     unreadable one. Images without a file are left out (nothing says they are empty)."""
-    annotations, problems = [], []
-    for _image, xml in pairs:
+    annotations, _images, problems = collect_with_images(pairs)
+    return annotations, problems
+
+
+def collect_with_images(pairs: Sequence[Pair]) -> tuple[list[ImageAnnotation], list[Path], list[str]]:
+    """:func:`collect`, with the image file of each annotation."""
+    annotations, images, problems = [], [], []
+    for image, xml in pairs:
         if not xml.exists():
             continue
         try:
             annotations.append(read_voc_xml(xml, strict=True))
+            images.append(Path(image))
         except AnnotationError as exc:
             problems.append(f"{exc}; not exported")
-    return annotations, problems
+    return annotations, images, problems
 
 
 def _names(annotations: Sequence[ImageAnnotation], class_names: Sequence[str]) -> list[str]:
@@ -65,6 +76,33 @@ def export_set_yolo(pairs: Sequence[Pair], class_names: Sequence[str], out_dir: 
     if not annotations:
         raise AnnotationError("no image has a readable annotation file to export")
     return export_yolo(annotations, _names(annotations, class_names), out_dir), problems
+
+
+def _annotated(pairs: Sequence[Pair]) -> tuple[list[ImageAnnotation], list[Path], list[str]]:
+    annotations, images, problems = collect_with_images(pairs)
+    if not annotations:
+        raise AnnotationError("no image has a readable annotation file to export")
+    return annotations, images, problems
+
+
+def export_set_yolo_dataset(pairs: Sequence[Pair], class_names: Sequence[str], root: str | os.PathLike, split: str = "train") -> tuple[Path, list[str]]:
+    """An Ultralytics dataset in ``root`` (``images/<split>``, ``labels/<split>``, ``data.yaml``)
+    of every annotated image; returns ``(data.yaml, problems)``."""
+    annotations, images, problems = _annotated(pairs)
+    return export_yolo_dataset(annotations, _names(annotations, class_names), root, split, images), problems
+
+
+def export_set_cvat(pairs: Sequence[Pair], class_names: Sequence[str], path: str | os.PathLike) -> tuple[Path, list[str]]:
+    """One CVAT for images 1.1 XML of every annotated image; returns ``(path, problems)``."""
+    annotations, _images, problems = _annotated(pairs)
+    return export_cvat(annotations, _names(annotations, class_names), path), problems
+
+
+def export_set_labelme(pairs: Sequence[Pair], out_dir: str | os.PathLike) -> tuple[list[Path], list[str]]:
+    """One labelme JSON per annotated image in ``out_dir`` (``imagePath`` relative to it);
+    returns ``(files, problems)``."""
+    annotations, images, problems = _annotated(pairs)
+    return export_labelme(annotations, out_dir, images), problems
 
 
 def import_set_coco(json_path: str | os.PathLike, pairs: Sequence[Pair], overwrite: bool = False) -> tuple[list[Path], list[str]]:

@@ -236,3 +236,22 @@ def test_modes_and_choices_are_checked_by_name():
     assert not model.set_mode("inspect") and model.set_mode(Mode.ANNOTATE) and model.mode is Mode.ANNOTATE
     assert model.active and model.session.image_path is None  # nothing shown: nothing opened
     assert parse_enum(UnsavedChoice, "discard") is UnsavedChoice.DISCARD
+
+
+def test_the_set_exports_as_a_yolo_dataset_cvat_xml_and_labelme_json_that_read_back_exactly(folder, tmp_path):
+    from frcnn_core.data import open_dataset
+
+    doc, model = annotating(folder)
+    add(model, model.drawn_box(BOXES[0]))
+    model.save()
+    saved = {box.label: box.box for box in model.session.annotation.boxes}
+    # CVAT's XML names the images, found beside it; labelme's JSON names them relative to itself
+    assert model.export_yolo_dataset(tmp_path / "yolo") and model.export_cvat(folder / "set.xml") and model.export_labelme(tmp_path / "labelme")
+    for spec, tolerance in ((tmp_path / "yolo" / "data.yaml", 1e-3), (folder / "set.xml", 1e-4), (tmp_path / "labelme", 1e-4)):
+        dataset = open_dataset(spec, split="train") if spec.suffix != ".xml" else open_dataset(spec)
+        annotated = [i for i in range(len(dataset)) if len(dataset.info(i)["target"]["boxes"])]
+        assert len(annotated) == 1, spec
+        target = dataset.info(annotated[0])["target"]
+        (name,) = saved
+        assert dataset.class_names[int(target["labels"][0]) - 1] == name
+        assert target["boxes"][0].tolist() == pytest.approx(list(saved[name]), abs=tolerance), spec
