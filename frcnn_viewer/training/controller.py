@@ -27,13 +27,13 @@ from frcnn_core import DetectorConfig
 from ..state.document import Document
 from ..state.models import ModelInfo, class_mismatch
 from ..state.sources import LoadedImage, Source
-from .display import training_image
-from .loop import Request
-from .metrics_log import MetricsLogError, read_metrics
-from .options import TrainingOptions
-from .phases import SETTLED, Phase, SessionChange
-from .session import TrainingInfo, TrainingSession, TrainingState, WatchResult
-from .snapshots import StepSnapshot
+from ..state.training.display import training_image
+from ..state.training.loop import Request
+from ..state.training.metrics_log import MetricsLogError, read_metrics
+from ..state.training.options import TrainingOptions
+from ..state.training.phases import SETTLED, Phase, SessionChange
+from ..state.training.session import TrainingInfo, TrainingSession, TrainingState, WatchResult
+from ..state.training.snapshots import StepSnapshot
 from .worker import TrainingWorker
 
 WAIT_TIMEOUT_MS = 600_000

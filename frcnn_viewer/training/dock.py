@@ -17,8 +17,8 @@ from frcnn_core.train import describe_device, select_device
 
 from ..state.document import Change
 from .controller import TrainingController
-from .options import GENERATED, TrainingOptions
-from .phases import Phase, SessionChange
+from ..state.training.options import GENERATED, TrainingOptions
+from ..state.training.phases import Phase, SessionChange
 from .plots import TrainingPlots
 from .watch_view import WatchView
 

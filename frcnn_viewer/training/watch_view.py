@@ -15,7 +15,7 @@ from frcnn_core import DetectorConfig
 
 from ..items import BoxOutlineItem, TextLabelsItem
 from ..state.sources import LoadedImage
-from .session import WatchResult
+from ..state.training.session import WatchResult
 
 TOP_PROPOSALS = 20
 SCORE_THRESHOLD = 0.5

@@ -21,7 +21,7 @@ from frcnn_viewer.state.annotation_suggestions import SuggestionSet, covered, mi
 from frcnn_viewer.state.document import Document
 from frcnn_viewer.state.results import ImageResult, detection_uncertainty
 from frcnn_viewer.state.sources import entries_of
-from frcnn_viewer.training.options import TrainingOptions, open_training_data, open_validation_data
+from frcnn_viewer.state.training.options import TrainingOptions, open_training_data, open_validation_data
 
 from .conftest import BOXES, draw_image
 from .fakes import MemoryDataset, memory_source

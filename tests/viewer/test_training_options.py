@@ -1,10 +1,10 @@
-"""frcnn_viewer.training.options: keywords to settings, checked where they enter."""
+"""frcnn_viewer.state.training.options: keywords to settings, checked where they enter."""
 
 from __future__ import annotations
 
 import pytest
 
-from frcnn_viewer.training.options import TrainingOptions, build_trainer, open_training_data
+from frcnn_viewer.state.training.options import TrainingOptions, build_trainer, open_training_data
 
 
 def test_keywords_are_sorted_into_train_and_detector_settings():

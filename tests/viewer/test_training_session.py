@@ -1,16 +1,14 @@
-"""frcnn_viewer.training.session: the dock's plain state; the plain training modules import no Qt."""
+"""frcnn_viewer.state.training.session: the dock's plain state; the plain training modules import no Qt."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 
 from frcnn_core.train import StepResult
-from frcnn_viewer.training.phases import SessionChange
-from frcnn_viewer.training.session import TrainingSession
-from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot
+from frcnn_viewer.state.training.phases import SessionChange
+from frcnn_viewer.state.training.session import TrainingSession
+from frcnn_viewer.state.training.snapshots import SnapshotBuffer, StepSnapshot
 
 from .fakes import traced_step
 
@@ -58,19 +56,3 @@ def test_phases_and_a_finished_runs_log():
     assert session.phase == "failed" and not session.alive
     session.show_log([{"iteration": 1, "total": 3.0}, {"iteration": 2, "total": 2.0}], "m.jsonl")
     assert session.iteration == 2 and session.history.column("total").tolist() == [3.0, 2.0]
-
-
-PLAIN = ("options", "loop", "history", "snapshots", "session", "metrics_log", "display")
-CHECK = f"""
-import importlib, sys
-for name in {PLAIN!r}:
-    importlib.import_module("frcnn_viewer.training." + name)
-qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "PySide2", "pyqtgraph"))
-assert not qt, qt
-print("ok")
-"""
-
-
-def test_the_plain_training_modules_import_no_qt():
-    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -1,4 +1,4 @@
-"""frcnn_viewer.training.snapshots: step snapshots (mirrored as the step reports) and the bounded ring buffer."""
+"""frcnn_viewer.state.training.snapshots: step snapshots (mirrored as the step reports) and the bounded ring buffer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import torch
 
 from frcnn_core.data.transforms import horizontal_flip
 from frcnn_core.train import StepResult
-from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot, snapshot_of, trace_nbytes
+from frcnn_viewer.state.training.snapshots import SnapshotBuffer, StepSnapshot, snapshot_of, trace_nbytes
 
 from .fakes import MemoryDataset, traced_step
 

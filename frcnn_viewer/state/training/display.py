@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..state.sources import ImageEntry, LoadedImage
+from ..sources import ImageEntry, LoadedImage
 
 
 def training_image(entry: ImageEntry, pixels: np.ndarray, flipped: bool) -> LoadedImage:

@@ -16,7 +16,7 @@ import numpy as np
 from frcnn_core import DetectorConfig, Trace
 from frcnn_core.train import TrainConfig
 
-from ..state.events import Event
+from ..events import Event
 from .history import MetricHistory
 from .phases import ADVANCING, ALIVE, Phase, SessionChange
 from .snapshots import SnapshotBuffer, StepSnapshot
