@@ -146,6 +146,7 @@ def test_roi_align_option(two_box_image, tiny_config):
     assert torch.isfinite(sum(model([image], [target]).values()))
 
 
+@pytest.mark.slow
 def test_overfits_one_image(two_box_image, tiny_config):
     """A couple of hundred CPU iterations make the model find both objects with the right class."""
     image, target = two_box_image
