@@ -303,16 +303,21 @@ class ImageListState:
         if column in RANKED:
             key, worst_descending = RANKED[column]
             ranked = np.array(self.document.ranked(key), dtype=np.int64)
-            known = self._known(column)[ranked]
             if self.descending == worst_descending:
                 return ranked
-            return np.concatenate([ranked[known][::-1], ranked[~known]])
-        values = self._gt_counts if column is Column.GT else self._results[:, RESULT_COLUMNS.index(column)]
+            # best first: the images ranked sorts, by the same values the other way (ties in list order)
+            values = self._values(column)[ranked]
+            known = ~np.isnan(values)
+            best_first = np.argsort(values[known] if worst_descending else -values[known], kind="stable")
+            return np.concatenate([ranked[known][best_first], ranked[~known]])
+        values = self._values(column)
         order = np.argsort(-values if self.descending else values, kind="stable")  # nan sorts last either way
         return order.astype(np.int64)
 
-    def _known(self, column: Column) -> np.ndarray:
-        """``[N]`` bool: entries with a value in a :data:`RANKED` column (the part ranked sorts)."""
+    def _values(self, column: Column) -> np.ndarray:
+        """``[N]`` float values of a numeric column (nan: unknown)."""
+        if column is Column.GT:
+            return self._gt_counts
         if column is Column.AP:
-            return ~np.isnan(self._ap)
-        return ~np.isnan(self._results[:, RESULT_COLUMNS.index(column)])
+            return self._ap
+        return self._results[:, RESULT_COLUMNS.index(column)]
