@@ -77,6 +77,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.opening = OpeningClient(self)
         self._added: dict[int, int] = {}  # open request -> images it added, until open_paths reads it
         self._class_warning: str | None = None
+        self._first_to_show: int | None = None  # the first image of a set just opened, shown on the next turn
         self.canvas = Canvas(self.document)
         self._build_central()
         self._build_docks()
@@ -229,7 +230,7 @@ class MainWindow(QtWidgets.QMainWindow):
     @property
     def busy(self) -> bool:
         """Whether the workers (inference, opening) have outstanding work."""
-        return self.client.busy or self.opening.busy
+        return self.client.busy or self.opening.busy or self._first_to_show is not None
 
     def wait_until_idle(self, timeout_ms: int = WAIT_TIMEOUT_MS) -> bool:
         """Run the event loop until the workers are idle; ``False`` on timeout."""
@@ -270,12 +271,15 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.document.class_names != names_before:  # the worker keeps a loaded checkpoint
             self.client.use_untrained(self.document.class_names)
             self._warn_about_classes()
-        self._show_first_loadable(first)
+        self._first_to_show = first
+        QtCore.QTimer.singleShot(0, self._show_first_loadable)  # the list draws first: no long stall
 
-    def _show_first_loadable(self, start: int) -> None:
+    def _show_first_loadable(self) -> None:
+        start, self._first_to_show = self._first_to_show, None
         for index in range(start, min(start + FIRST_IMAGE_TRIES, len(self.document.entries))):
             if self.document.set_index(index):
-                return
+                break
+        self._busy_changed(self.busy)
 
     def _warn_about_classes(self) -> None:
         """Say once what a loaded checkpoint does not know of the open images' classes."""

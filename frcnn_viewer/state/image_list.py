@@ -90,7 +90,7 @@ class ImageListState:
         self.changed = Event()
         self.about_to_change = Event()
         self._names: list[str] = []
-        self._folded: list[str] = []  # casefolded names, for the text filter
+        self._folded: list[str] | None = None  # casefolded names, made for the first text filter
         self._gt_counts = np.zeros(0)  # [N] float, nan for images of unannotated sources
         self._gt_image = np.zeros(0, np.int64)  # [B] entry of each GT box
         self._gt_class = np.zeros(0, np.int64)  # [B] index in self._classes
@@ -195,7 +195,7 @@ class ImageListState:
         return self.filter.errors_only or self.sort_column in RANKED or self.sort_column in RESULT_COLUMNS
 
     def _clear(self) -> None:
-        self._names, self._folded = [], []
+        self._names, self._folded = [], None
         self._gt_counts, self._gt_image, self._gt_class = np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64)
         self._classes, self._edited = {}, {}
 
@@ -213,7 +213,6 @@ class ImageListState:
             catalogue = source.catalogue
             names = catalogue.names if whole else [entries[position].name]
             self._names += names
-            self._folded += [name.casefold() for name in names]
             gt = catalogue.gt_counts[picked].astype(np.float64)
             counts.append(gt if source.annotated else np.full(len(picked), np.nan))
             boxes = np.arange(len(catalogue.gt_image)) if whole else np.flatnonzero(catalogue.gt_image == picked[0])
@@ -225,7 +224,7 @@ class ImageListState:
             position += len(picked)
         self._gt_counts = np.concatenate(counts)
         self._gt_image, self._gt_class = np.concatenate(images).astype(np.int64), np.concatenate(classes).astype(np.int64)
-        self._name_order = None
+        self._name_order = self._folded = None
 
     def _class_id(self, name: str) -> int:
         return self._classes.setdefault(name, len(self._classes))
@@ -274,13 +273,18 @@ class ImageListState:
         mask = np.ones(len(self._names), bool)
         text = wanted.text.strip().casefold()
         if text:
-            mask &= np.fromiter((text in name for name in self._folded), bool, len(self._folded))
+            mask &= np.fromiter((text in name for name in self._casefolded()), bool, len(self._names))
         if wanted.class_name is not None:
             mask &= self._has_class(wanted.class_name)
         if wanted.errors_only:
             errors = self._results[:, RESULT_COLUMNS.index(Column.FALSE_POSITIVES)] + self._results[:, RESULT_COLUMNS.index(Column.MISSED)]
             mask &= errors > 0  # nan (not analysed, or no GT) compares False
         return mask
+
+    def _casefolded(self) -> list[str]:
+        if self._folded is None:
+            self._folded = [name.casefold() for name in self._names]
+        return self._folded
 
     def _has_class(self, name: str) -> np.ndarray:
         has = np.zeros(len(self._names), bool)
@@ -298,7 +302,7 @@ class ImageListState:
             return np.arange(count)
         if column is Column.NAME:
             if self._name_order is None:
-                self._name_order = np.array(sorted(range(count), key=self._folded.__getitem__), dtype=np.int64)
+                self._name_order = np.array(sorted(range(count), key=self._casefolded().__getitem__), dtype=np.int64)
             return self._name_order[::-1] if self.descending else self._name_order
         if column in RANKED:
             key, worst_descending = RANKED[column]
