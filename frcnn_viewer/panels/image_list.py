@@ -27,6 +27,7 @@ HEADER_TIPS = {
     Column.AP: "The image's own average precision (VOC area), all detections",
 }
 ROW_PADDING = 4  # pixels above and below a thumbnail
+COLUMN_PADDING = 12  # pixels beside a number column's title
 
 
 class ImageTableModel(QtCore.QAbstractTableModel):
@@ -138,7 +139,8 @@ class ImageListPanel(QtWidgets.QWidget):
     def _build_filter_row(self) -> QtWidgets.QLayout:
         row = QtWidgets.QHBoxLayout()
         self.filter_text = QtWidgets.QLineEdit()
-        self.filter_text.setPlaceholderText("Filter by name")
+        self.filter_text.setPlaceholderText("Filter")
+        self.filter_text.setToolTip("Keep the images whose name contains this text")
         self.filter_text.setClearButtonEnabled(True)
         self.filter_text.textChanged.connect(lambda text: self.state.set_filter(text=text))
         self.filter_class = QtWidgets.QComboBox()
@@ -165,6 +167,7 @@ class ImageListPanel(QtWidgets.QWidget):
         view.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setShowGrid(False)
         view.setWordWrap(False)
+        view.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)  # file names differ at the end
         view.setIconSize(QtCore.QSize(THUMBNAIL_SIDE, THUMBNAIL_SIDE))
         view.setSortingEnabled(True)
         view.sortByColumn(-1, QtCore.Qt.SortOrder.AscendingOrder)  # list order until a header is clicked
@@ -177,9 +180,9 @@ class ImageListPanel(QtWidgets.QWidget):
         header.sortIndicatorChanged.connect(lambda *_: self._ask_for_results())
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(24)
-        for section in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(section, QtWidgets.QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(section, 46)
+        for section in range(1, len(COLUMNS)):  # as narrow as their titles: the names keep the room
+            header.setSectionResizeMode(section, QtWidgets.QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(section, view.fontMetrics().horizontalAdvance(COLUMNS[section].value) + COLUMN_PADDING)
         view.selectionModel().currentRowChanged.connect(self._current_changed)
         view.verticalScrollBar().valueChanged.connect(self._visible_changed)
         return view
