@@ -7,8 +7,9 @@ layers on the right, messages at the bottom; the bottom and right dock areas hav
 for the training dock, and the canvas for an annotation mode.
 
 The scripting methods (:meth:`open_paths`, :meth:`load_checkpoint`, :meth:`export_detections`)
-wait for the worker by running the event loop (the window keeps repainting); pass
-``wait=False`` to return at once, as the menus do.
+wait for the workers by running the event loop (the window keeps repainting); pass
+``wait=False`` to return at once, as the menus do. Datasets open in their own thread
+(:mod:`frcnn_viewer.opening`) with a progress bar.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from .annotate.panel import AnnotationPanel
 from .canvas import Canvas
 from .state.anchor_design import AnchorDesign
 from .state.document import Change, Document
-from .state.models import ModelInfo
+from .state.image_list import RANKED
+from .opening import Opened, OpeningClient
+from .state.models import ModelInfo, class_mismatch
 from .state.results import ImageResult
 from .state.exporting import FORMATS
 from .state.exporting import export_detections as write_detections
@@ -43,6 +46,7 @@ from .training.dock import TrainingDock
 from .workers import InferenceClient
 
 WAIT_TIMEOUT_MS = 600_000
+FIRST_IMAGE_TRIES = 20  # images tried, from the first new one, to show after opening a set
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.ppm *.pgm);;All files (*)"
 UNTRAINED_TEXT = (
     "Untrained model: random weights. Proposals and detections mean nothing until you load a "
@@ -73,6 +77,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings = ViewerSettings(settings)
         self.document.layers.restore(self.settings.layers())
         self.client = InferenceClient(self)
+        self.opening = OpeningClient(self)
+        self._added: dict[int, int] = {}  # open request -> images it added, until open_paths reads it
+        self._class_warning: str | None = None
+        self._first_to_show: int | None = None  # the first image of a set just opened, shown on the next turn
         self.canvas = Canvas(self.document)
         self._build_central()
         self._build_docks()
@@ -217,6 +225,9 @@ class MainWindow(QtWidgets.QMainWindow):
         worker.progress.connect(self._progress)
         worker.failed.connect(lambda text: doc.report("error", text))
         client.busy_changed.connect(self._busy_changed)
+        self.opening.opened.connect(self._opened)
+        self.opening.progress.connect(self._open_progress)
+        self.opening.busy_changed.connect(self._busy_changed)
         self.canvas.clicked.connect(doc.click)
         self.canvas.hovered.connect(self._hovered)
         self.image_list.analyse_requested.connect(self.analyse_all)
@@ -224,19 +235,19 @@ class MainWindow(QtWidgets.QMainWindow):
     # ----- scripting API ---------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        """Whether the worker has outstanding work."""
-        return self.client.busy
+        """Whether the workers (inference, opening) have outstanding work."""
+        return self.client.busy or self.opening.busy or self._first_to_show is not None
 
     def wait_until_idle(self, timeout_ms: int = WAIT_TIMEOUT_MS) -> bool:
-        """Run the event loop until the worker is idle; ``False`` on timeout."""
-        if not self.client.busy:
+        """Run the event loop until the workers are idle; ``False`` on timeout."""
+        if not self.busy:
             return True
         loop = QtCore.QEventLoop()
         self.idle.connect(loop.quit)
         QtCore.QTimer.singleShot(timeout_ms, loop.quit)
         loop.exec()
         self.idle.disconnect(loop.quit)
-        return not self.client.busy
+        return not self.busy
 
     def anchor_design(self, optimise: bool = False, timeout_ms: int = WAIT_TIMEOUT_MS) -> AnchorDesign | None:
         """The anchor designer's answer for the current parameters (coverage of every GT box of
@@ -253,31 +264,50 @@ class MainWindow(QtWidgets.QMainWindow):
         return panel.design if panel.design is not None and panel.design.key >= key else None
 
     def open_paths(self, paths: list[str | Path], wait: bool = True) -> int:
-        """Open image files, folders, COCO JSON files, VOC directories or ``shapes``; show the
-        first new image. Problems are reported in the window. Returns the number of images added."""
+        """Open image files, folders, videos and datasets (COCO, VOC, YOLO, CVAT, labelme) or
+        ``shapes`` in the opening thread, with a progress bar; show the first new image.
+        Problems are reported in the window. With ``wait``, runs the event loop until they are
+        open and returns the number of images added; without, returns 0 at once."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        sources, problems = self.annotation.open_sources([str(p) for p in paths])
-        for problem in problems:
-            self.document.report("warning", problem)
-        if not sources:
+        job = self.opening.open([str(p) for p in paths], self.annotation.source_opener())
+        if not wait:
             return 0
+        self.opening.wait(job, WAIT_TIMEOUT_MS)
+        self.wait_until_idle()
+        return self._added.pop(job, 0)
+
+    def _opened(self, opened: Opened) -> None:
+        """The opening thread's answer: add its sources and show the first new image."""
+        for problem in opened.problems:
+            self.document.report("warning", problem)
+        if not opened.sources:
+            return
         names_before = self.document.class_names
-        first = self.document.add_sources(sources)
-        self.settings.add_recent([str(p) for p in paths])
-        added = len(self.document.entries) - first
-        self.document.report("info", f"opened {added} images from {', '.join(s.label for s in sources)}")
+        first = self.document.add_sources(opened.sources)
+        self.settings.add_recent(opened.specs)
+        added = self._added[opened.job] = len(self.document.entries) - first
+        self.document.report("info", f"opened {added} images from {', '.join(s.label for s in opened.sources)} in {opened.seconds:.1f} s")
         if self.document.class_names != names_before:  # the worker keeps a loaded checkpoint
             self.client.use_untrained(self.document.class_names)
-        self._show_first_loadable(first)
-        if wait:
-            self.wait_until_idle()
-        return added
+            self._warn_about_classes()
+        self._first_to_show = first
+        QtCore.QTimer.singleShot(0, self._show_first_loadable)  # the list draws first: no long stall
 
-    def _show_first_loadable(self, start: int) -> None:
-        for index in range(start, len(self.document.entries)):
+    def _show_first_loadable(self) -> None:
+        start, self._first_to_show = self._first_to_show, None
+        for index in range(start, min(start + FIRST_IMAGE_TRIES, len(self.document.entries))):
             if self.document.set_index(index):
-                return
+                break
+        self._busy_changed(self.busy)
+
+    def _warn_about_classes(self) -> None:
+        """Say once what a loaded checkpoint does not know of the open images' classes."""
+        model = self.document.model
+        warning = class_mismatch(model.config, self.document.class_names) if model is not None and model.trained else None
+        if warning is not None and warning != self._class_warning:
+            self.document.report("warning", f"the loaded checkpoint differs from the open images: {warning}")
+        self._class_warning = warning
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
         """Show or hide layer ``name`` (one of :data:`frcnn_viewer.state.layer_registry.LAYER_NAMES`)."""
@@ -309,7 +339,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Load a checkpoint in the worker. A bad one is reported and the current model stays.
         With ``wait``, returns whether it was loaded."""
         before = self.document.model
-        self.client.load_checkpoint(str(path), self.document.class_names)
+        self.client.load_checkpoint(str(path))
         if not wait:
             return True
         self.wait_until_idle()
@@ -421,11 +451,11 @@ class MainWindow(QtWidgets.QMainWindow):
         """Sort the image lists by ``key`` (``"order"``, ``"missed"``, ``"false_positives"``, ``"ap"``,
         ``"uncertainty"``); the annotation dock's list follows the labelling order with
         ``"uncertainty"``. Sorting by the model's results runs "analyse all" for the images without."""
-        combo = self.image_list.sort
-        position = combo.findData(key)
-        if position < 0:
-            raise ValueError(f"unknown sort key {key!r}; valid: {', '.join(combo.itemData(i) for i in range(combo.count()))}")
-        combo.setCurrentIndex(position)
+        sorts = {"order": None, **{ranked_key: column for column, (ranked_key, _worst_descending) in RANKED.items()}}
+        if key not in sorts:
+            raise ValueError(f"unknown sort key {key!r}; valid: {', '.join(sorts)}")
+        column = sorts[key]
+        self.image_list.sort_by(column, descending=column is not None and RANKED[column][1])  # asks for "analyse all" when needed
         self.annotation.set_labelling_order(key == "uncertainty")
 
     def next_unlabelled(self) -> bool:
@@ -463,6 +493,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _model_ready(self, info: ModelInfo) -> None:
         self.document.set_model(info)
         self.document.report("info", f"model: {info.describe()}")
+        self._warn_about_classes()
 
     def _traced(self, key: int, trace) -> None:
         if self.document.set_trace(key, trace):
@@ -477,9 +508,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setValue(done)
         self.statusBar().showMessage(f"analysing images: {done}/{total}", 2000)
 
-    def _busy_changed(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        if not busy:
+    def _open_progress(self, what: str, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.statusBar().showMessage(f"{what}: {100 * done // total} %" if total else f"{what} …", 2000)
+
+    def _busy_changed(self, _busy: bool) -> None:
+        self.progress.setVisible(self.busy)
+        if not self.busy:
+            self.progress.setRange(0, 0)
             self.idle.emit()
 
     def _hovered(self, x: float, y: float) -> None:
@@ -548,6 +585,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.save_layers(self.document.layers.state())
         self.settings.sync()
         self.training.shutdown()
+        self.image_list.shutdown()
+        self.opening.shutdown()
         self.client.shutdown()
         self.anchor_designer.shutdown()
         super().closeEvent(event)

@@ -17,10 +17,10 @@ import torch
 from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig, FasterRCNN
-from frcnn_core.checkpoint import CheckpointError, load_checkpoint
+from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.staged_trace import StagedTrace
 
-from .state.models import ModelInfo, TraceRequest, class_mismatch, untrained_config
+from .state.models import ModelInfo, TraceRequest, untrained_config
 from .state.results import image_result
 from .state.sources import ImageEntry, ImageLoadError, load_image
 
@@ -66,12 +66,9 @@ class InferenceWorker(QtCore.QObject):
     @QtCore.Slot(object)
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
         """Build the randomly initialised light model for these classes (seeded: same weights every
-        run). A loaded checkpoint is kept; if it does not know these classes, that is reported."""
+        run). A loaded checkpoint is kept (the window warns about classes it does not know)."""
         try:
             if self._info is not None and self._info.trained:
-                problem = class_mismatch(self._info.config, class_names)
-                if problem:
-                    self.failed.emit(f"the loaded checkpoint does not fit the open images: {problem}; their GT boxes of unknown classes are left out of its targets")
                 return
             config = untrained_config(class_names)
             with torch.random.fork_rng():
@@ -84,14 +81,12 @@ class InferenceWorker(QtCore.QObject):
         finally:
             self.finished.emit()
 
-    @QtCore.Slot(str, object)
-    def load_checkpoint(self, path: str, class_names: tuple[str, ...]) -> None:
-        """Load a checkpoint; one that cannot serve the open images' classes is refused."""
+    @QtCore.Slot(str)
+    def load_checkpoint(self, path: str) -> None:
+        """Load a checkpoint, whatever its classes: GT is matched to its detections by class name
+        (:class:`~frcnn_viewer.state.models.ClassMatch`; the window warns about the ones it lacks)."""
         try:
             model, _ = load_checkpoint(path)
-            problem = class_mismatch(model.config, class_names)
-            if problem:
-                raise CheckpointError(f"checkpoint {path} does not fit the open images: {problem}")
             self._set_model(model.eval(), ModelInfo(model.config, str(path)))
         except Exception as exc:  # CheckpointError, OSError, torch errors: all mean "not loaded"
             self.failed.emit(f"checkpoint not loaded, keeping the current model: {exc}")
@@ -182,7 +177,7 @@ class InferenceClient(QtCore.QObject):
 
     busy_changed = QtCore.Signal(bool)
     _untrained = QtCore.Signal(object)
-    _checkpoint = QtCore.Signal(str, object)
+    _checkpoint = QtCore.Signal(str)
     _trace = QtCore.Signal(object)
     _predict = QtCore.Signal(int, object, object)
 
@@ -215,8 +210,8 @@ class InferenceClient(QtCore.QObject):
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
         self._send(self._untrained, tuple(class_names))
 
-    def load_checkpoint(self, path: str, class_names: tuple[str, ...]) -> None:
-        self._send(self._checkpoint, str(path), tuple(class_names))
+    def load_checkpoint(self, path: str) -> None:
+        self._send(self._checkpoint, str(path))
 
     def trace(self, request: TraceRequest) -> None:
         self.worker.latest_trace_key = request.key

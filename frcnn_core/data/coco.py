@@ -46,6 +46,10 @@ _ROOT_PROBES = 20
 # Share of the progress scale spent parsing the JSON (the rest is indexing).
 _PARSE_SHARE = 90
 _NUMBER = (int, float)
+# Work on the parsed file is done this many items at a time: one C call over a million items
+# (a conversion, a free) holds the interpreter lock for up to a second, freezing the other
+# threads of the process (the viewer's window opens sets in a thread); between slices they run.
+_SLICE = 50_000
 
 Progress = Callable[[int, int], None]
 
@@ -56,7 +60,8 @@ def _parse(raw: bytes, progress: Progress | None) -> object:
     The cyclic garbage collector is paused meanwhile: the parser makes millions of
     objects and no cycles, and each collection would walk all of them again.
     """
-    step = max(raw.count(b"{") // _PARSE_SHARE, 1)  # every object but one per '{' (a few may sit inside strings)
+    braces = sum(raw.count(b"{", start, start + 64 * _SLICE) for start in range(0, len(raw), 64 * _SLICE))
+    step = max(braces // _PARSE_SHARE, 1)  # every object but one per '{' (a few may sit inside strings)
     count = 0
 
     def drop_segmentation(obj: dict) -> dict:
@@ -115,14 +120,27 @@ def _default_image_root(json_path: Path, file_names: list[str]) -> Path:
     return folder
 
 
+def _sliced_array(values: list, dtype, shape: tuple[int, ...] = ()) -> np.ndarray:
+    """``np.array(values, dtype)`` of shape ``[N, *shape]``, converted :data:`_SLICE` items at a time."""
+    parts = [np.array(values[start:start + _SLICE], dtype).reshape(-1, *shape) for start in range(0, len(values), _SLICE)]
+    return np.concatenate(parts) if parts else np.zeros((0, *shape), dtype)
+
+
+def _release(items) -> None:
+    """Empty a parsed list :data:`_SLICE` items at a time (its objects freed slice by slice)."""
+    if type(items) is list:
+        while items:
+            del items[-_SLICE:]
+
+
 def _int_column(values: list, path: Path, what: str) -> tuple[np.ndarray, np.ndarray]:
     """``(int64 values, valid)`` of a list that should hold JSON integers; invalid entries are -1."""
     valid = [type(v) is int for v in values]
     try:
-        column = np.array(values if all(valid) else [v if ok else -1 for v, ok in zip(values, valid)], np.int64)
+        column = _sliced_array(values if all(valid) else [v if ok else -1 for v, ok in zip(values, valid)], np.int64)
     except OverflowError:
         raise DatasetError(f"{path}: a {what} does not fit in 64 bits") from None
-    return column.reshape(-1), np.array(valid, bool)
+    return column, _sliced_array(valid, bool)
 
 
 def _lookup(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -155,10 +173,11 @@ class CocoDataset(DetectionDataset):
         self.problems: list[str] = []
         self._problem_rows: list[tuple[int, str]] = []  # (annotation position, message), sorted at the end
         self._index_images(data["images"], image_root)
-        del data["images"]
+        _release(data.pop("images"))
         if progress is not None:
             progress(_PARSE_SHARE + 2, 100)
         self._index_annotations(data.get("annotations", []), np.array(category_ids, np.int64))
+        _release(data.get("annotations"))
         del data
         self.problems += [message for _, message in sorted(self._problem_rows, key=lambda row: row[0])]
         del self._problem_rows
@@ -216,15 +235,15 @@ class CocoDataset(DetectionDataset):
         path = self.json_path
         empty: dict = {}
         anns = [a if type(a) is dict else empty for a in entries]
-        is_object = np.array([type(a) is dict for a in entries], bool)
+        is_object = _sliced_array([type(a) is dict for a in entries], bool)
         image_ids, image_ok = _int_column([a.get("image_id") for a in anns], path, "image_id")
         category, category_ok = _int_column([a.get("category_id") for a in anns], path, "category_id")
         bboxes = [a.get("bbox") for a in anns]
-        bbox_ok = np.array(
+        bbox_ok = _sliced_array(
             [type(b) is list and len(b) == 4 and type(b[0]) in _NUMBER and type(b[1]) in _NUMBER and type(b[2]) in _NUMBER and type(b[3]) in _NUMBER for b in bboxes],
             bool,
         )
-        crowd = np.array([bool(a.get("iscrowd", 0)) for a in anns], bool)
+        crowd = _sliced_array([bool(a.get("iscrowd", 0)) for a in anns], bool)
         image = np.where(image_ok, _lookup(self._image_ids, image_ids), -1)
         label = np.where(category_ok, _lookup(category_ids, category) + 1, 0)
         listed = np.where(image_ok, _lookup(self._all_ids, image_ids), -1) >= 0  # includes images skipped above
@@ -243,7 +262,7 @@ class CocoDataset(DetectionDataset):
         for k in np.flatnonzero((image >= 0) & (label > 0) & ~bbox_ok):
             self._problem_rows.append((k, f"{path}: {where(k)}: malformed bbox {anns[k].get('bbox')!r} (expected [x, y, width, height]); skipped"))
         rows = np.flatnonzero((image >= 0) & (label > 0) & bbox_ok)
-        xywh = np.array([bboxes[k] for k in rows.tolist()], np.float64).reshape(-1, 4)
+        xywh = _sliced_array([bboxes[k] for k in rows.tolist()], np.float64, (4,))
         del anns, bboxes
         boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
         boxes, rows = self._fit(boxes, rows, image, where)

@@ -45,7 +45,7 @@ from ..state.annotation_files import open_annotation_sources
 from ..state.annotation_retrain import RunSoFar, retrain_keywords
 from ..state.annotation_session import SessionChange
 from ..state.document import Change
-from ..state.sources import Source, open_sources
+from ..state.sources import Progress, Source, open_sources
 from .actions import AnnotationActions
 from .box_editor import MIN_SIZE, BoxEditor
 from .commands import AcceptSuggestion, AddBox, ChangeBox, RejectSuggestion, RemoveBox, RenameClass, SetVerified
@@ -203,10 +203,12 @@ class AnnotationController(QtCore.QObject):
             self.document.report("info", "annotation mode: drag on the image to draw a box; F1 lists the keys")
         self._refresh_view()
 
-    def open_sources(self, specs: list[str]) -> tuple[list[Source], list[str]]:
-        """What :func:`frcnn_viewer.state.sources.open_sources` opens; in annotation mode a plain or
-        labelImg folder lists every image, with or without an annotation file."""
-        return open_annotation_sources(specs) if self.model.annotating else open_sources(specs)
+    def source_opener(self) -> Callable[[list[str], Progress | None], tuple[list[Source], list[str]]]:
+        """How the window opens paths now: :func:`frcnn_viewer.state.sources.open_sources`; in
+        annotation mode :func:`open_annotation_sources` (a plain or labelImg folder lists every
+        image, with or without an annotation file). Plain functions: the window runs them in its
+        opening thread."""
+        return open_annotation_sources if self.model.annotating else open_sources
 
     # ----- following the document -----------------------------------------------------------
     def document_changed(self, aspects: frozenset) -> None:

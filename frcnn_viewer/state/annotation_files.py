@@ -11,8 +11,9 @@ from pathlib import Path
 
 from frcnn_core.annotations import voc_path_for_image
 from frcnn_core.data import ImageFolderDataset
+from frcnn_core.data.loading import SpecKind, spec_kind
 
-from .sources import ImageEntry, Source, open_sources
+from .sources import ImageEntry, Progress, Source, open_sources
 from .annotation_sets import Pair, is_verified
 
 
@@ -75,11 +76,11 @@ class AnnotationFiles:
         self._verified.pop(xml, None)
 
 
-def open_annotation_sources(specs: list[str]) -> tuple[list[Source], list[str]]:
+def open_annotation_sources(specs: list[str], progress: Progress | None = None) -> tuple[list[Source], list[str]]:
     """What :func:`frcnn_viewer.state.sources.open_sources` opens, except that a plain or labelImg
     folder lists every image, with or without an annotation file (to annotate them all)."""
-    folders = [s for s in specs if Path(s).is_dir() and not (Path(s) / "Annotations").is_dir()]
-    sources, problems = open_sources([s for s in specs if s not in folders]) if len(folders) < len(specs) else ([], [])
+    folders = [s for s in specs if Path(s).is_dir() and not (Path(s) / "Annotations").is_dir() and spec_kind(s) in (SpecKind.IMAGES, SpecKind.VOC)]
+    sources, problems = open_sources([s for s in specs if s not in folders], progress) if len(folders) < len(specs) else ([], [])
     for folder in folders:
         dataset = ImageFolderDataset(folder)
         problems += [f"{folder}: {problem}" for problem in dataset.problems]

@@ -47,25 +47,68 @@ class TraceRequest:
     config_changes: dict
 
 
-def class_mismatch(config: DetectorConfig, class_names: tuple[str, ...]) -> str | None:
-    """Why a model with ``config`` cannot serve data with ``class_names`` (``None`` if it can).
+def model_class_names(config: DetectorConfig) -> tuple[str, ...]:
+    """The model's class names, label ``k`` being the ``k``-th (``class k`` for a config without names)."""
+    return tuple(config.class_names) or tuple(config.label_name(k) for k in range(1, config.num_classes + 1))
 
-    Data without classes (plain images) fits any model; otherwise the model must know
-    every class of the data, by name.
+
+@dataclass(frozen=True)
+class ClassMatch:
+    """How a model's classes meet the open images' classes, by name.
+
+    A model loads whatever its classes (users inspect a model on another dataset): GT boxes
+    are matched to detections where the names agree; GT of a class the model lacks is left
+    out of the matching (neither found nor missed) and detections of a class the images do
+    not have are neither true nor false positives. With no name in common, nothing is
+    judged (no TP/FP colouring).
+
+    Attributes:
+        model_names: the model's class names (label ``k`` is ``model_names[k - 1]``).
+        data_names: the open images' class names.
     """
-    if not class_names:
-        return None
-    model_names = tuple(config.class_names) or tuple(config.label_name(k) for k in range(1, config.num_classes + 1))
-    unknown = [name for name in class_names if name not in model_names]
-    if unknown:
-        return (
-            f"it was trained for {config.num_classes} classes ({', '.join(model_names)}) and does not know "
-            f"{', '.join(unknown)} of the open images' classes ({', '.join(class_names)})"
+
+    model_names: tuple[str, ...]
+    data_names: tuple[str, ...]
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """The images' classes the model does not know."""
+        return tuple(name for name in self.data_names if name not in self.model_names)
+
+    @property
+    def comparable(self) -> bool:
+        """Whether detections can be judged against GT: a class name in common."""
+        return any(name in self.model_names for name in self.data_names)
+
+    def foreign_labels(self) -> np.ndarray:
+        """``[K]`` the model's labels whose class the images do not have."""
+        return np.array([k for k, name in enumerate(self.model_names, start=1) if name not in self.data_names], dtype=np.int64)
+
+    def describe(self) -> str | None:
+        """What differs, for a warning (``None`` when the model knows every class of the images)."""
+        if not self.data_names or not self.unknown:
+            return None
+        what = (
+            f"it was trained for {len(self.model_names)} classes ({', '.join(self.model_names)}) and does not know "
+            f"{', '.join(self.unknown)} of the open images' classes ({', '.join(self.data_names)})"
         )
-    return None
+        if not self.comparable:
+            return f"{what}; no class name agrees, so its detections are not marked true or false positives"
+        return f"{what}; GT boxes of those classes are left out of its matching"
+
+
+def class_match(config: DetectorConfig, class_names: tuple[str, ...]) -> ClassMatch:
+    """How a model with ``config`` meets data with ``class_names`` (see :class:`ClassMatch`)."""
+    return ClassMatch(model_class_names(config), tuple(class_names))
+
+
+def class_mismatch(config: DetectorConfig, class_names: tuple[str, ...]) -> str | None:
+    """What a model with ``config`` does not know of data with ``class_names`` (``None``: it
+    knows every class; data without classes, plain images, fits any model)."""
+    return class_match(config, class_names).describe()
 
 
 def model_labels(gt_names: list[str], config: DetectorConfig) -> np.ndarray:
     """``[G]`` labels of GT class names in the model's classes (0 where it has no such class)."""
-    names = list(config.class_names) or [config.label_name(k) for k in range(1, config.num_classes + 1)]
+    names = list(model_class_names(config))
     return np.array([names.index(n) + 1 if n in names else 0 for n in gt_names], dtype=np.int64)

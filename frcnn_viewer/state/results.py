@@ -7,14 +7,16 @@ the images to label next.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from frcnn_core import Detections, DetectorConfig
 from frcnn_core.evaluate import ImageMatching, match_image
 
-from .models import model_labels
+from .models import class_match, model_labels
 from .sources import LoadedImage
 
 
@@ -50,11 +52,24 @@ def detection_uncertainty(class_scores: torch.Tensor) -> float:
 
 
 def image_result(image: LoadedImage, detections: Detections, config: DetectorConfig) -> ImageResult:
-    """Match ``detections`` of ``image`` to its GT (when it has any), by the rule of ``frcnn eval``."""
-    matching = None
-    if image.annotated:
-        matching = match_image(
-            detections.boxes.numpy(), detections.scores.numpy(), detections.labels.numpy(),
-            image.gt_boxes, model_labels(image.gt_names, config), image.difficult,
-        )
-    return ImageResult(detections, image.display_scale, matching, detection_uncertainty(detections.class_scores))
+    """Match ``detections`` of ``image`` to its GT (when it has any), by the rule of ``frcnn eval``.
+
+    Classes meet by name (:class:`~frcnn_viewer.state.models.ClassMatch`): GT of a class the
+    model lacks is left out (passed as ``difficult``: neither found nor missed), detections of a
+    class the image's data lacks are ``ignored``, and with no class in common there is no matching.
+    """
+    uncertainty = detection_uncertainty(detections.class_scores)
+    if not image.annotated:
+        return ImageResult(detections, image.display_scale, None, uncertainty)
+    match = class_match(config, tuple(dict.fromkeys((*image.entry.source.class_names, *image.gt_names))))
+    if not match.comparable:
+        return ImageResult(detections, image.display_scale, None, uncertainty)
+    labels = model_labels(image.gt_names, config)
+    matching = match_image(
+        detections.boxes.numpy(), detections.scores.numpy(), detections.labels.numpy(),
+        image.gt_boxes, labels, image.difficult | (labels == 0),
+    )
+    foreign = np.isin(matching.labels, match.foreign_labels())
+    if foreign.any():
+        matching = dataclasses.replace(matching, ignored=matching.ignored | foreign)
+    return ImageResult(detections, image.display_scale, matching, uncertainty)

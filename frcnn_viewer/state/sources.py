@@ -2,13 +2,23 @@
 
 Everything is read through ``frcnn_core.data`` (the loaders the CLI uses), so the viewer
 sees the same pixels, boxes, classes and image ids as ``frcnn detect`` and ``frcnn train``.
-Files and plain folders become one image-folder dataset, exactly as ``frcnn detect IMAGES``
-builds it; a COCO JSON, a VOC directory or ``shapes`` become their own datasets.
+What a path is comes from :func:`frcnn_core.data.loading.spec_kind`, the CLI's own rule:
+image files and plain folders become one image-folder dataset, exactly as ``frcnn detect
+IMAGES`` builds it; a COCO JSON, a VOC directory or labelImg folder, a YOLO ``data.yaml`` or
+``images/`` + ``labels/`` tree, a CVAT XML export, a labelme folder, a video file (its frames)
+and ``shapes`` / ``composite`` become their own datasets.
+
+Opening reads annotations, never pixels (COCO lists sizes; videos decode a frame when it is
+shown): the list's names, GT counts and classes come from each image's record
+(:class:`Catalogue`), and pixels are decoded for the image shown (:func:`load_image`) and the
+thumbnails of the rows on screen (:func:`thumbnail_pixels`).
 """
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +28,12 @@ from PIL import Image
 
 from frcnn_core.data import ImageFolderDataset, open_dataset, read_rgb
 from frcnn_core.data.images import to_rgb8
+from frcnn_core.data.loading import SpecKind, spec_kind
+
+# progress(what, done, total): what is being done ("opening PATH"), and how far (total 0: unknown)
+Progress = Callable[[str, int, int], None]
+# How often (in images) listing a source reports its progress.
+LISTING_PROGRESS_STEP = 2000
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 SAMPLE_SPECS = ("shapes", RESOURCES / "photos")
@@ -49,17 +65,59 @@ class ImageLoadError(Exception):
     """An image could not be shown; the message names the file and the reason."""
 
 
-@dataclass
+@dataclass(frozen=True)
+class Catalogue:
+    """What the image list knows of a source's ``N`` images without decoding one.
+
+    Attributes:
+        names: ``N`` list names: each image's file name, or ``LABEL #i`` for a generated image
+            or a video frame.
+        gt_counts: ``[N]`` int64 GT boxes of each image (0 for an unannotated source).
+        gt_image: ``[B]`` int64, the image (0..N-1) of each of the source's ``B`` GT boxes.
+        gt_label: ``[B]`` int64, the label of that box, 1..C in the source's ``class_names``.
+    """
+
+    names: list[str]
+    gt_counts: np.ndarray
+    gt_image: np.ndarray
+    gt_label: np.ndarray
+
+
+@dataclass(eq=False)
 class Source:
-    """One thing the user opened: a dataset and how to name it."""
+    """One thing the user opened: a dataset and how to name it.
+
+    :meth:`prepare` reads every image's record once (no pixels: the opening thread does it);
+    :attr:`catalogue` and :attr:`entries` are what it found.
+    """
 
     label: str
     dataset: object
     annotated: bool
+    _catalogue: Catalogue | None = field(default=None, init=False, repr=False)
+    _entries: list[ImageEntry] | None = field(default=None, init=False, repr=False)
 
     @property
     def class_names(self) -> tuple[str, ...]:
         return tuple(getattr(self.dataset, "class_names", ()) or ())
+
+    def prepare(self, progress: Progress | None = None) -> None:
+        """Build :attr:`catalogue` and :attr:`entries` if not yet done (plain Python: any thread)."""
+        if self._catalogue is None:
+            catalogue = catalogue_of(self.dataset, self.label, progress)
+            self._entries = [ImageEntry(self, index, name) for index, name in enumerate(catalogue.names)]
+            self._catalogue = catalogue
+
+    @property
+    def catalogue(self) -> Catalogue:
+        self.prepare()
+        return self._catalogue
+
+    @property
+    def entries(self) -> list[ImageEntry]:
+        """One entry per image, in the dataset's order (the same objects every time)."""
+        self.prepare()
+        return self._entries
 
 
 @dataclass
@@ -114,18 +172,15 @@ def sample_specs() -> list[str]:
     return [str(spec) for spec in SAMPLE_SPECS if spec == "shapes" or Path(spec).is_dir()]
 
 
-def _is_dataset(path: Path) -> bool:
-    """A COCO file, a VOC directory or a folder of images with labelImg XML files."""
-    if path.is_file():
-        return path.suffix.lower() == ".json"
-    return path.is_dir() and ((path / "Annotations").is_dir() or any(path.glob("*.xml")))
+def open_sources(specs: list[str | Path], progress: Progress | None = None) -> tuple[list[Source], list[str]]:
+    """Open what :func:`frcnn_core.data.open_dataset` opens (``shapes``, ``composite``, COCO,
+    VOC, YOLO, CVAT, labelme, videos), each image file and folder of images joining one
+    unlabelled source. Datasets with splits open everything labelled (``trainval``), the
+    generated sets their ``val`` split.
 
-
-def open_sources(specs: list[str | Path]) -> tuple[list[Source], list[str]]:
-    """Open files, folders, COCO JSON files, VOC directories, ``shapes`` or ``composite``.
-
-    Returns the sources that opened and one message per problem (a missing path, a
-    malformed dataset, the files a dataset skipped); nothing raises for bad input.
+    Returns the sources that opened (each listed: :meth:`Source.prepare`) and one message per problem
+    (a missing path, a malformed dataset, the files a dataset skipped); nothing raises for bad
+    input. ``progress(what, done, total)`` is called while a big dataset opens and is listed.
     """
     sources: list[Source] = []
     problems: list[str] = []
@@ -133,20 +188,25 @@ def open_sources(specs: list[str | Path]) -> tuple[list[Source], list[str]]:
     for spec in specs:
         text = str(spec)
         path = Path(text).expanduser()
-        if text in GENERATED or _is_dataset(path):
+        kind = None if text in GENERATED else spec_kind(path)
+        if text in GENERATED or (kind is not None and kind is not SpecKind.IMAGES):
             split = "val" if text in GENERATED else "trainval"
-            _add(sources, problems, text, lambda: open_dataset(text, split=split), annotated=True)
-        elif path.exists():
+            report = None if progress is None else (lambda done, total, what=f"opening {text}": progress(what, done, total))
+            annotated = kind is None or kind.annotated
+            _add(sources, problems, text, lambda: open_dataset(text, split=split, progress=report), annotated, progress)
+        elif path.exists():  # images, or a file or folder the image reader will name the trouble of
             loose.append(str(path))
         else:
             problems.append(f"{text}: no such file or folder")
     if loose:
         label = loose[0] if len(loose) == 1 else f"{len(loose)} files and folders"
-        _add(sources, problems, label, lambda: ImageFolderDataset(loose), annotated=False)
+        _add(sources, problems, label, lambda: ImageFolderDataset(loose), False, progress)
     return sources, problems
 
 
-def _add(sources: list[Source], problems: list[str], label: str, build, annotated: bool) -> None:
+def _add(sources: list[Source], problems: list[str], label: str, build, annotated: bool, progress: Progress | None) -> None:
+    if progress is not None:
+        progress(f"opening {label}", 0, 0)
     try:
         dataset = build()
     except Exception as exc:  # a dataset's own errors name the file and the record
@@ -156,17 +216,39 @@ def _add(sources: list[Source], problems: list[str], label: str, build, annotate
     if len(dataset) == 0:
         problems.append(f"{label}: no images found")
         return
-    sources.append(Source(label, dataset, annotated and bool(getattr(dataset, "class_names", ()))))
+    source = Source(label, dataset, annotated and bool(getattr(dataset, "class_names", ())))
+    source.prepare(progress)
+    sources.append(source)
+
+
+def catalogue_of(dataset, label: str, progress: Progress | None = None) -> Catalogue:
+    """The :class:`Catalogue` of ``dataset``, read from its records (``dataset.record(i)`` where it
+    has one, else ``dataset.info(i)``); no image is decoded or probed."""
+    record = getattr(dataset, "record", None)
+    count = len(dataset)
+    stem = Path(label).name or label
+    names: list[str] = []
+    labels: list[np.ndarray] = []
+    for index in range(count):
+        if record is not None:
+            item = record(index)
+            path, image_labels = item.path, item.labels
+        else:
+            info = dataset.info(index)
+            path, image_labels = info.get("path"), info["target"]["labels"].numpy()
+        names.append(os.path.basename(path) if path else f"{stem} #{index}")
+        labels.append(np.asarray(image_labels, dtype=np.int64).reshape(-1))
+        if progress is not None and index % LISTING_PROGRESS_STEP == 0:
+            progress(f"listing {label}", index, count)
+    gt_counts = np.array([len(x) for x in labels], dtype=np.int64)
+    gt_image = np.repeat(np.arange(count, dtype=np.int64), gt_counts)
+    gt_label = np.concatenate(labels) if labels else np.zeros(0, np.int64)
+    return Catalogue(names, gt_counts, gt_image, gt_label)
 
 
 def entries_of(source: Source) -> list[ImageEntry]:
     """One entry per image of ``source``, named after its file (or its index)."""
-    entries = []
-    for index in range(len(source.dataset)):
-        path = source.dataset.info(index).get("path")
-        name = Path(path).name if path else f"{source.label} #{index}"
-        entries.append(ImageEntry(source, index, name))
-    return entries
+    return list(source.entries)
 
 
 def load_image(entry: ImageEntry, max_side: int = DISPLAY_MAX_SIDE, max_pixels: int = MAX_PIXELS) -> LoadedImage:
@@ -215,6 +297,32 @@ def load_image(entry: ImageEntry, max_side: int = DISPLAY_MAX_SIDE, max_pixels: 
         original_size=(height, width),
         notes=[f"{Path(where).name}: {note}" for note in notes],
     )
+
+
+def thumbnail_pixels(entry: ImageEntry, max_side: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """``[h, w, 3]`` uint8 of ``entry`` reduced to at most ``max_side`` pixels a side (for the list).
+
+    Decoded as :func:`load_image` decodes a large image (a JPEG straight at 1/2, 1/4 or 1/8
+    scale, then box-filtered); generated images and video frames through the dataset. Raises
+    :class:`ImageLoadError` naming the file, as :func:`load_image` does.
+    """
+    try:
+        info = entry.info()
+    except Exception as exc:  # the dataset's own errors name the record
+        raise ImageLoadError(f"{entry.name}: cannot read: {exc}") from exc
+    path = info.get("path") or ""
+    height, width = (int(v) for v in info["size"])
+    if height * width > max_pixels:
+        raise ImageLoadError(f"{path or entry.name}: {width}x{height} pixels is larger than the {max_pixels / 1e6:.0f} MP the viewer opens")
+    scale = min(1.0, max_side / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    try:
+        if path:
+            return _reduced_pixels(Path(path), size)
+        pixels = _generated_pixels(entry)
+        return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.BOX)) if scale < 1 else pixels
+    except Exception as exc:  # PIL and the loaders raise many types for bad files
+        raise ImageLoadError(f"{path or entry.name}: cannot read as an image: {exc}") from exc
 
 
 def _generated_pixels(entry: ImageEntry) -> np.ndarray:

@@ -225,7 +225,7 @@ class TrainingController(QtCore.QObject):
         self.document.report("info", f"training on {info.device}: {len(info.dataset)} images, {info.settings}; writing to {info.output_dir}")
         problem = class_mismatch(info.detector, self.document.class_names)
         if problem:
-            self.document.report("warning", f"the canvas shows no training steps while images of other classes are open: the run's model {problem}")
+            self.document.report("warning", f"the run's model differs from the open images: {problem}")
         self.started.emit(info)
 
     @QtCore.Slot(object)
@@ -245,8 +245,6 @@ class TrainingController(QtCore.QObject):
         training config at once (after the load is queued, so the worker traces nothing more
         with its old model), and recorded steps can be drawn from the first one on."""
         doc = self.document
-        if class_mismatch(config, doc.class_names):  # the viewer's worker would refuse it (said at the start)
-            return
         self.adopt_checkpoint(path)
         if doc.model is None or doc.model.config.class_names != config.class_names:
             doc.set_model(ModelInfo(config, path))

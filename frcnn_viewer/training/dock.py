@@ -317,8 +317,7 @@ class TrainingDock(QtWidgets.QWidget):
     def _fill_data_choices(self) -> None:
         current = self.data.currentText() or "shapes"
         labels = list(GENERATED)
-        for entry in self.document.entries:
-            source = entry.source
+        for source in dict.fromkeys(entry.source for entry in self.document.entries):  # each source once
             if source.annotated and not source.label.endswith("(training)") and source.label not in labels:
                 labels.append(source.label)
         blocker = QtCore.QSignalBlocker(self.data)

@@ -64,13 +64,9 @@ def test_huge_image_is_downscaled_for_display_and_exported_in_original_pixels(wi
     assert boxes and max(b[0] + b[2] for b in boxes) > 4096  # scaled back to the 10 000 px file
 
 
-def test_checkpoint_for_other_classes_or_garbage_is_refused_and_the_model_kept(window, tmp_path, coco_file):
+def test_a_garbage_checkpoint_is_refused_and_the_model_kept(window, tmp_path, coco_file):
     window.open_paths([coco_file])
     model_before = window.document.model
-    torch.manual_seed(0)
-    other = save_checkpoint(tmp_path / "other.pt", FasterRCNN(cpu_config(3, ("cat", "dog", "cow"))))
-    assert not window.load_checkpoint(other)
-    assert "does not know red, blue" in texts(window, "error")
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint")
     assert not window.load_checkpoint(garbage)

@@ -10,6 +10,7 @@ from PySide6 import QtCore
 
 from frcnn_core.export import read_rich_results
 from frcnn_viewer import LAYER_NAMES
+from frcnn_viewer.state.image_list import COLUMNS, Column
 
 from .conftest import BOXES
 
@@ -220,9 +221,13 @@ def test_sort_by_errors_runs_the_model_on_every_image(window, coco_file):
     window.open_paths([coco_file])
     window.analyse_all(wait=True)
     assert set(window.document.results) == {0, 1}
-    window.image_list.sort.setCurrentIndex(window.image_list.sort.findData("missed"))
-    assert window.image_list.list.count() == 2
-    assert "missed" in window.image_list.list.item(0).text()
+    window.image_list.sort_by(Column.MISSED, descending=True)
+    model = window.image_list.model
+    assert model.rowCount() == 2
+    rows = [model.index(row, 0).data(model.ENTRY_ROLE) for row in range(2)]
+    assert rows == window.document.ranked("missed")
+    missed = COLUMNS.index(Column.MISSED)
+    assert [model.index(row, missed).data() for row in range(2)] == [str(window.document.results[i].errors(0.5)["missed"]) for i in rows]
 
 
 def test_settings_remember_recent_files_and_layers(qtbot, settings, image_file):
