@@ -59,7 +59,7 @@ def main() -> int:
     window = MainWindow(settings=settings)
     window.show()
     window.open_paths([image_path])
-    window.set_parameters(stride=16, scales=(8.0, 16.0, 32.0), ratios=(0.5, 1.0, 2.0), min_size=800, max_size=1333)
+    window.set_parameters(anchor_stride=16, anchor_scales=(8.0, 16.0, 32.0), anchor_ratios=(0.5, 1.0, 2.0), min_size=800, max_size=1333)
     window.resize(window.width() + CANVAS - window.canvas.width(), window.height() + CANVAS - window.canvas.height())
     app.processEvents()
     window.canvas.fit()
@@ -101,7 +101,7 @@ def main() -> int:
     values = iter([0.5, 0.7] * REPEATS)
 
     def relabel() -> None:
-        window.parameter_panel.widgets["pos_iou"].setValue(next(values))
+        window.parameter_panel.widgets["rpn_pos_iou"].setValue(next(values))
         paint()
 
     relabel_ms = median_ms(relabel)

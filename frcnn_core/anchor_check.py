@@ -17,6 +17,11 @@ from .anchor_coverage import AnchorLayout, CoverageReport, GtBoxes, grid_coverag
 from .anchor_optimizer import AnchorSearch, optimize_anchors
 from .config import DetectorConfig
 
+# Whether training switches to the optimised anchors when the check fires (`frcnn train
+# --autoanchor`, the training dock). Off: on large objects (coverage at IoU 0.5 from 26 % to
+# 99 %) the optimised anchors lost 0.11-0.13 mAP@0.5 and ~0.21 COCO AP under both assignment
+# rules, two seeds each (benchmarks/bench_autoanchor.py, README).
+AUTOANCHOR_DEFAULT = False
 COVERAGE_THRESHOLD = 0.9  # share of GT boxes whose best anchor should reach IoU 0.5
 MIN_GAIN = 0.05  # how much more of them better anchors must cover to be worth a warning
 
@@ -78,3 +83,19 @@ def anchor_coverage_check(
     if search.result.share_at_least(0.5) < coverage.share_at_least(0.5) + MIN_GAIN:
         return None
     return CoverageWarning(search, threshold)
+
+
+def anchors_for_training(dataset, config: DetectorConfig, autoanchor: bool = AUTOANCHOR_DEFAULT, anchors_fixed: bool = False) -> tuple[DetectorConfig, list[str]]:
+    """The training-start check for ``frcnn train`` and the training dock: ``config``, with
+    the optimised anchors when the check fires, ``autoanchor`` is on and the user did not
+    choose the anchors (``anchors_fixed``), and the lines to tell the user (none when the
+    anchors fit)."""
+    warning = anchor_coverage_check(dataset, config)
+    if warning is None:
+        return config, []
+    lines = [f"warning: {warning.message}"]
+    if autoanchor and not anchors_fixed:
+        lines.append("training with the optimised anchors (--no-autoanchor to keep the configured ones)")
+        return warning.fixed_config(config), lines
+    lines.append("keeping the anchors you set" if anchors_fixed else "keeping the configured anchors (--autoanchor to train with the optimised ones)")
+    return config, lines

@@ -22,20 +22,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from .anchor_assignment import padded_feature_size
 from .anchors import anchor_base, grid_anchors, inside_image
 from .boxes import pairwise_iou
 from .config import DetectorConfig
 from .image_batch import resized_size
 
-def feature_size_for(image_size: tuple[int, int], stride: int) -> tuple[int, int]:
-    """Feature map ``(Hf, Wf)`` of a ``(h, w)`` network input padded to a multiple of ``stride``
-    (every trunk of :mod:`frcnn_core.backbones` maps it to exactly that many cells)."""
-    return math.ceil(image_size[0] / stride), math.ceil(image_size[1] / stride)
+feature_size_for = padded_feature_size  # the model's grid (frcnn_core.anchor_assignment)
 
 
 # sqrt(area) in network-input pixels: COCO's small / medium / large edges
@@ -95,11 +94,15 @@ class GtBoxes:
     image_index: Tensor
 
     @classmethod
-    def from_dataset(cls, dataset, include_difficult: bool = False) -> GtBoxes:
-        """All GT boxes of ``dataset`` (``dataset.info(i)``); ``difficult`` ones are left out
-        unless asked, as training leaves them out."""
+    def from_dataset(cls, dataset, include_difficult: bool = False, progress: Callable[[int, int], None] | None = None) -> GtBoxes:
+        """All GT boxes of ``dataset`` (``dataset.info(i)``, no pixels decoded); ``difficult``
+        ones are left out unless asked, as training leaves them out. ``progress(done, total)``
+        is called about every 1 % of the images."""
         boxes, sizes, index = [], [], []
+        every = max(len(dataset) // 100, 1)
         for i in range(len(dataset)):
+            if progress is not None and (i % every == 0 or i == len(dataset) - 1):
+                progress(i + 1, len(dataset))
             info = dataset.info(i)
             target = info["target"]
             b = target["boxes"].float().reshape(-1, 4)

@@ -7,6 +7,7 @@ Helps choose anchor scales and ratios: a GT box whose best anchor IoU stays belo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -56,9 +57,12 @@ class Coverage:
         return out
 
 
-def dataset_coverage(dataset, min_size: int, max_size: int, stride: int, scales, ratios, allowed_border: float = 0.0) -> Coverage:
+def dataset_coverage(
+    dataset, min_size: int, max_size: int, stride: int, scales, ratios, allowed_border: float = 0.0, progress: Callable[[int, int], None] | None = None
+) -> Coverage:
     """Each GT box's best IoU with an anchor inside its image resized as the model would
-    (:func:`frcnn_core.anchor_coverage.grid_coverage`; difficult boxes left out, as in training)."""
+    (:func:`frcnn_core.anchor_coverage.grid_coverage`; difficult boxes left out, as in training).
+    ``progress(done, total)`` is called while the boxes are read (about every 1 % of the images)."""
     layout = AnchorLayout(tuple(scales), tuple(ratios), stride, min_size, max_size, allowed_border)
-    report = grid_coverage(GtBoxes.from_dataset(dataset), layout)
+    report = grid_coverage(GtBoxes.from_dataset(dataset, progress=progress), layout)
     return Coverage(report.best_iou.tolist(), report.box_sizes.tolist())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
@@ -12,7 +13,10 @@ from .anchors import inside_image
 from .boxes import encode_boxes, pairwise_iou
 from .sampling import sample_balanced
 
-POSITIVE, NEGATIVE, IGNORED = 1, 0, -1
+if TYPE_CHECKING:
+    from .config import DetectorConfig
+
+POSITIVE, NEGATIVE, IGNORED = 1, 0, -1  # anchor labels: the RPN's classification targets
 
 
 @dataclass
@@ -103,3 +107,14 @@ def assign_anchor_targets(
     labels[sampled_pos] = POSITIVE
     labels[sampled_neg] = NEGATIVE
     return AnchorTargets(labels, candidate_labels, deltas, matched_gt, max_iou, inside)
+
+
+def assign_anchor_targets_for(
+    config: DetectorConfig, anchors: Tensor, gt_boxes: Tensor, image_size: tuple[int, int], generator: torch.Generator | None = None
+) -> AnchorTargets:
+    """:func:`assign_anchor_targets` with the rule of ``config`` (its ``rpn_*`` fields): the one
+    place where a configuration becomes an assignment, for the model and for the viewer."""
+    return assign_anchor_targets(
+        anchors, gt_boxes, image_size, config.rpn_pos_iou, config.rpn_neg_iou, config.rpn_num_samples, config.rpn_pos_fraction,
+        generator, allowed_border=config.rpn_allowed_border, positives_per_gt=config.rpn_positives_per_gt,
+    )

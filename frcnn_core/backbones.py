@@ -7,8 +7,11 @@ for VGG16, the seed's fc6/fc7 to reuse as the Fast R-CNN head.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
+import urllib.error
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +34,8 @@ class Backbone:
 
 
 class PretrainedWeightsMissing(RuntimeError):
-    """ImageNet weights were asked for but are not in the local torch hub cache."""
+    """ImageNet weights were asked for but are not in the local torch hub cache (and, when
+    fetched, could not be downloaded); the one-line message names the file and where to put it."""
 
 
 def _cached_weights_path(weights: torchvision.models.WeightsEnum) -> str:
@@ -51,18 +55,51 @@ def imagenet_weights_cached(name: str) -> bool:
     return weights is not None and os.path.isfile(_cached_weights_path(weights))
 
 
+def _missing_message(weights: torchvision.models.WeightsEnum, reason: str) -> str:
+    path = _cached_weights_path(weights)
+    return (
+        f"ImageNet weights {os.path.basename(path)} {reason}; download {weights.url} on a machine with "
+        f"internet and put it in {os.path.dirname(path)} (or set TORCH_HOME), or train without pretrained weights"
+    )
+
+
 def _load_cached_weights(weights: torchvision.models.WeightsEnum) -> dict:
     """State dict of torchvision ``weights`` from the local cache; never downloads."""
     path = _cached_weights_path(weights)
-    filename = os.path.basename(path)
     if not os.path.isfile(path):
-        raise PretrainedWeightsMissing(
-            f"pretrained ImageNet weights {filename} are not available locally (looked in {path}). "
-            f"Download {weights.url} on a machine with internet and copy it there "
-            f"(or set TORCH_HOME), or train with pretrained_backbone=False."
-        )
+        raise PretrainedWeightsMissing(_missing_message(weights, "are not in the local cache"))
     log.info("loading ImageNet weights from %s", path)
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def fetch_imagenet_weights(name: str, announce: Callable[[str], None] | None = None) -> str | None:
+    """Make sure backbone ``name``'s ImageNet weights are in the torch hub cache; their path.
+
+    A cached file is used as it is. A missing one is downloaded (hash-checked) through
+    torchvision's weights API into ``$TORCH_HOME/hub/checkpoints``; ``announce`` is told
+    the file and the cache folder before, and the file's size after. ``None`` for ``small``,
+    which has no pretrained weights.
+
+    Raises:
+        PretrainedWeightsMissing: the download failed (offline, refused, corrupt); the
+            message names the file and the folder to put it in.
+    """
+    weights = _imagenet_weights(name)
+    if weights is None:
+        return None
+    path = _cached_weights_path(weights)
+    if os.path.isfile(path):
+        return path
+    if announce is not None:
+        announce(f"downloading ImageNet weights {os.path.basename(path)} for {name} into {os.path.dirname(path)}")
+    try:
+        weights.get_state_dict(progress=announce is not None, check_hash=True)
+    except (urllib.error.URLError, http.client.HTTPException, OSError, RuntimeError) as exc:  # RuntimeError: hash mismatch
+        reason = (str(getattr(exc, "reason", None) or exc) or type(exc).__name__).splitlines()[0]
+        raise PretrainedWeightsMissing(_missing_message(weights, f"could not be downloaded ({reason})")) from None
+    if announce is not None:
+        announce(f"saved {os.path.basename(path)} ({os.path.getsize(path) / 2**20:.0f} MiB) in {os.path.dirname(path)}")
+    return path
 
 
 def _vgg16(pretrained: bool) -> Backbone:
@@ -116,7 +153,7 @@ def _small() -> Backbone:
 
 def build_backbone(name: str, pretrained: bool = False) -> Backbone:
     """Build one of :data:`BACKBONES`. ``pretrained`` loads cached ImageNet weights or raises
-    :class:`PretrainedWeightsMissing` (nothing is ever downloaded)."""
+    :class:`PretrainedWeightsMissing` (nothing is downloaded here: see :func:`fetch_imagenet_weights`)."""
     if name == "vgg16":
         return _vgg16(pretrained)
     if name in ("resnet18", "resnet34"):

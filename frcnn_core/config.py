@@ -89,6 +89,17 @@ class DetectorConfig:
             problems.append(f"rpn_allowed_border must be >= 0 pixels, got {self.rpn_allowed_border}")
         if self.rpn_positives_per_gt < 0:
             problems.append(f"rpn_positives_per_gt must be >= 0, got {self.rpn_positives_per_gt}")
+        if self.anchor_stride < 1:
+            problems.append(f"anchor_stride must be >= 1, got {self.anchor_stride}")
+        for name in ("rpn_num_samples", "roi_num_samples", "rpn_pre_nms_top_n_train", "rpn_post_nms_top_n_train",
+                     "rpn_pre_nms_top_n_test", "rpn_post_nms_top_n_test", "detections_per_image"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("rpn_nms_thresh", "nms_thresh", "score_thresh"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems.append(f"{name} must be in 0..1, got {getattr(self, name)}")
+        if self.rpn_min_size < 0:
+            problems.append(f"rpn_min_size must be >= 0 pixels, got {self.rpn_min_size}")
         if self.roi_gt_jitter < 0:
             problems.append(f"roi_gt_jitter must be >= 0, got {self.roi_gt_jitter}")
         if not 0 < self.rpn_pos_fraction <= 1 or not 0 < self.roi_fg_fraction <= 1:
@@ -113,6 +124,8 @@ class DetectorConfig:
         return f"class {label}"
 
     def replace(self, **changes) -> DetectorConfig:
+        """A copy with ``changes`` (field names); an unknown name is a ``ValueError`` listing the valid ones."""
+        unknown_fields(type(self), changes)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -174,3 +187,24 @@ def cpu_config(num_classes: int, class_names: tuple[str, ...] = (), **changes) -
     return DetectorConfig(**defaults)
 
 
+def unknown_fields(cls, changes) -> None:
+    """Raise ``ValueError`` naming the keys of ``changes`` that are not fields of dataclass ``cls``,
+    and listing the valid ones."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(changes) - set(names))
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} field(s) {', '.join(unknown)}; valid: {', '.join(names)}")
+
+
+# The fields that shape the anchor grid and its labels: changing one relabels the anchors of an
+# image without running any network (frcnn_core.anchor_assignment.assign_anchors).
+ANCHOR_ASSIGNMENT_FIELDS = (
+    "anchor_stride", "anchor_scales", "anchor_ratios", "rpn_pos_iou", "rpn_neg_iou", "rpn_num_samples",
+    "rpn_pos_fraction", "rpn_allowed_border", "rpn_positives_per_gt", "min_size", "max_size",
+)
+# The test-time proposal layer and detection post-processing: a trained model runs with any
+# values of these (the weights do not depend on them).
+INFERENCE_FIELDS = (
+    "rpn_pre_nms_top_n_test", "rpn_post_nms_top_n_test", "rpn_nms_thresh", "rpn_min_size",
+    "score_thresh", "nms_thresh", "detections_per_image",
+)

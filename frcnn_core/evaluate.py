@@ -8,12 +8,17 @@ Inputs, one entry per image in the same order:
 - ``targets[i]``: a dataset target (:mod:`frcnn_core.data.sample`) with ``boxes``
   ``[G, 4]``, ``labels`` ``[G]`` and optionally ``difficult`` ``[G]`` and ``size``.
 
-VOC rules (:func:`evaluate_voc`, the devkit's): per class, detections are taken in
-decreasing score; each is matched to the ground-truth box of its image with the
-highest IoU (continuous pixels, no ``+1``). IoU ``>= iou_threshold`` with an unmatched
-box is a true positive, with an already matched box a false positive (a duplicate),
-and with a ``difficult`` box neither: it is left out, and difficult boxes do not count
-as positives to find. Anything else is a false positive.
+VOC rules (:func:`evaluate_voc`, the devkit's), decided per image by :func:`match_image`,
+the one matching that ``frcnn eval``, the viewer's TP/FP colouring and the diagnosis
+(:mod:`frcnn_core.diagnose`) all use: per class, detections are taken in decreasing
+score (ties in the given order); each looks at the ground-truth box of its class with
+the highest IoU (continuous pixels, no ``+1``; the first such box on ties). If that IoU
+is ``>= iou_threshold`` and the box is ``difficult``, the detection is ignored (neither
+true nor false positive); if the box is unmatched, the detection is a true positive
+and takes it; if another detection took it already, the detection is a false positive
+(a duplicate), even when a second unmatched box of its class also overlaps it by
+``iou_threshold`` or more: it is not offered that one. Anything else is a false
+positive. Difficult boxes do not count as positives to find.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ import contextlib
 import io
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
-from torchvision.ops import box_iou
+
+from .boxes import pairwise_iou
 
 
 def _array(value, dtype, shape_tail: tuple[int, ...] = ()) -> np.ndarray:
@@ -36,11 +43,19 @@ def _array(value, dtype, shape_tail: tuple[int, ...] = ()) -> np.ndarray:
     return np.asarray(value, dtype=dtype).reshape((-1, *shape_tail))
 
 
-def _detections_of(det: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return _array(det["boxes"], np.float64, (4,)), _array(det["scores"], np.float64), _array(det["labels"], np.int64)
+def _scores(value) -> np.ndarray:
+    """``[D]`` scores in their own float precision (a float32 score of 0.9 passes a 0.9 threshold)."""
+    scores = _array(value, None)
+    return scores if np.issubdtype(scores.dtype, np.floating) else scores.astype(np.float64)
 
 
-def _targets_of(target: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def detection_arrays(det: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(boxes [D, 4] float64, scores [D] in their own precision, labels [D] int64)`` of one image."""
+    return _array(det["boxes"], np.float64, (4,)), _scores(det["scores"]), _array(det["labels"], np.int64)
+
+
+def target_arrays(target: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(boxes [G, 4] float64, labels [G] int64, difficult [G] bool)`` of one image."""
     boxes, labels = _array(target["boxes"], np.float64, (4,)), _array(target["labels"], np.int64)
     difficult = target.get("difficult")
     difficult = np.zeros(len(labels), bool) if difficult is None else _array(difficult, bool)
@@ -72,24 +87,118 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray, use_11_point: bool = False
     return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
 
 
-def _match_image(boxes: np.ndarray, scores: np.ndarray, gt_boxes: np.ndarray, gt_difficult: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """VOC outcome of each detection of one class in one image: 1 TP, 0 FP, -1 ignored."""
-    outcome = np.zeros(len(scores), np.int8)
-    if len(gt_boxes) == 0 or len(scores) == 0:
-        return outcome
-    order = np.argsort(-scores, kind="stable")
-    ious = box_iou(torch.from_numpy(boxes[order]), torch.from_numpy(gt_boxes)).numpy()
-    best = ious.argmax(axis=1)
-    matched = np.zeros(len(gt_boxes), bool)
-    for d, j in enumerate(best):  # greedy in score order: each match changes the next
-        if ious[d, j] < iou_threshold:
-            continue
-        if gt_difficult[j]:
-            outcome[order[d]] = -1
-        elif not matched[j]:
-            matched[j] = True
-            outcome[order[d]] = 1
-    return outcome
+@dataclass(frozen=True, eq=False)
+class ImageMatching:
+    """The VOC outcome of every detection and every ground-truth box of one image.
+
+    Matching is per class in decreasing score, so the matches of the detections scoring
+    at least any threshold ``t`` do not depend on the detections below ``t``: one matching
+    over all detections serves every score threshold (a slider), and restricting it to
+    ``scores >= t`` gives exactly the matching of the detections kept at ``t``.
+
+    Attributes:
+        scores, labels: ``[D]`` of the detections, in the order given (scores keep their
+            float precision, so thresholds compare as the model's own numbers).
+        true_positive: ``[D]`` bool.
+        matched_gt: ``[D]`` the GT index a true positive took, else -1 (:attr:`NONE`).
+        ignored: ``[D]`` bool: its best box of its class is ``difficult`` at IoU
+            ``>= iou_threshold`` (neither true nor false positive).
+        iou: ``[D, G]`` IoU of every detection with every GT box, any class.
+        gt_labels, difficult: ``[G]``.
+        gt_matched: ``[G]`` the detection that took each GT box, else -1.
+        iou_threshold: as given.
+    """
+
+    NONE = -1
+
+    scores: np.ndarray
+    labels: np.ndarray
+    true_positive: np.ndarray
+    matched_gt: np.ndarray
+    ignored: np.ndarray
+    iou: np.ndarray
+    gt_labels: np.ndarray
+    difficult: np.ndarray
+    gt_matched: np.ndarray
+    iou_threshold: float
+
+    def shown(self, score_threshold: float = 0.0) -> np.ndarray:
+        """``[D]`` bool: detections scoring at least ``score_threshold``."""
+        return self.scores >= score_threshold
+
+    def false_positive(self, score_threshold: float = 0.0) -> np.ndarray:
+        """``[D]`` bool: false positives among detections scoring at least ``score_threshold``."""
+        return self.shown(score_threshold) & ~self.true_positive & ~self.ignored
+
+    def found(self, score_threshold: float = 0.0) -> np.ndarray:
+        """``[G]`` bool: GT boxes taken by a detection scoring at least ``score_threshold``."""
+        taken = self.gt_matched >= 0
+        found = np.zeros(len(self.gt_matched), bool)
+        found[taken] = self.scores[self.gt_matched[taken]] >= score_threshold
+        return found
+
+    def missed(self, score_threshold: float = 0.0) -> list[int]:
+        """Indices of the non-difficult GT boxes no detection scoring at least ``score_threshold`` took."""
+        return np.flatnonzero(~self.difficult & ~self.found(score_threshold)).tolist()
+
+    def summary(self, score_threshold: float = 0.0) -> dict[str, int]:
+        """``{"true_positives", "false_positives", "missed"}`` counts at ``score_threshold``."""
+        return {
+            "true_positives": int((self.true_positive & self.shown(score_threshold)).sum()),
+            "false_positives": int(self.false_positive(score_threshold).sum()),
+            "missed": len(self.missed(score_threshold)),
+        }
+
+    def average_precision(self) -> float | None:
+        """Mean over the image's classes with non-difficult GT of the VOC area AP of this
+        image alone (all detections); ``None`` when it has no such GT."""
+        aps = []
+        for label in np.unique(self.gt_labels[~self.difficult]):
+            mine = (self.labels == label) & ~self.ignored
+            order = np.argsort(-self.scores[mine], kind="stable")
+            hits = self.true_positive[mine][order].astype(np.float64)
+            tp, fp = np.cumsum(hits), np.cumsum(1.0 - hits)
+            num_gt = int(((self.gt_labels == label) & ~self.difficult).sum())
+            aps.append(voc_ap(tp / num_gt, tp / np.maximum(tp + fp, np.finfo(np.float64).eps)))
+        return float(np.mean(aps)) if aps else None
+
+
+def match_image(
+    boxes,
+    scores,
+    labels,
+    gt_boxes,
+    gt_labels,
+    difficult=None,
+    iou_threshold: float = 0.5,
+) -> ImageMatching:
+    """VOC matching of one image's detections to its ground truth (rule in the module docstring).
+
+    Args:
+        boxes: ``[D, 4]`` xyxy; scores, labels: ``[D]`` (tensors, arrays or lists).
+        gt_boxes: ``[G, 4]`` xyxy in the same pixels; gt_labels: ``[G]``;
+        difficult: ``[G]`` bool, or ``None`` for none.
+        iou_threshold: the least IoU of a match (inclusive).
+    """
+    boxes, scores, labels = _array(boxes, np.float64, (4,)), _scores(scores), _array(labels, np.int64)
+    gt_boxes, gt_labels = _array(gt_boxes, np.float64, (4,)), _array(gt_labels, np.int64)
+    difficult = np.zeros(len(gt_labels), bool) if difficult is None else _array(difficult, bool)
+    num, num_gt = len(scores), len(gt_labels)
+    true_positive, ignored = np.zeros(num, bool), np.zeros(num, bool)
+    matched_gt, gt_matched = np.full(num, ImageMatching.NONE, np.int64), np.full(num_gt, ImageMatching.NONE, np.int64)
+    iou = pairwise_iou(torch.from_numpy(boxes), torch.from_numpy(gt_boxes)).numpy() if num and num_gt else np.zeros((num, num_gt))
+    if num and num_gt:
+        same_class = np.where(labels[:, None] == gt_labels[None, :], iou, -1.0)
+        best = same_class.argmax(axis=1)
+        for d in np.argsort(-scores, kind="stable"):  # greedy in score order: each match changes the next
+            g = best[d]
+            if same_class[d, g] < iou_threshold:
+                continue
+            if difficult[g]:
+                ignored[d] = True
+            elif gt_matched[g] == ImageMatching.NONE:
+                gt_matched[g], matched_gt[d], true_positive[d] = d, g, True
+    return ImageMatching(scores, labels, true_positive, matched_gt, ignored, iou, gt_labels, difficult, gt_matched, iou_threshold)
 
 
 def evaluate_voc(
@@ -116,22 +225,19 @@ def evaluate_voc(
     """
     if len(detections) != len(targets):
         raise ValueError(f"{len(detections)} detection lists for {len(targets)} images")
-    dets = [_detections_of(d) for d in detections]
-    gts = [_targets_of(t) for t in targets]
+    dets = [detection_arrays(d) for d in detections]
+    gts = [target_arrays(t) for t in targets]
+    matchings = [match_image(*det, *gt, iou_threshold=iou_threshold) for det, gt in zip(dets, gts)]
     result = {"per_class_ap": {}, "precision": {}, "recall": {}, "scores": {}, "num_gt": {}, "num_detections": {}}
     for k in range(1, num_classes + 1):
-        scores, outcomes = [], []
-        num_gt = 0
-        for (boxes, det_scores, labels), (gt_boxes, gt_labels, difficult) in zip(dets, gts):
-            mine, theirs = labels == k, gt_labels == k
-            num_gt += int((~difficult[theirs]).sum())
-            scores.append(det_scores[mine])
-            outcomes.append(_match_image(boxes[mine], det_scores[mine], gt_boxes[theirs], difficult[theirs], iou_threshold))
-        scores, outcomes = np.concatenate(scores), np.concatenate(outcomes)
+        num_gt = sum(int(((m.gt_labels == k) & ~m.difficult).sum()) for m in matchings)
+        mine = [m.labels == k for m in matchings]
+        scores = np.concatenate([m.scores[s] for m, s in zip(matchings, mine)])
+        tp = np.concatenate([m.true_positive[s] for m, s in zip(matchings, mine)])
+        counted = ~np.concatenate([m.ignored[s] for m, s in zip(matchings, mine)])
         order = np.argsort(-scores, kind="stable")
-        scores, outcomes = scores[order], outcomes[order]
-        counted = outcomes >= 0
-        scores, tp = scores[counted], (outcomes[counted] == 1).astype(np.float64)
+        scores, tp, counted = scores[order], tp[order], counted[order]
+        scores, tp = scores[counted], tp[counted].astype(np.float64)
         tp_cum, fp_cum = np.cumsum(tp), np.cumsum(1.0 - tp)
         recall = tp_cum / num_gt if num_gt else np.zeros_like(tp_cum)
         precision = tp_cum / np.maximum(tp_cum + fp_cum, np.finfo(np.float64).eps)
@@ -155,7 +261,7 @@ def _coco_ground_truth(targets: Sequence[Mapping], class_names: Sequence[str]) -
     """
     images, annotations = [], []
     for i, target in enumerate(targets):
-        boxes, labels, difficult = _targets_of(target)
+        boxes, labels, difficult = target_arrays(target)
         height, width = target.get("size", (0, 0))
         images.append({"id": i, "width": int(width), "height": int(height)})
         for box, label, hard in zip(boxes.tolist(), labels.tolist(), difficult.tolist()):
@@ -168,7 +274,7 @@ def _coco_ground_truth(targets: Sequence[Mapping], class_names: Sequence[str]) -
 def _coco_results(detections: Sequence[Mapping], num_classes: int) -> list[dict]:
     results = []
     for i, det in enumerate(detections):
-        boxes, scores, labels = _detections_of(det)
+        boxes, scores, labels = detection_arrays(det)
         if labels.size and (labels.min() < 1 or labels.max() > num_classes):
             raise ValueError(f"image {i}: detection labels must be in 1..{num_classes}, got {sorted(set(labels.tolist()))}")
         for box, score, label in zip(boxes.tolist(), scores.tolist(), labels.tolist()):

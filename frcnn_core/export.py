@@ -57,6 +57,7 @@ import numpy as np
 import torch
 
 from .atomic import atomic_write_text
+from .json_files import load_json
 
 SCHEMA = "frcnn-viewer/detections"
 SCHEMA_VERSION = 1
@@ -193,12 +194,7 @@ def read_rich_results(path: str | os.PathLike) -> dict:
             the record (e.g. ``images[3].detections[0].box``).
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ResultsFormatError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsFormatError(f"{path}: cannot read: {exc}") from None
+    data = load_json(path, "a results file", ResultsFormatError)
     _require(isinstance(data, dict) and data.get("schema") == SCHEMA, path, "schema", f"a {SCHEMA!r} object", data.get("schema") if isinstance(data, dict) else data)
     version = data.get("schema_version")
     if _is_int(version) and version > SCHEMA_VERSION:

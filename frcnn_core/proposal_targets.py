@@ -16,6 +16,10 @@ from .sampling import sample_balanced
 # the box 0.65-0.99, median 0.77
 JITTER = 0.1
 
+# RoiSamples.source of a RoI that is not a proposal (a proposal's source is its index, >= 0)
+ROI_SOURCE_GT = -1  # a GT box added as a RoI
+ROI_SOURCE_JITTERED_GT = -2  # a jittered copy of a GT box
+
 
 @dataclass
 class RoiSamples:
@@ -27,8 +31,8 @@ class RoiSamples:
         deltas: ``[R, 4]`` normalised regression targets to the matched GT (0 for background).
         matched_gt: ``[R]`` index of the best-overlapping GT (-1 when there is no GT).
         max_iou: ``[R]`` that IoU.
-        source: ``[R]`` index into the proposals, -1 for a GT box added as a RoI, -2 for a
-            jittered copy of one.
+        source: ``[R]`` index into the proposals, :data:`ROI_SOURCE_GT` for a GT box added as a
+            RoI, :data:`ROI_SOURCE_JITTERED_GT` for a jittered copy of one.
     """
 
     boxes: Tensor
@@ -86,8 +90,8 @@ def assign_proposal_targets(
     num_gt = gt_boxes.shape[0]
     source = torch.cat((
         torch.arange(proposals.shape[0], device=device),
-        torch.full((num_gt,), -1, device=device),
-        torch.full((added.shape[0] - num_gt,), -2, device=device),
+        torch.full((num_gt,), ROI_SOURCE_GT, device=device),
+        torch.full((added.shape[0] - num_gt,), ROI_SOURCE_JITTERED_GT, device=device),
     ))
     if gt_boxes.shape[0] == 0:
         max_iou = torch.zeros(rois.shape[0], device=device)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from .anchor_targets import AnchorTargets
+from .anchor_assignment import AnchorAssignment, AnchorGeometry
+from .anchor_targets import IGNORED, NEGATIVE, POSITIVE, AnchorTargets
 from .postprocess import Detections
 
 
@@ -26,7 +27,8 @@ class Trace:
     Geometry:
         image_size ``(H, W)`` original; input_size ``(h, w)`` network input;
         scale ``(sx, sy)`` input pixels per original pixel; feature_size ``(Hf, Wf)``;
-        stride; anchor_scales; anchor_ratios; class_names (may be empty).
+        stride; anchor_scales; anchor_ratios; class_names (may be empty);
+        rpn_pos_iou, the positive IoU of the anchor assignment rule.
     Anchors (``[N, ...]``):
         anchors ``[N, 4]``; inside ``[N]`` bool (entirely inside the image).
     Anchor targets (with a target):
@@ -41,7 +43,8 @@ class Trace:
     RoI samples (with a target):
         roi_boxes ``[R, 4]``, roi_labels ``[R]`` (0 background), roi_target_deltas ``[R, 4]``
         (normalised by the box weights), roi_max_iou ``[R]``, roi_matched_gt ``[R]``,
-        roi_source ``[R]`` (proposal index, -1 for an added GT box, -2 for a jittered copy),
+        roi_source ``[R]`` (proposal index, ``ROI_SOURCE_GT`` for an added GT box,
+        ``ROI_SOURCE_JITTERED_GT`` for a jittered copy: :mod:`frcnn_core.proposal_targets`),
         roi_predicted ``[R]`` (the head's argmax class on each sampled RoI).
     Detections:
         detections (boxes, scores, labels, class_scores ``[D, C+1]``, proposal_index, deltas).
@@ -68,6 +71,7 @@ class Trace:
     proposal_anchor_index: Tensor
     detections: Detections
     class_names: tuple[str, ...] = ()
+    rpn_pos_iou: float = 0.7
     gt_boxes: Tensor | None = None
     gt_labels: Tensor | None = None
     anchor_labels: Tensor | None = None
@@ -90,6 +94,14 @@ class Trace:
     def num_anchors_per_cell(self) -> int:
         return len(self.anchor_scales) * len(self.anchor_ratios)
 
+    @property
+    def geometry(self) -> AnchorGeometry:
+        """The grid this image was traced on (cell lookups, anchor indices)."""
+        return AnchorGeometry(
+            tuple(self.image_size), tuple(self.input_size), tuple(self.scale), tuple(self.feature_size),
+            self.stride, tuple(self.anchor_scales), tuple(self.anchor_ratios),
+        )
+
     def anchor_targets(self) -> AnchorTargets | None:
         """The anchor labels and targets of this image as one :class:`AnchorTargets`
         (``None`` without a target)."""
@@ -99,6 +111,13 @@ class Trace:
             self.anchor_labels, self.anchor_candidate_labels, self.anchor_target_deltas, self.anchor_matched_gt, self.anchor_max_iou, self.inside
         )
 
+    def anchor_assignment(self) -> AnchorAssignment | None:
+        """The anchor labels this pass used, in original pixels (``None`` without a target)."""
+        targets = self.anchor_targets()
+        if targets is None:
+            return None
+        return AnchorAssignment.from_targets(self.geometry, self.anchors, targets, self.gt_boxes, self.rpn_pos_iou)
+
     def objectness_map(self) -> Tensor:
         """``[Hf, Wf]`` highest objectness probability over the anchors of each feature cell."""
         hf, wf = self.feature_size
@@ -106,14 +125,11 @@ class Trace:
 
     def cell_anchor_indices(self, cell_y: int, cell_x: int) -> Tensor:
         """Flat indices of the ``A`` anchors of feature cell ``(cell_y, cell_x)``."""
-        first = (cell_y * self.feature_size[1] + cell_x) * self.num_anchors_per_cell
-        return torch.arange(first, first + self.num_anchors_per_cell)
+        return torch.from_numpy(self.geometry.cell_anchor_indices(cell_y, cell_x))
 
     def cell_at(self, x: float, y: float) -> tuple[int, int]:
         """Feature cell ``(cell_y, cell_x)`` covering original-image point ``(x, y)``."""
-        sx, sy = self.scale
-        hf, wf = self.feature_size
-        return min(max(int(y * sy // self.stride), 0), hf - 1), min(max(int(x * sx // self.stride), 0), wf - 1)
+        return self.geometry.cell_at(x, y)
 
     def counts(self) -> dict[str, float | int]:
         """The numbers a debugger wants at a glance."""
@@ -126,11 +142,11 @@ class Trace:
         }
         if self.anchor_labels is not None:
             counts.update(
-                positive=int((self.anchor_labels == 1).sum()),
-                negative=int((self.anchor_labels == 0).sum()),
-                ignored=int((self.anchor_labels == -1).sum()),
-                candidate_positive=int((self.anchor_candidate_labels == 1).sum()),
-                candidate_negative=int((self.anchor_candidate_labels == 0).sum()),
+                positive=int((self.anchor_labels == POSITIVE).sum()),
+                negative=int((self.anchor_labels == NEGATIVE).sum()),
+                ignored=int((self.anchor_labels == IGNORED).sum()),
+                candidate_positive=int((self.anchor_candidate_labels == POSITIVE).sum()),
+                candidate_negative=int((self.anchor_candidate_labels == NEGATIVE).sum()),
                 gt_without_positive=len(self.gt_without_positive()),
             )
         if self.roi_labels is not None:
@@ -142,14 +158,16 @@ class Trace:
                 counts["roi_fg_accuracy"] = float(correct[fg].float().mean()) if fg.any() else float("nan")
         return counts
 
-    def gt_without_positive(self, min_iou: float = 0.7) -> list[int]:
-        """Indices of GT boxes that no candidate-positive anchor matches with IoU >= ``min_iou``.
+    def gt_without_positive(self, min_iou: float | None = None) -> list[int]:
+        """Indices of GT boxes that no candidate-positive anchor matches with IoU >= ``min_iou``
+        (default: the configured positive IoU, :attr:`rpn_pos_iou`).
 
         These are objects the anchor design cannot cover well: the RPN learns them only
-        from the rule "best anchor for each GT", at a lower IoU.
+        from the rule "best anchors for each GT", at a lower IoU.
         """
         if self.gt_boxes is None or self.anchor_candidate_labels is None:
             return []
-        good = (self.anchor_candidate_labels == 1) & (self.anchor_max_iou >= min_iou)
+        threshold = self.rpn_pos_iou if min_iou is None else min_iou
+        good = (self.anchor_candidate_labels == POSITIVE) & (self.anchor_max_iou >= threshold)
         covered = set(self.anchor_matched_gt[good].tolist())
         return [i for i in range(self.gt_boxes.shape[0]) if i not in covered]

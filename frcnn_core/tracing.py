@@ -49,6 +49,7 @@ def build_trace(
         anchor_scales=tuple(cfg.anchor_scales),
         anchor_ratios=tuple(cfg.anchor_ratios),
         class_names=tuple(cfg.class_names),
+        rpn_pos_iou=cfg.rpn_pos_iou,
         anchors=to_original(anchors),
         inside=_cpu(inside_image(anchors, batch.input_sizes[0], cfg.rpn_allowed_border)),
         objectness=_cpu(objectness.float().sigmoid()),

@@ -2,10 +2,10 @@
 
 ``MainWindow`` is the window (drivable from code); ``frcnn-viewer`` (:func:`frcnn_viewer.app.main`)
 starts it. The plain-Python state (``document``, ``layers``, ``assignment``, ``overlays``) imports
-no Qt, so ``import frcnn_viewer.document`` works headless; ``MainWindow`` loads Qt on first use.
+no Qt, so ``import frcnn_viewer.state.document`` works headless; ``MainWindow`` loads Qt on first use.
 """
 
-from .layers import LAYER_NAMES
+from .state.layer_registry import LAYER_NAMES
 
 __all__ = ["LAYER_NAMES", "MainWindow"]
 

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .layers import LAYER_NAMES
+from .state.layer_registry import LAYER_NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     _warn_about_broken_pyside(PySide6.__version__)
 
     from .main_window import MainWindow
-    from .sources import sample_specs
+    from .state.sources import sample_specs
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("frcnn-viewer")

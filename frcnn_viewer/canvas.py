@@ -4,7 +4,7 @@ The canvas observes the document and its layers and renders them; it keeps no st
 of its own beyond the graphics items. Image pixel ``(x, y)`` is view coordinate
 ``(x, y)`` (the y axis points down), so every overlay is drawn in image pixels. Each
 layer's overlay is a handful of items, one per colour group (see
-:mod:`frcnn_viewer.overlays`), never one per box; auto-range is off.
+:mod:`frcnn_viewer.state.overlays`), never one per box; auto-range is off.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from .document import Document
+from .state.document import Change, Document
 from .items import BoxOutlineItem, TextLabelsItem
-from .layers import LAYER_NAMES, Layer
-from .overlays import LAYER_ASPECTS, Overlay, build_overlay
+from .state.layer_registry import LAYER_NAMES
+from .state.layers import Layer
+from .state.overlays import Overlay, build_overlay
 
 BACKGROUND = (40, 40, 40)
 
@@ -151,10 +152,10 @@ class Canvas(pg.GraphicsView):
 
     # ----- document observers -----------------------------------------------------------
     def _document_changed(self, aspects: frozenset) -> None:
-        if "image" in aspects:
+        if Change.IMAGE in aspects:
             self._show_image()
         for name, items in self.layer_items.items():
-            if LAYER_ASPECTS[name] & aspects:
+            if self.document.layers.specs[name].aspects & aspects:
                 items.dirty = True
                 self._refresh(self.document.layers[name])
 

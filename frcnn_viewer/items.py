@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from .raster import colour_mask, outline_mask
+from .state.raster import colour_mask, outline_mask
 
 RGBA = tuple[int, int, int, int]
 
@@ -20,7 +20,7 @@ class BoxOutlineItem(pg.GraphicsObject):
     """Outlines of ``[N, 4]`` xyxy boxes (data coordinates) as 1-px (cosmetic) lines.
 
     The outlines are rasterised with NumPy at the resolution of the device being painted
-    (see :mod:`frcnn_viewer.raster`) and the image is kept until the view or the data
+    (see :mod:`frcnn_viewer.state.raster`) and the image is kept until the view or the data
     change, so showing or hiding another layer does not redraw these boxes.
     """
 

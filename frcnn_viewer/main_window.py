@@ -1,6 +1,6 @@
 """The main window: canvas in the middle, panels in docks, inference in a worker thread.
 
-The window wires the plain :class:`~frcnn_viewer.document.Document` to its views and to
+The window wires the plain :class:`~frcnn_viewer.state.document.Document` to its views and to
 the :class:`~frcnn_viewer.workers.InferenceClient`; it holds no state of its own beyond
 widgets. Layout: images and the parameter / statistics / provenance tabs on the left,
 layers on the right, messages at the bottom; the bottom and right dock areas have room
@@ -18,13 +18,18 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from .annotate.actions import AnnotationActions
+from .annotate.box_editor import BoxEditor
 from .annotate.controller import AnnotationController
+from .annotate.panel import AnnotationPanel
 from .canvas import Canvas
-from .document import Document
-from .models import ModelInfo
-from .results import ImageResult
-from .exporting import FORMATS
-from .exporting import export_detections as write_detections
+from .state.anchor_design import AnchorDesign
+from .state.document import Change, Document
+from .state.models import ModelInfo
+from .state.results import ImageResult
+from .state.exporting import FORMATS
+from .state.exporting import export_detections as write_detections
+from .panels.anchor_designer import AnchorDesignerPanel
 from .panels.image_list import ImageListPanel
 from .panels.layer_panel import LayerPanel
 from .panels.message_panel import MessagePanel
@@ -32,6 +37,7 @@ from .panels.parameter_panel import ParameterPanel
 from .panels.provenance_panel import ProvenancePanel
 from .panels.stats_panel import StatsPanel, summary_line
 from .settings import ViewerSettings
+from .state.annotation import AnnotationModel
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
@@ -73,7 +79,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self._connect()
-        self.annotation = AnnotationController(self)
+        self.annotation = self._build_annotation()
         self.resize(1400, 900)
         geometry, state = self.settings.window_geometry(), self.settings.window_state()
         if geometry is not None:
@@ -110,6 +116,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.image_list = ImageListPanel(doc)
         self.layer_panel = LayerPanel(doc)
         self.parameter_panel = ParameterPanel(doc)
+        self.anchor_designer = AnchorDesignerPanel(doc)
         self.stats_panel = StatsPanel(doc)
         self.provenance_panel = ProvenancePanel(doc)
         self.message_panel = MessagePanel(doc)
@@ -117,19 +124,35 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks = {
             "images": self._dock("Images", self.image_list, left),
             "parameters": self._dock("Parameters", self.parameter_panel, left),
+            "anchor_design": self._dock("Anchor coverage", self.anchor_designer, left),
             "statistics": self._dock("Statistics", self.stats_panel, left),
             "provenance": self._dock("Provenance", self.provenance_panel, left),
             "layers": self._dock("Layers", self.layer_panel, right),
             "messages": self._dock("Messages", self.message_panel, bottom),
             "training": self._dock("Training", TrainingDock(self.training), bottom),
         }
-        self.tabifyDockWidget(self.docks["parameters"], self.docks["statistics"])
+        self.tabifyDockWidget(self.docks["parameters"], self.docks["anchor_design"])
+        self.tabifyDockWidget(self.docks["anchor_design"], self.docks["statistics"])
         self.tabifyDockWidget(self.docks["statistics"], self.docks["provenance"])
         self.docks["parameters"].raise_()
         vertical, horizontal = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
         self.resizeDocks([self.docks["images"], self.docks["parameters"]], [260, 480], vertical)
         self.resizeDocks([self.docks["messages"]], [90], vertical)
         self.resizeDocks([self.docks["images"], self.docks["layers"]], [330, 330], horizontal)
+
+    def _build_annotation(self) -> AnnotationController:
+        """The annotation mode: its Qt-free model over the document, the box editor on the
+        canvas, its dock, actions and menu, and the controller given exactly these pieces."""
+        model = AnnotationModel(self.document)
+        panel = AnnotationPanel(model.classes)
+        dock = self._dock("Annotate", panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        dock.hide()
+        actions = AnnotationActions(self)
+        self.menuBar().addMenu(actions.menu)
+        self.addToolBar(actions.toolbar)
+        return AnnotationController(model, BoxEditor(self.canvas, self), panel, dock, actions, QtGui.QUndoStack(self),
+                                    show_status=self.statusBar().showMessage, title_changed=self.update_title,
+                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -215,6 +238,20 @@ class MainWindow(QtWidgets.QMainWindow):
         self.idle.disconnect(loop.quit)
         return not self.client.busy
 
+    def anchor_design(self, optimise: bool = False, timeout_ms: int = WAIT_TIMEOUT_MS) -> AnchorDesign | None:
+        """The anchor designer's answer for the current parameters (coverage of every GT box of
+        the open images; with ``optimise`` the optimiser's search too, whose anchors then become
+        the parameters). Waits, running the event loop; ``None`` on timeout."""
+        panel = self.anchor_designer
+        key = panel.refresh(optimise)
+        loop = QtCore.QEventLoop()
+        done = lambda shown: shown >= key and loop.quit()  # noqa: E731
+        panel.shown.connect(done)
+        QtCore.QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        panel.shown.disconnect(done)
+        return panel.design if panel.design is not None and panel.design.key >= key else None
+
     def open_paths(self, paths: list[str | Path], wait: bool = True) -> int:
         """Open image files, folders, COCO JSON files, VOC directories or ``shapes``; show the
         first new image. Problems are reported in the window. Returns the number of images added."""
@@ -243,7 +280,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 return
 
     def set_layer_visible(self, name: str, visible: bool) -> None:
-        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.layers.LAYER_NAMES`)."""
+        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.state.layer_registry.LAYER_NAMES`)."""
         self.document.layers[name].set_visible(visible)
 
     def set_layer_option(self, name: str, key: str, value) -> None:
@@ -251,16 +288,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.document.layers[name].set_option(key, value)
 
     def set_parameters(self, **changes) -> bool:
-        """Change anchor/assignment (``AnchorParams``) or proposal (``ProposalParams``) fields by name."""
-        anchor_keys = set(self.document.anchor_params.__dataclass_fields__)
-        anchor = {k: v for k, v in changes.items() if k in anchor_keys}
-        rest = {k: v for k, v in changes.items() if k not in anchor_keys}
-        ok = True
-        if anchor:
-            ok = self.document.set_anchor_params(**anchor)
-        if rest:
-            ok = self.document.set_proposal_params(**rest) and ok
-        return ok
+        """Change anchor, assignment, proposal or detection settings by their ``DetectorConfig``
+        field names (:data:`frcnn_viewer.state.document.PARAMETER_FIELDS`); see :meth:`Document.set_parameters`."""
+        return self.document.set_parameters(**changes)
 
     def counts(self) -> dict:
         """The statistics of the current image (see :meth:`Document.counts`)."""
@@ -292,7 +322,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if missing and self.document.model is not None and not self.client.predicting:
             self.progress.setRange(0, len(missing))
             self.progress.setValue(0)
-            self.client.predict(self.document.results_key, missing, self.document.proposal_params.config_changes())
+            self.client.predict(self.document.results_key, missing, self.document.inference_changes())
         if wait:
             self.wait_until_idle()
 
@@ -372,6 +402,37 @@ class MainWindow(QtWidgets.QMainWindow):
         folder) and return its path; ``None``, with a message, when it cannot be saved."""
         return self.annotation.save()
 
+    # ----- labelling with the model: self.annotation (AnnotationController) does it ------
+    def suggestions(self) -> dict:
+        """The current image's suggestions shown in annotation mode, best first: ``boxes``
+        (displayed pixels), ``file_boxes``, ``labels``, ``scores`` (see :meth:`AnnotationController.suggestions`)."""
+        return self.annotation.suggestions()
+
+    def accept_suggestions(self, min_score: float = 0.5) -> int:
+        """Accept every suggestion scoring at least ``min_score`` as GT boxes (one undo step);
+        returns how many were accepted."""
+        return self.annotation.accept_all_suggestions(min_score)
+
+    def reject_suggestion(self, index: int) -> bool:
+        """Reject suggestion ``index`` of :meth:`suggestions` (undoable)."""
+        return self.annotation.reject_suggestion(int(self.annotation.suggestions()["rows"][index]))
+
+    def sort_images(self, key: str) -> None:
+        """Sort the image lists by ``key`` (``"order"``, ``"missed"``, ``"false_positives"``, ``"ap"``,
+        ``"uncertainty"``); the annotation dock's list follows the labelling order with
+        ``"uncertainty"``. Sorting by the model's results runs "analyse all" for the images without."""
+        combo = self.image_list.sort
+        position = combo.findData(key)
+        if position < 0:
+            raise ValueError(f"unknown sort key {key!r}; valid: {', '.join(combo.itemData(i) for i in range(combo.count()))}")
+        combo.setCurrentIndex(position)
+        self.annotation.set_labelling_order(key == "uncertainty")
+
+    def next_unlabelled(self) -> bool:
+        """Show the image to label next: the first without an annotation file in the labelling
+        order (the model's most uncertain first); ``False`` when there is none."""
+        return self.annotation.next_unlabelled()
+
     def update_title(self) -> None:
         """Image name, position and a ``*`` while annotations are unsaved."""
         doc = self.document
@@ -382,15 +443,17 @@ class MainWindow(QtWidgets.QMainWindow):
     def _document_changed(self, aspects: frozenset) -> None:
         self.annotation.document_changed(aspects)  # first: it may replace the GT the trace uses
         doc = self.document
-        if aspects & {"image", "proposals", "model"} and doc.image is not None:
+        if aspects & {Change.IMAGE, Change.PROPOSALS, Change.MODEL} and doc.image is not None:
             request = doc.trace_request()
             if request is not None:
                 self.client.trace(request)
-        if "image" in aspects and doc.image is not None:
+        if Change.IMAGE in aspects and doc.image is not None:
             self.update_title()
-        if "model" in aspects:
+        if Change.MODEL in aspects:
             self.banner.setVisible(not (doc.model and doc.model.trained))
-        if "selection" in aspects and doc.selected_detection is not None:
+        if Change.CLASSES in aspects:  # a class added while annotating: the untrained model learns its name
+            self.client.use_untrained(doc.class_names)
+        if Change.SELECTION in aspects and doc.selected_detection is not None:
             self.docks["provenance"].raise_()
         self._update_summary()
 
@@ -486,4 +549,5 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.sync()
         self.training.shutdown()
         self.client.shutdown()
+        self.anchor_designer.shutdown()
         super().closeEvent(event)

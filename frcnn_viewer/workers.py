@@ -16,16 +16,20 @@ import threading
 import torch
 from PySide6 import QtCore
 
-from frcnn_core import FasterRCNN
+from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.checkpoint import CheckpointError, load_checkpoint
+from frcnn_core.staged_trace import StagedTrace
 
-from .models import ModelInfo, TraceRequest, class_mismatch, untrained_config
-from .results import image_result
-from .sources import ImageEntry, ImageLoadError, load_image
+from .state.models import ModelInfo, TraceRequest, class_mismatch, untrained_config
+from .state.results import image_result
+from .state.sources import ImageEntry, ImageLoadError, load_image
 
 log = logging.getLogger(__name__)
 
 UNTRAINED_SEED = 0
+# the anchor and RoI samples of a traced image are drawn from this seed: an image shows the same
+# samples whatever parameter changes came before
+TRACE_SEED = 0
 
 # Threads still running, kept alive until shut down: Qt aborts the process if a running
 # QThread is destroyed, which would happen to a window dropped without being closed.
@@ -57,6 +61,7 @@ class InferenceWorker(QtCore.QObject):
         self._info: ModelInfo | None = None
         self.latest_trace_key = 0  # set by the client: older trace requests are skipped
         self.cancel = threading.Event()
+        self._staged: StagedTrace | None = None  # the current image's stages, re-run in part on a parameter change
 
     @QtCore.Slot(object)
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
@@ -95,22 +100,39 @@ class InferenceWorker(QtCore.QObject):
 
     def _set_model(self, model: FasterRCNN, info: ModelInfo) -> None:
         self._model, self._info = model, info
+        self._staged = None
         self.model_ready.emit(info)
 
     @QtCore.Slot(object)
     def trace(self, request: TraceRequest) -> None:
-        """Trace one image with the request's proposal settings; stale requests are skipped."""
+        """Trace one image with the request's proposal settings; stale requests are skipped.
+
+        The stages of the current image are kept: a request that changes only parameters
+        re-runs the stages after the earliest one they affect (a detection NMS change only
+        the post-processing), a new image, target or model starts afresh."""
         try:
             if self._model is None or request.key < self.latest_trace_key:
                 return
-            self._model.config = self._info.config.replace(**request.config_changes)
-            trace = self._model.trace(request.image, request.target)
+            trace = self._staged_trace(request).trace(request_config(self._info, request))
             self.traced.emit(request.key, trace)
         except Exception as exc:
             log.exception("trace failed")
             self.failed.emit(f"inference failed: {exc}")
         finally:
             self.finished.emit()
+
+    def _staged_trace(self, request: TraceRequest) -> StagedTrace:
+        """The kept stages if they are of the request's image and target and the current model,
+        else new ones."""
+        staged = self._staged
+        if (
+            staged is None
+            or staged.model is not self._model
+            or not _same_tensor(staged.image, request.image)
+            or not _same_target(staged.target, request.target)
+        ):
+            staged = self._staged = StagedTrace(self._model, request.image, request.target, seed=TRACE_SEED)
+        return staged
 
     @QtCore.Slot(int, object, object)
     def predict(self, key: int, entries: list[tuple[int, ImageEntry]], config_changes: dict) -> None:
@@ -138,6 +160,21 @@ class InferenceWorker(QtCore.QObject):
         finally:
             self.predicted.emit(key, results)
             self.finished.emit()
+
+
+def request_config(info: ModelInfo, request: TraceRequest) -> DetectorConfig:
+    """The detector configuration a trace request asks for: the model's own with the request's changes."""
+    return info.config.replace(**request.config_changes)
+
+
+def _same_tensor(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a is b or (a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b))
+
+
+def _same_target(a: dict | None, b: dict | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return _same_tensor(a["boxes"], b["boxes"]) and _same_tensor(a["labels"], b["labels"])
 
 
 class InferenceClient(QtCore.QObject):

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..atomic import atomic_write_text
+from ..json_files import load_json
 from .model import AnnotationError, Box, BoxAnnotation, ImageAnnotation, fit_box
 
 
@@ -156,12 +157,7 @@ def _compact(value: float) -> int | float:
 
 
 def _load(path: Path) -> dict:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AnnotationError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AnnotationError(f"{path}: not a JSON file ({exc})") from None
+    document = load_json(path, "a COCO file", AnnotationError)
     if not isinstance(document, dict):
         raise AnnotationError(f"{path}: the top level is a {type(document).__name__}, not a COCO object")
     return document

@@ -71,7 +71,7 @@ def read_voc_xml(path: str | os.PathLike, strict: bool = True) -> ImageAnnotatio
             mode also a malformed object. The message names the file and the element.
     """
     path = Path(path)
-    root = _parse(path)
+    root = parse_xml(path)
     if root.tag != "annotation":
         raise AnnotationError(f"{path}: the root element is <{root.tag}>, not <annotation>")
     filename = _text(root, "filename")
@@ -156,7 +156,9 @@ def box_from_voc(xmin: float, ymin: float, xmax: float, ymax: float) -> Box:
     return (xmin - 1.0, ymin - 1.0, float(xmax), float(ymax))
 
 
-def _parse(path: Path) -> ET.Element:
+def parse_xml(path: Path) -> ET.Element:
+    """The root of the XML file at ``path``, parsed safely (defusedxml); one-line
+    :class:`AnnotationError` naming the file when it is unsafe, malformed or unreadable."""
     try:
         return SafeET.parse(path).getroot()
     except defusedxml.DefusedXmlException as exc:

@@ -7,19 +7,15 @@ import argparse
 import json
 from pathlib import Path
 
-from ..anchor_check import anchor_coverage_check, format_values
+from ..anchor_check import AUTOANCHOR_DEFAULT, anchors_for_training, format_values
 from ..anchor_coverage import AnchorLayout, CoverageReport, GtBoxes
 from ..anchor_optimizer import optimize_anchors
 from ..anchor_stats import anchor_counts, dataset_coverage
 from ..atomic import atomic_write_text
 from ..config import DetectorConfig
-from ..data import open_dataset
+from ..presets import read_config_file
 from .options import float_list, image_size, positive_int
-
-# Whether `frcnn train` switches to optimised anchors when the check fires. Off: on large
-# objects (coverage at IoU 0.5 from 26 % to 99 %) the optimised anchors lost 0.11-0.13 mAP@0.5
-# under both assignment rules, two seeds each (benchmarks/bench_autoanchor.py, README).
-AUTOANCHOR_DEFAULT = False
+from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress
 
 
 def add_parser(sub) -> None:
@@ -41,6 +37,7 @@ def add_parser(sub) -> None:
     p.add_argument("--num-scales", type=positive_int, help="scales to search for (default: as many as --anchor-scales)")
     p.add_argument("--num-ratios", type=positive_int, help="ratios to search for (default: as many as --anchor-ratios)")
     p.add_argument("--seed", type=int, default=0, help="seed of the search")
+    add_progress_flag(p)
     p.set_defaults(run=run)
 
 
@@ -59,26 +56,18 @@ def user_fixed_anchors(args) -> bool:
         return True
     if getattr(args, "config", None) is None:
         return False
-    detector = json.loads(Path(args.config).read_text(encoding="utf-8")).get("detector", {})
+    detector, _ = read_config_file(args.config)
     return "anchor_scales" in detector or "anchor_ratios" in detector
 
 
 def anchors_at_training_start(args, dataset, config: DetectorConfig, announce: bool = True) -> DetectorConfig:
-    """The training-start check: says (when ``announce``) whether ``config``'s anchors cover
-    ``dataset``'s GT boxes poorly, and returns ``config`` with the optimised anchors when
-    ``--autoanchor`` is on and the user did not choose the anchors; else ``config``."""
-    warning = anchor_coverage_check(dataset, config)
-    if warning is None:
-        return config
-    fixed = user_fixed_anchors(args)
-    switch = args.autoanchor and not fixed
+    """The training-start check (:func:`frcnn_core.anchor_check.anchors_for_training`): prints
+    what it found when ``announce`` and returns the config to train with."""
+    config, lines = anchors_for_training(dataset, config, args.autoanchor, user_fixed_anchors(args))
     if announce:
-        print(f"warning: {warning.message}")
-        if switch:
-            print("training with the optimised anchors (--no-autoanchor to keep the configured ones)")
-        else:
-            print("keeping the anchors you set" if fixed else "keeping the configured anchors (--autoanchor to train with the optimised ones)")
-    return warning.fixed_config(config) if switch else config
+        for line in lines:
+            print(line)
+    return config
 
 
 def print_coverage(title: str, report: CoverageReport) -> None:
@@ -90,7 +79,7 @@ def print_coverage(title: str, report: CoverageReport) -> None:
 
 
 def run_optimize(args) -> int:
-    dataset = open_dataset(args.data, split=args.split)
+    dataset = open_dataset_announced(args.data, announce=not args.no_progress, split=args.split)
     layout = AnchorLayout(tuple(args.anchor_scales), tuple(args.anchor_ratios), args.stride, args.min_size, args.max_size, args.allowed_border)
     search = optimize_anchors(GtBoxes.from_dataset(dataset), layout, args.num_scales, args.num_ratios, args.seed)
     scales, ratios = list(search.layout.anchor_scales), list(search.layout.anchor_ratios)
@@ -122,8 +111,11 @@ def run(args) -> int:
         return run_optimize(args)
     report = {"counts": anchor_counts(args.image_size, args.stride, args.anchor_scales, args.anchor_ratios)}
     if args.data:
-        dataset = open_dataset(args.data, split=args.split)
-        coverage = dataset_coverage(dataset, args.min_size, args.max_size, args.stride, args.anchor_scales, args.anchor_ratios, args.allowed_border)
+        dataset = open_dataset_announced(args.data, announce=not args.no_progress, split=args.split)
+        with progress_bar(wants_progress(args), "anchors") as progress:
+            coverage = dataset_coverage(
+                dataset, args.min_size, args.max_size, args.stride, args.anchor_scales, args.anchor_ratios, args.allowed_border, progress=progress
+            )
         report["coverage"] = coverage.summary()
     if args.json == "-":
         print(json.dumps(report, indent=2))

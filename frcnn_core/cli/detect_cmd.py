@@ -1,21 +1,26 @@
-"""``frcnn detect``: run a checkpoint on images or a dataset and write detections JSON."""
+"""``frcnn detect``: run a checkpoint on images, a video or a dataset and write detections JSON.
+
+Under ``torchrun --nproc_per_node=N`` the images are shared among the processes and the
+first one writes the merged file, the same as one process writes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..checkpoint import load_checkpoint
-from ..data import ImageFolderDataset, open_dataset
+from ..data import ImageFolderDataset, VideoDataset, is_video_file
 from ..export import to_coco_results, to_rich_results, write_json
 from ..inference import predict_dataset
 from ..render import render_detections
-from ..train import select_device
+from ..train import init_from_environment, select_device
+from ..train.distributed import shutdown
+from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("detect", help="detect objects", description="Write detections as COCO results or the rich per-image format.")
     p.add_argument("checkpoint", type=Path)
-    p.add_argument("inputs", nargs="*", help="image files or folders")
+    p.add_argument("inputs", nargs="*", help="image files or folders, or one video file (image_id = frame index)")
     p.add_argument("--data", help="a dataset instead of images; with a COCO file, ids are that file's own")
     p.add_argument("--split", default="val")
     p.add_argument("-o", "--output", type=Path, required=True, help="detections JSON to write")
@@ -24,22 +29,49 @@ def add_parser(sub) -> None:
     p.add_argument("--render", type=Path, help="also write PNGs with the boxes drawn into this folder")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=1)
+    add_progress_flag(p)
     p.set_defaults(run=run)
+
+
+def _input_dataset(inputs: list[str]):
+    """The images named on the command line, or the frames of the one video named."""
+    videos = [item for item in inputs if is_video_file(Path(item))]
+    if not videos:
+        return ImageFolderDataset(inputs)
+    if len(inputs) > 1:
+        raise ValueError(f"a video is detected on its own: give {videos[0]} alone, or images and folders without videos")
+    return VideoDataset(videos[0])
 
 
 def run(args) -> int:
     if bool(args.inputs) == bool(args.data):
         raise ValueError("give either image files/folders or --data, not both or neither")
     device = select_device(args.device)
+    group = init_from_environment(device)
+    try:
+        return _detect(args, device, group)
+    finally:
+        shutdown()
+
+
+def _detect(args, device, group) -> int:
     model, _ = load_checkpoint(args.checkpoint, map_location=device)
     if args.score_threshold is not None:
         model.config = model.config.replace(score_thresh=args.score_threshold)
-    dataset = open_dataset(args.data, split=args.split) if args.data else ImageFolderDataset(args.inputs)
-    for problem in dataset.problems:
+    show = wants_progress(args) and group.is_main
+    dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split=args.split) if args.data else _input_dataset(args.inputs)
+    reported = len(dataset.problems)
+    if group.is_main:
+        for problem in dataset.problems:
+            print(f"warning: {problem}")
+    with progress_bar(show, "detect") as progress:
+        detections = predict_dataset(model, dataset, batch_size=args.batch_size, device=device, progress=progress, process_group=group)
+    if not group.is_main:
+        return 0
+    for problem in dataset.problems[reported:]:  # files found unreadable while predicting
         print(f"warning: {problem}")
-    detections = predict_dataset(model, dataset, batch_size=args.batch_size, device=device)
     infos = [dataset.info(i) for i in range(len(dataset))]
-    category_ids = list(dataset.category_ids) if args.data else list(range(1, model.config.num_classes + 1))
+    category_ids = list(dataset.category_ids) or list(range(1, model.config.num_classes + 1))
     if args.format == "coco":
         payload = to_coco_results(detections, [info["image_id"] for info in infos], category_ids)
     else:

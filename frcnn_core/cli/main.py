@@ -9,17 +9,18 @@ import sys
 import torch
 
 from ..annotations import AnnotationError
+from ..backbones import PretrainedWeightsMissing
 from ..checkpoint import CheckpointError
 from ..data import DatasetError
 from ..train import NonFiniteLossError
-from . import anchors_cmd, detect_cmd, eval_cmd, train_cmd
+from . import anchors_cmd, detect_cmd, diagnose_cmd, eval_cmd, train_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frcnn", description="Train, run and inspect an observable Faster R-CNN.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (train_cmd, detect_cmd, eval_cmd, anchors_cmd):
+    for module in (train_cmd, detect_cmd, eval_cmd, diagnose_cmd, anchors_cmd):
         module.add_parser(sub)
     return parser
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     except NonFiniteLossError as exc:
         print(f"frcnn: training stopped: {exc}", file=sys.stderr)
         return 3
-    except (DatasetError, CheckpointError, AnnotationError, ValueError, FileNotFoundError) as exc:
+    except (DatasetError, CheckpointError, AnnotationError, ValueError, FileNotFoundError, PretrainedWeightsMissing) as exc:
         print(f"frcnn: error: {exc}", file=sys.stderr)
         return 1
     except torch.cuda.OutOfMemoryError as exc:

@@ -2,53 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..backbones import imagenet_weights_cached
-from ..config import DetectorConfig, cpu_config
+from ..backbones import fetch_imagenet_weights
 from ..data import open_dataset
 from ..model import FasterRCNN
-from ..train import LAST_CHECKPOINT, TrainConfig, Trainer, describe_device, init_from_environment, select_device
+from ..presets import PRESETS, choose_preset, detector_config, input_size_fields, read_config_file, train_config
+from ..train import LAST_CHECKPOINT, Trainer, describe_device, init_from_environment, select_device
 from ..train.distributed import shutdown
 from .anchors_cmd import add_autoanchor_flags, anchors_at_training_start
 from .evaluation import evaluate_and_report
 from .options import float_list, generated_size, positive_int
-
-PRESETS = ("cpu", "seed")
-
-
-@dataclass(frozen=True)
-class Preset:
-    """The starting settings of a run: ``name`` in :data:`PRESETS`; ``pretrained`` starts the
-    trunk from its cached ImageNet weights; ``note`` tells the user why, when it was chosen for them."""
-
-    name: str
-    pretrained: bool = False
-    note: str | None = None
-
-
-def choose_preset(requested: str | None, on_cpu: bool) -> Preset:
-    """``requested``, else ``cpu`` on a CPU; on a GPU ``seed`` (VGG16 at 800 px) from VGG16's
-    cached ImageNet weights, as the paper trains it, and ``cpu`` when they are not cached:
-    VGG16 from scratch is near mAP 0 after the default 2000 iterations (0.02 after 500 on
-    ``shapes``), the light trunk reaches 0.9 there in about as many."""
-    if requested is not None:
-        return Preset(requested)
-    if on_cpu:
-        return Preset("cpu")
-    if imagenet_weights_cached("vgg16"):
-        return Preset("seed", pretrained=True, note="preset seed: VGG16 at 800 px from its cached ImageNet weights")
-    return Preset(
-        "cpu",
-        note="preset cpu: VGG16's ImageNet weights are not cached and from scratch it learns far too slowly; "
-        "training the light trunk at 256 px (--preset seed to insist, --pretrained once the weights are cached)",
-    )
+from .progress import open_dataset_announced
 
 
 def add_parser(sub) -> None:
@@ -61,7 +30,7 @@ def add_parser(sub) -> None:
         help="cpu: light trunk at 256 px; seed: VGG16 at 800 px (default: seed from ImageNet weights on a GPU when they are cached, else cpu)",
     )
     p.add_argument("--backbone", help="vgg16, resnet18, resnet34 or small")
-    p.add_argument("--pretrained", action="store_true", help="start from cached torchvision ImageNet weights (never downloads)")
+    p.add_argument("--pretrained", action="store_true", help="start from torchvision's ImageNet weights (downloaded once into the torch hub cache when missing)")
     p.add_argument("--image-size", type=positive_int, help="shorter image side after resizing (the seed uses 800)")
     p.add_argument("--anchor-scales", type=float_list, help="e.g. 8,16,32 (multiples of the stride)")
     p.add_argument("--anchor-ratios", type=float_list, help="height/width ratios, e.g. 0.5,1,2")
@@ -79,52 +48,24 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _read_config_file(path: Path | None) -> tuple[dict, dict]:
-    if path is None:
-        return {}, {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"config file {path}: {exc}") from exc
-    if not isinstance(data, dict) or set(data) - {"detector", "train"}:
-        raise ValueError(f"config file {path}: expected an object with 'detector' and/or 'train' sections")
-    return data.get("detector", {}), data.get("train", {})
-
-
-def detector_config(args, class_names: tuple[str, ...], preset: Preset) -> DetectorConfig:
-    """Preset, then the config file, then explicit flags."""
-    detector_file, _ = _read_config_file(args.config)
-    if preset.name == "cpu":
-        base = cpu_config(len(class_names), class_names)
-    else:
-        base = DetectorConfig(num_classes=len(class_names), class_names=class_names, pretrained_backbone=preset.pretrained)
-    changes = dict(detector_file)
+def config_overrides(args) -> tuple[dict, dict]:
+    """``DetectorConfig`` and ``TrainConfig`` changes asked for: the config file, then the flags."""
+    detector, train = read_config_file(args.config)
+    detector, train = dict(detector), dict(train)
     if args.backbone:
-        changes["backbone"] = args.backbone
-        if args.backbone != base.backbone and "pretrained_backbone" not in changes:
-            changes["pretrained_backbone"] = False  # the preset's weights are its own trunk's
+        detector["backbone"] = args.backbone
     if args.pretrained:
-        changes["pretrained_backbone"] = True
+        detector["pretrained_backbone"] = True
     if args.image_size:
-        changes.update(min_size=args.image_size, max_size=max(args.image_size, round(args.image_size * 5 / 3)))
+        detector.update(input_size_fields(args.image_size))
     if args.anchor_scales:
-        changes["anchor_scales"] = args.anchor_scales
+        detector["anchor_scales"] = args.anchor_scales
     if args.anchor_ratios:
-        changes["anchor_ratios"] = args.anchor_ratios
-    if changes.get("backbone", base.backbone) != "vgg16" and base.head_hidden == 4096 and "head_hidden" not in changes:
-        changes["head_hidden"] = 1024
-    return base.replace(**{k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()})
-
-
-def train_config(args, preset: Preset) -> TrainConfig:
-    _, train_file = _read_config_file(args.config)
-    base = TrainConfig(iterations=2000, batch_size=4, lr=0.02) if preset.name == "cpu" else TrainConfig()
-    changes = dict(train_file)
-    for flag, field in (("batch_size", "batch_size"), ("lr", "lr"), ("iterations", "iterations"), ("checkpoint_every", "checkpoint_every"), ("seed", "seed")):
-        value = getattr(args, flag)
-        if value is not None:
-            changes[field] = value
-    return base.replace(**changes)
+        detector["anchor_ratios"] = args.anchor_ratios
+    for field in ("batch_size", "lr", "iterations", "checkpoint_every", "seed"):
+        if getattr(args, field) is not None:
+            train[field] = getattr(args, field)
+    return detector, train
 
 
 @contextmanager
@@ -151,7 +92,7 @@ def run(args) -> int:
     device = select_device(args.device)
     group = init_from_environment(device)
     try:
-        dataset = open_dataset(args.data, split="train", **generated_size(args.data, args.num_images))
+        dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split="train", **generated_size(args.data, args.num_images))
         for problem in dataset.problems:
             print(f"warning: {problem}")
         checkpoint = args.output / LAST_CHECKPOINT
@@ -163,9 +104,12 @@ def run(args) -> int:
             preset = choose_preset(args.preset, on_cpu=device.type == "cpu")
             if preset.note and group.is_main:
                 print(preset.note)
-            cfg = detector_config(args, tuple(dataset.class_names), preset)
+            detector_changes, train_changes = config_overrides(args)
+            cfg = detector_config(tuple(dataset.class_names), preset, detector_changes)
             cfg = anchors_at_training_start(args, dataset, cfg, announce=group.is_main)
-            trainer = Trainer(FasterRCNN(cfg), dataset, train_config(args, preset), args.output, device, process_group=group)
+            if cfg.pretrained_backbone:
+                fetch_imagenet_weights(cfg.backbone, announce=print if group.is_main else None)
+            trainer = Trainer(FasterRCNN(cfg), dataset, train_config(preset, train_changes), args.output, device, process_group=group)
         if group.is_main:
             cfg = trainer.model.config
             print(

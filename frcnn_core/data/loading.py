@@ -3,27 +3,86 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
 from torch import Tensor
 
+from ..annotations.yolo import DATA_YAML
 from .coco import CocoDataset
 from .composite import CompositeDataset
+from .cvat import CvatDataset, is_cvat_xml
 from .errors import DatasetError
 from .folder import ImageFolderDataset
 from .images import is_image_file
+from .labelme import LabelmeDataset, is_labelme_folder
 from .shapes import ShapesDataset
+from .video import VideoDataset, is_video_file
 from .voc import VocDataset
+from .yolo import YoloDataset, is_yolo_tree
 
 SPEC_HELP = (
     "expected 'shapes', 'composite', a COCO .json file, a VOC directory (with Annotations/), "
-    "a folder of images with labelImg .xml files, or a folder of images"
+    "a folder of images with labelImg .xml files, a YOLO data.yaml or folder with images/ and labels/, "
+    "a CVAT .xml export, a folder of labelme .json files, a video file, or a folder of images"
 )
 
 
-def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
+class SpecKind(Enum):
+    """What a path on disk holds, as :func:`spec_kind` recognises it."""
+
+    COCO = "COCO JSON"
+    YOLO = "YOLO dataset"
+    CVAT = "CVAT XML"
+    VOC = "Pascal VOC"
+    LABELME = "labelme folder"
+    VIDEO = "video"
+    IMAGES = "images"
+
+    @property
+    def annotated(self) -> bool:
+        """Whether datasets of this kind carry boxes (videos and image folders do not)."""
+        return self not in (SpecKind.VIDEO, SpecKind.IMAGES)
+
+
+def spec_kind(path: str | os.PathLike) -> SpecKind | None:
+    """What :func:`open_dataset` would open ``path`` as (see its table), or ``None``.
+
+    Only names and the first bytes of files are looked at; nothing is parsed in full.
+    """
+    path = Path(path).expanduser()
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            return SpecKind.COCO
+        if suffix in (".yaml", ".yml"):
+            return SpecKind.YOLO
+        if is_cvat_xml(path):
+            return SpecKind.CVAT
+        if is_video_file(path):
+            return SpecKind.VIDEO
+        return SpecKind.IMAGES if is_image_file(path) else None
+    if not path.is_dir():
+        return None
+    if (path / "Annotations").is_dir():
+        return SpecKind.VOC
+    if (path / DATA_YAML).is_file() or is_yolo_tree(path):
+        return SpecKind.YOLO
+    xml_files = list(path.glob("*.xml"))
+    if len(xml_files) == 1 and is_cvat_xml(xml_files[0]):
+        return SpecKind.CVAT
+    if xml_files:
+        return SpecKind.VOC
+    if is_labelme_folder(path):
+        return SpecKind.LABELME
+    if any(p.is_file() and is_image_file(p) for p in path.iterdir()):
+        return SpecKind.IMAGES
+    return None
+
+
+def open_dataset(spec: str | os.PathLike, split: str = "train", progress: Callable[[int, int], None] | None = None, **kwargs):
     """The dataset that ``spec`` names.
 
     ========================== ======================================================
@@ -32,12 +91,20 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     ``"shapes"``               :class:`ShapesDataset` of ``split`` (train/val)
     ``"composite"``            :class:`CompositeDataset` of ``split`` (train/val)
     ``*.json`` file            :class:`CocoDataset` (the file is the split)
+    ``*.yaml`` file            :class:`YoloDataset` of ``split`` (Ultralytics)
+    ``*.xml`` file, CVAT root  :class:`CvatDataset` (``split`` picks a subset)
+    video file (mp4, avi...)   :class:`VideoDataset` of its frames (no split)
     folder with Annotations/   :class:`VocDataset` of ``split`` (ImageSets/Main)
+    folder with data.yaml, or  :class:`YoloDataset` of ``split``
+    images/ and labels/
+    folder with one CVAT xml   :class:`CvatDataset` of that file
     folder with ``*.xml``      :class:`VocDataset`, flat labelImg layout (no split)
+    folder of labelme JSON     :class:`LabelmeDataset` (no split)
     folder of images, image    :class:`ImageFolderDataset` (unlabelled, no split)
     ========================== ======================================================
 
     ``kwargs`` go to the dataset's constructor (e.g. ``num_images`` for shapes).
+    ``progress(done, total)`` is called about 100 times while a COCO file opens.
 
     Raises:
         DatasetError: ``spec`` is none of these; the message says what was expected.
@@ -48,19 +115,26 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", **kwargs):
     if text == "composite":
         return CompositeDataset(split=split, **kwargs)
     path = Path(text).expanduser()
-    if path.is_file():
-        if path.suffix.lower() == ".json":
-            return CocoDataset(path, **kwargs)
-        if is_image_file(path):
-            return ImageFolderDataset([path], **kwargs)
+    kind = spec_kind(path)
+    if kind is None and path.is_file():
         raise DatasetError(f"{path}: not a dataset file; {SPEC_HELP}")
-    if not path.is_dir():
+    if kind is None and not path.is_dir():
         raise DatasetError(f"{text}: no such file or folder; {SPEC_HELP}")
-    if (path / "Annotations").is_dir() or any(path.glob("*.xml")):
+    if kind is None:
+        raise DatasetError(f"{path}: no images, annotations or COCO file found; {SPEC_HELP}")
+    if kind is SpecKind.COCO:
+        return CocoDataset(path, progress=progress, **kwargs)
+    if kind is SpecKind.YOLO:
+        return YoloDataset(path, split=split, **kwargs)
+    if kind is SpecKind.CVAT:
+        return CvatDataset(path if path.is_file() else next(path.glob("*.xml")), split=split, **kwargs)
+    if kind is SpecKind.VOC:
         return VocDataset(path, split=split, **kwargs)
-    if any(p.is_file() and is_image_file(p) for p in path.iterdir()):
-        return ImageFolderDataset(path, **kwargs)
-    raise DatasetError(f"{path}: no images, annotations or COCO file found; {SPEC_HELP}")
+    if kind is SpecKind.LABELME:
+        return LabelmeDataset(path, **kwargs)
+    if kind is SpecKind.VIDEO:
+        return VideoDataset(path, **kwargs)
+    return ImageFolderDataset([path] if path.is_file() else path, **kwargs)
 
 
 def collate(batch: Sequence[tuple[Tensor, dict]]) -> tuple[list[Tensor], list[dict]]:

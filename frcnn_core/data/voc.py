@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..annotations.model import AnnotationError, ImageAnnotation, fit_box, format_box
+from ..annotations.model import AnnotationError, ImageAnnotation, format_box
 from ..annotations.voc import read_voc_xml
 from .errors import DatasetError
+from .annotated import refit_boxes
 from .images import IMAGE_EXTENSIONS, is_image_file, probe_image
 from .sample import FileDataset, Record
 
@@ -136,18 +137,7 @@ class VocDataset(FileDataset):
             return None
         if size != listed:
             problems.append(f"{xml}: <size> says {listed[1]}x{listed[0]} but {image.name} is {size[1]}x{size[0]}; using the file's size")
-            kept = []
-            for box in annotation.boxes:
-                try:
-                    fitted, warning = fit_box(box.box, size[1], size[0], f"{xml}: object {box.label!r}")
-                except AnnotationError as exc:
-                    problems.append(f"{exc}; dropped")
-                    continue
-                if warning:
-                    problems.append(warning)
-                box.box = fitted
-                kept.append(box)
-            annotation.boxes = kept
+            refit_boxes(annotation, size, f"{xml}: object", problems)
         return size
 
 

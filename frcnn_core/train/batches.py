@@ -20,11 +20,12 @@ class Batch:
     """One training batch on the CPU: ``images`` ``[3, H, W]`` float tensors in [0, 1]
     (sizes may differ), ``targets`` dicts of ``boxes`` ``[N, 4]`` float xyxy in the
     image's pixels and ``labels`` ``[N]`` (difficult boxes removed), ``indices`` the
-    dataset index of each image."""
+    dataset index of each image, ``flipped`` whether it was mirrored left-right."""
 
     images: list[torch.Tensor]
     targets: list[dict]
     indices: list[int]
+    flipped: list[bool]
 
 
 class BatchSource:
@@ -54,11 +55,13 @@ class BatchSource:
         raise DatasetError("no image of the dataset could be read")
 
     def next(self) -> Batch:
-        batch = Batch([], [], [])
+        batch = Batch([], [], [], [])
         for wanted in self.stream.take(self.batch_size):
             index, image, target = self._load(wanted)
-            if self.flip and torch.rand((), generator=self.flip_generator) < 0.5:
+            flipped = bool(self.flip and torch.rand((), generator=self.flip_generator) < 0.5)
+            if flipped:
                 image, target = horizontal_flip(image, target)
+            batch.flipped.append(flipped)
             keep = ~target["difficult"] if "difficult" in target else slice(None)
             batch.indices.append(index)
             batch.images.append(image)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ..config import unknown_fields
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -43,6 +45,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be 'cosine' or 'step', got {self.schedule!r}")
 
     def replace(self, **changes) -> TrainConfig:
+        """A copy with ``changes`` (field names); an unknown name is a ``ValueError`` listing the valid ones."""
+        unknown_fields(type(self), changes)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:

@@ -37,8 +37,10 @@ class StepResult:
     """What one iteration did. ``iteration`` counts completed iterations (1 after the first step).
 
     ``losses`` holds the four losses and ``total``; ``stats`` the sampling health
-    (anchors, RoIs, head accuracy per image); ``trace`` the first image's :class:`Trace`
-    when asked for, ``trace_index`` its dataset index.
+    (anchors, RoIs, head accuracy per image); ``image_index`` the dataset index of the
+    batch's first image and ``flipped`` whether the step saw it mirrored left-right;
+    ``trace`` that image's :class:`Trace` when asked for; ``checkpoint`` the file the
+    trainer wrote after this step (``None`` when it wrote none).
     """
 
     iteration: int
@@ -46,8 +48,15 @@ class StepResult:
     lr: float
     seconds: float
     stats: dict[str, float] = field(default_factory=dict)
+    image_index: int | None = None
+    flipped: bool = False
     trace: Trace | None = None
-    trace_index: int | None = None
+    checkpoint: Path | None = None
+
+    @property
+    def trace_index(self) -> int | None:
+        """Dataset index of the traced image (``None`` without a trace)."""
+        return self.image_index if self.trace is not None else None
 
     def metrics(self) -> dict:
         return {"iteration": self.iteration, "lr": self.lr, "seconds": self.seconds, **self.losses, **self.stats}
@@ -130,9 +139,9 @@ class Trainer:
         self.scaler.update()
         self.scheduler.step()
         self.iteration += 1
-        step = StepResult(self.iteration, losses, lr, time.perf_counter() - start, result.stats)
+        step = StepResult(self.iteration, losses, lr, time.perf_counter() - start, result.stats, batch.indices[0], batch.flipped[0])
         if trace:
-            step.trace, step.trace_index = result.trace, batch.indices[0]
+            step.trace = result.trace
             step.trace.iteration = self.iteration
         self._after_step(step)
         return step
@@ -142,7 +151,7 @@ class Trainer:
             if step.iteration % self.config.log_every == 0 or self.done:
                 self._append_metrics(step)
             if step.iteration % self.config.checkpoint_every == 0 or self.done:
-                self.save_checkpoint()
+                step.checkpoint = self.save_checkpoint()
         for callback in self.callbacks:
             callback(step)
 

@@ -11,6 +11,10 @@ to resize; press inside a box to select it and drag to move it; press elsewhere 
 to draw a new box (after :meth:`BoxEditor.arm_drawing`, key W, a drag draws even over a
 box). Crosshair guides follow the mouse across the image. Other buttons and the wheel
 keep panning and zooming the view.
+
+The model's suggestions are drawn dashed in their class colour with their score, under the
+boxes; a press on one (outside every box) selects it (``suggestion_picked``), a double-click
+accepts it (``suggestion_accepted``); a drag from it still draws a new box.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from ..layers import UNCOVERED_COLOUR
-from . import geometry
+from ..state import annotation_geometry as geometry
+from ..state.layers import UNCOVERED_COLOUR
 
 HANDLE_PX = 6  # handles are grabbed within this many screen pixels
 HANDLE_SIZE = 7  # drawn handle squares, screen pixels
@@ -57,6 +61,15 @@ class AnnotationItem(pg.GraphicsObject):
         self.preview: tuple[int | None, tuple[float, float, float, float]] | None = None
         self.crosshair: tuple[float, float] | None = None
         self.image_size: tuple[int, int] = (0, 0)  # (H, W)
+        self.suggestions = np.zeros((0, 4))
+        self.suggestion_colours: list[tuple[int, int, int]] = []
+        self.suggestion_texts: list[str] = []
+        self.selected_suggestion: int | None = None  # a row of ``suggestions``
+
+    def set_suggestions(self, boxes: np.ndarray, colours: list[tuple[int, int, int]], texts: list[str], selected: int | None) -> None:
+        self.suggestions = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        self.suggestion_colours, self.suggestion_texts, self.selected_suggestion = list(colours), list(texts), selected
+        self.update()
 
     def set_boxes(self, boxes: np.ndarray, colours: list[tuple[int, int, int]], selected: int | None, image_size: tuple[int, int],
                   flagged=()) -> None:
@@ -89,6 +102,14 @@ class AnnotationItem(pg.GraphicsObject):
         def rect(box) -> QtCore.QRectF:
             return transform.mapRect(QtCore.QRectF(QtCore.QPointF(box[0], box[1]), QtCore.QPointF(box[2], box[3])))
 
+        for i, (box, colour, text) in enumerate(zip(self.suggestions, self.suggestion_colours, self.suggestion_texts)):
+            r = rect(box)
+            chosen = i == self.selected_suggestion
+            if chosen:
+                painter.fillRect(r, QtGui.QColor(*colour, FILL_ALPHA))
+            painter.setPen(QtGui.QPen(QtGui.QColor(*colour), 3 if chosen else 1.5, QtCore.Qt.PenStyle.DashLine))
+            painter.drawRect(r)
+            painter.drawText(r.topLeft() + QtCore.QPointF(3, 12), text)
         moving = self.preview[0] if self.preview is not None else None
         for i, (box, colour) in enumerate(zip(self.boxes, self.colours)):
             if i == moving:
@@ -130,12 +151,17 @@ class BoxEditor(QtCore.QObject):
 
     Signals carry displayed image pixels: ``drawn(box)`` a new box, ``edited(index, box, what)``
     a box moved (``what == "Move"``) or resized (``"Resize"``), ``picked(index)`` a box selected
-    by a click (``None``: a click beside every box).
+    by a click (``None``: a click beside every box), ``suggestion_picked(row)`` a suggestion
+    (a row of those given to :meth:`set_suggestions`; ``None``: none) selected,
+    ``suggestion_accepted(row)`` one double-clicked, ``hovered(x, y)`` the mouse over the image.
     """
 
     drawn = QtCore.Signal(object)
     edited = QtCore.Signal(int, object, str)
     picked = QtCore.Signal(object)
+    suggestion_picked = QtCore.Signal(object)
+    suggestion_accepted = QtCore.Signal(int)
+    hovered = QtCore.Signal(float, float)
 
     def __init__(self, canvas, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +193,15 @@ class BoxEditor(QtCore.QObject):
         ``image_size`` ``(H, W)``."""
         self.item.set_boxes(boxes, colours, selected, image_size, flagged)
 
+    def set_suggestions(self, boxes: np.ndarray, colours: list[tuple[int, int, int]], texts: list[str], selected: int | None) -> None:
+        """Show suggestions ``boxes`` ``[S, 4]`` (displayed pixels) dashed, with ``texts``; row
+        ``selected`` highlighted."""
+        self.item.set_suggestions(boxes, colours, texts, selected)
+
+    def suggestion_at(self, x: float, y: float) -> int | None:
+        """The smallest suggestion containing ``(x, y)``, as a row of those shown."""
+        return geometry.box_at(self.item.suggestions, x, y)
+
     def arm_drawing(self) -> None:
         """Make the next drag draw a new box wherever it starts (key W)."""
         self.drawing_armed = True
@@ -188,6 +223,10 @@ class BoxEditor(QtCore.QObject):
             self._press(event.position())
             return True
         if kind == Type.MouseButtonDblClick and event.button() == left:
+            x, y = self._image_point(event.position())
+            row = self.suggestion_at(x, y) if self._hit(x, y)[0] == "draw" else None
+            if row is not None:
+                self.suggestion_accepted.emit(row)
             return True
         if kind == Type.MouseMove:
             if self._drag is not None:
@@ -233,6 +272,8 @@ class BoxEditor(QtCore.QObject):
         what, index, handle = self._hit(x, y)
         if what != "draw" or not self.drawing_armed:
             self.picked.emit(index)
+        if what == "draw" and not self.drawing_armed:
+            self.suggestion_picked.emit(self.suggestion_at(x, y))
         self._drag = {"what": what, "index": index, "handle": handle, "start": (x, y), "press": position,
                       "box": None if index is None else tuple(float(v) for v in self.item.boxes[index]), "result": None}
 
@@ -270,6 +311,8 @@ class BoxEditor(QtCore.QObject):
         height, width = self.item.image_size
         inside = 0 <= x <= width and 0 <= y <= height
         self.item.set_crosshair((x, y) if inside else None)
+        if inside:
+            self.hovered.emit(x, y)
         what, _index, handle = self._hit(x, y)
         shape = CURSORS[handle] if what == "resize" else QtCore.Qt.CursorShape.SizeAllCursor if what == "move" else QtCore.Qt.CursorShape.CrossCursor
         self.canvas.viewport().setCursor(shape)

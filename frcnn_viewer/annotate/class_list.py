@@ -1,6 +1,6 @@
 """Class list panel: pick the class of new boxes, add, rename, delete and recolour classes.
 
-The panel observes a :class:`~frcnn_viewer.annotate.classes.ClassList`. Adding and
+The panel observes a :class:`~frcnn_viewer.state.annotation_classes.ClassList`. Adding and
 recolouring change only the list; picking, renaming and deleting touch boxes too, so the
 panel asks the controller with signals (which makes undoable commands of them). Row
 ``k`` is number key ``k``; the default class (for new boxes) is bold.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from .classes import ClassList
+from ..state.annotation_classes import ClassList
 
 
 def swatch(colour: tuple[int, int, int], size: int = 12) -> QtGui.QIcon:

@@ -11,8 +11,9 @@ from PySide6.QtGui import QUndoCommand
 
 from frcnn_core.annotations import BoxAnnotation
 
-from .classes import ClassList
-from .session import AnnotationSession
+from ..state.annotation_classes import ClassList
+from ..state.annotation_session import AnnotationSession
+from ..state.annotation_suggestions import SuggestionSet
 
 NUDGE_ID = 1  # merge id of arrow-key nudges
 
@@ -31,6 +32,37 @@ class AddBox(QUndoCommand):
     def undo(self) -> None:
         self.session.remove(self.index)
         self.session.select(None)
+
+
+class AcceptSuggestion(AddBox):
+    """Add a suggestion as a GT box and dismiss it (so moving the box away does not bring it back);
+    undo removes the box and shows the suggestion again."""
+
+    def __init__(self, session: AnnotationSession, box: BoxAnnotation, suggestions: SuggestionSet, suggested: tuple) -> None:
+        super().__init__(session, box, f"Accept {box.label!r}")
+        self.suggestions, self.suggested = suggestions, suggested  # (displayed box, class name)
+
+    def redo(self) -> None:
+        self.suggestions.dismiss(*self.suggested)
+        super().redo()
+
+    def undo(self) -> None:
+        super().undo()
+        self.suggestions.restore(*self.suggested)
+
+
+class RejectSuggestion(QUndoCommand):
+    """Hide a suggestion (Delete on a selected suggestion); the boxes are not touched."""
+
+    def __init__(self, suggestions: SuggestionSet, box, name: str) -> None:
+        super().__init__(f"Reject {name!r}")
+        self.suggestions, self.box, self.name = suggestions, tuple(float(v) for v in box), name
+
+    def redo(self) -> None:
+        self.suggestions.dismiss(self.box, self.name)
+
+    def undo(self) -> None:
+        self.suggestions.restore(self.box, self.name)
 
 
 class RemoveBox(QUndoCommand):

@@ -1,20 +1,31 @@
-"""The annotation mode of the main window: wires session, undo stack, editor and panels.
+"""The annotation mode's controller: user gestures become undo commands over the model's data.
 
-:class:`AnnotationController` is created by :class:`~frcnn_viewer.main_window.MainWindow`,
-which forwards ``set_mode``, ``current_class`` and ``save_annotations`` to it and calls
+:class:`AnnotationController` is given its collaborators and nothing else: the Qt-free
+:class:`~frcnn_viewer.state.annotation.AnnotationModel` (session, class list, pixel mapping,
+files; it follows the document), the canvas's :class:`~.box_editor.BoxEditor`, the
+:class:`~.panel.AnnotationPanel` and its dock, the :class:`~.actions.AnnotationActions`, an
+undo stack, and three callbacks into the window (a status-bar message, the title, opening
+paths). The window forwards ``set_mode``, ``current_class`` and ``save`` to it and calls
 :meth:`AnnotationController.document_changed` first whenever the document changes.
 
-Once the mode has been entered, the session follows the document's current image: its
-boxes come from the image's VOC file (or, without one, from the dataset's GT) and every
-edit replaces the document's GT (:meth:`Document.set_ground_truth`), so the anchor labels
-and the coverage flags (GT boxes no anchor matches) are recomputed at once. The session
-stays on when going back to inspection, so the edited boxes are what is inspected.
+Every edit is a command (:mod:`.commands`) pushed on the undo stack; the model computes the
+edited box, the command applies it to the session, and the session's change events redraw
+the editor and the panel.
 
 Unsaved changes are resolved before the image changes (and when the window closes):
 saved when :attr:`AnnotationController.autosave` is on, else as
-:attr:`AnnotationController.unsaved_policy` says: ``"save"``, ``"discard"``, or ``"ask"``
-(the default), which calls :attr:`AnnotationController.ask` (a dialog; tests replace it).
-Where nobody can answer (the ``offscreen`` platform) asking saves rather than loses work.
+:attr:`AnnotationController.unsaved_policy` says (:class:`UnsavedChoice`: ``"save"``,
+``"discard"``, or ``"ask"``, the default, which calls :attr:`AnnotationController.ask`:
+a dialog; tests replace it). Where nobody can answer (the ``offscreen`` platform) asking
+saves rather than loses work.
+
+Labelling with the model: the detections of the current image's trace (the inference
+worker's; the controller never runs the model) are shown as suggestions
+(:class:`~frcnn_viewer.state.annotation_suggestions.SuggestionSet`); accepting one is an
+:class:`~.commands.AcceptSuggestion` (an ``AddBox``), accepting all one undo macro of them,
+rejecting one a :class:`~.commands.RejectSuggestion`. ``retrain`` starts (or continues) a run
+of the ``training`` controller on the labelled images of the folder; its checkpoints become
+the viewer's model, whose traces then bring new suggestions.
 """
 
 from __future__ import annotations
@@ -27,103 +38,68 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from frcnn_core.annotations import AnnotationError, BoxAnnotation, voc_path_for_image
-from frcnn_core.data import ImageFolderDataset
+from frcnn_core.annotations import BoxAnnotation
 
-from ..sources import ImageEntry, Source, open_sources
-from . import geometry
+from ..state.annotation import AnnotationModel, Leaving, Mode, UnsavedChoice, parse_enum
+from ..state.annotation_files import open_annotation_sources
+from ..state.annotation_retrain import RunSoFar, retrain_keywords
+from ..state.annotation_session import SessionChange
+from ..state.document import Change
+from ..state.sources import Source, open_sources
+from .actions import AnnotationActions
 from .box_editor import MIN_SIZE, BoxEditor
-from .classes import ClassList
-from .commands import AddBox, ChangeBox, RemoveBox, RenameClass, SetVerified
+from .commands import AcceptSuggestion, AddBox, ChangeBox, RejectSuggestion, RemoveBox, RenameClass, SetVerified
 from .panel import AnnotationPanel
-from .session import AnnotationSession
-from .sets import export_set_coco, export_set_yolo, import_set_coco, is_verified
-from .shortcuts import ACTIONS, HelpDialog, ShortcutConflicts
+from .shortcuts import HelpDialog
 
-MODES = ("inspect", "annotate")
-DUPLICATE_OFFSET = 10.0  # image pixels a duplicate is shifted by
-NUDGE_FAR = 10.0
-FALLBACK_CLASS = "object"  # the class of a new box while the class list is empty
+NUDGE_FAR = 10.0  # file pixels Shift+arrow moves a box
 NUDGES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
+STATUS_MS = 4000
 
 
 class AnnotationController(QtCore.QObject):
-    """Annotation mode of ``window`` (see the module docstring)."""
+    """Annotation mode (see the module docstring).
 
-    def __init__(self, window: QtWidgets.QMainWindow) -> None:
-        super().__init__(window)
-        self.window, self.document = window, window.document
-        self.mode = "inspect"
-        self.active = False  # set once annotation mode is entered: the session follows the images
-        self.session = AnnotationSession()
-        self.classes = ClassList(self.document.class_names)
-        self.stack = QtGui.QUndoStack(self)
-        self.annotation_dir: Path | None = None  # where VOC files go (None: beside the image, or Annotations/)
-        self.unsaved_policy = "ask"
-        self.ask: Callable[[str], str] = self._ask_dialog
-        self._index: int | None = None  # document index of the session's image
-        self._verified_cache: dict[Path, tuple[int, bool]] = {}
-        self.editor = BoxEditor(window.canvas, self)
-        self.panel = AnnotationPanel(self.classes)
-        self.dock = QtWidgets.QDockWidget("Annotate", window)
-        self.dock.setObjectName("dock_annotate")
-        self.dock.setWidget(self.panel)
-        window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        self.dock.hide()
-        self.actions: dict[str, QtGui.QAction] = {}
-        self._build_actions()
-        self.conflicts = ShortcutConflicts(window, [*self.actions.values(), self.mode_action])
+    Args:
+        model: the annotation state over the window's document.
+        editor: the canvas interaction (draws the boxes it is given, reports gestures).
+        panel, dock: the annotation panel and the dock it sits in (shown in annotation mode).
+        actions: the keyed actions, mode switch and menu.
+        stack: the undo stack of the edits.
+        show_status: ``(text, milliseconds)`` a transient status-bar message.
+        title_changed: called when the unsaved mark of the window title may have changed.
+        open_paths: opens folders or files in the window (the "open a folder" menu entry).
+        parent: the Qt parent, and the parent of the dialogs.
+        training: the window's training controller (``retrain`` starts runs on it), if any.
+    """
+
+    def __init__(self, model: AnnotationModel, editor: BoxEditor, panel: AnnotationPanel, dock: QtWidgets.QDockWidget,
+                 actions: AnnotationActions, stack: QtGui.QUndoStack, show_status: Callable[[str, int], None],
+                 title_changed: Callable[[], None], open_paths: Callable[[list[str]], object], parent: QtWidgets.QWidget,
+                 training=None) -> None:
+        super().__init__(parent)
+        self.model, self.document = model, model.document
+        self.editor, self.panel, self.dock, self.actions, self.stack = editor, panel, dock, actions, stack
+        self.show_status, self.title_changed, self.open_paths = show_status, title_changed, open_paths
+        self.training = training
+        self.by_uncertainty = False  # the dock's image list in labelling order (sort_images("uncertainty"))
+        self._shown_rows = np.zeros(0, dtype=np.int64)  # the suggestions the editor shows, by its rows
+        self._unsaved_policy = UnsavedChoice.ASK
+        self.ask: Callable[[str], UnsavedChoice | str] = self._ask_dialog
         self._connect()
 
-    # ----- construction -------------------------------------------------------------------
-    def _build_actions(self) -> None:
-        window = self.window
-        for spec in ACTIONS:
-            action = QtGui.QAction(spec.text, window)
-            action.setShortcuts([QtGui.QKeySequence(k) for k in spec.keys])
-            action.triggered.connect(functools.partial(lambda handler, _checked=False: handler(), self._handler(spec.name)))
-            action.setEnabled(False)
-            window.addAction(action)
-            self.actions[spec.name] = action
-        self.mode_action = QtGui.QAction("&Annotation mode", window, checkable=True)
-        self.mode_action.setShortcut(QtGui.QKeySequence("Ctrl+M"))
-        self.mode_action.toggled.connect(lambda on: self.set_mode("annotate" if on else "inspect"))
-        menu = window.menuBar().addMenu("&Annotate")
-        menu.addAction(self.mode_action)
-        menu.addSeparator()
-        for name in ("save", "undo", "redo", None, "arm_drawing", "duplicate_selected", "delete_selected", "toggle_difficult", "toggle_verified", None):
-            if name is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(self.actions[name])
-        for text, slot in (("Open a folder to &annotate…", self._open_folder_dialog), ("Choose the annotation &folder…", self._annotation_dir_dialog),
-                           ("&Import COCO JSON into VOC files…", self._import_coco_dialog), ("&Export COCO JSON…", self._export_coco_dialog),
-                           ("Export &YOLO labels…", self._export_yolo_dialog)):
-            menu.addAction(text, slot)
-        menu.addSeparator()
-        menu.addAction(self.actions["show_help"])
-        toolbar = window.addToolBar("Annotate")
-        toolbar.setObjectName("toolbar_annotate")
-        toolbar.addAction(self.mode_action)
-
-    def _handler(self, name: str) -> Callable[[], object]:
-        """The method an action of :data:`ACTIONS` calls."""
-        if name.startswith("pick_class_"):
-            return functools.partial(self.pick_class, int(name.rsplit("_", 1)[1]))
-        if name.startswith("nudge_"):
-            direction, far = name.split("_")[1], name.endswith("_far")
-            dx, dy = NUDGES[direction]
-            step = NUDGE_FAR if far else 1.0
-            return functools.partial(self.nudge, dx * step, dy * step)
-        return getattr(self, name)
-
     def _connect(self) -> None:
-        self.session.changed.connect(self._session_changed)
-        self.classes.changed.connect(self._refresh_view)
-        self.stack.cleanChanged.connect(lambda _clean: self._dirty_changed())
-        self.editor.drawn.connect(self._drawn)
-        self.editor.edited.connect(self._edited)
+        self.model.session.changed.connect(self._session_changed)
+        self.model.classes.changed.connect(self._refresh_view)
+        self.actions.triggered.connect(lambda name: self._handler(name)())
+        self.actions.mode_toggled.connect(lambda on: self.set_mode(Mode.ANNOTATE if on else Mode.INSPECT))
+        self.editor.drawn.connect(lambda box: self._push(AddBox(self.session, self.model.drawn_box(box))))
+        self.editor.edited.connect(lambda index, box, what: self._push(ChangeBox(self.session, index, self.model.moved_box(index, box), what)))
         self.editor.picked.connect(self.session.select)
+        self.editor.suggestion_picked.connect(self._suggestion_picked)
+        self.editor.suggestion_accepted.connect(lambda row: self.accept_suggestion(int(self._shown_rows[row])))
+        self.editor.hovered.connect(self._hovered)
+        self.model.suggestions.changed.connect(self._refresh_view)
         panel = self.panel
         panel.classes.picked.connect(self.choose_class)
         panel.classes.rename_requested.connect(self.rename_class)
@@ -134,16 +110,57 @@ class AnnotationController(QtCore.QObject):
         panel.save_clicked.connect(self.save)
         panel.unverified_only.toggled.connect(lambda _on: self._refresh_images())
         panel.image_picked.connect(lambda index: index != self.document.index and self.document.set_index(index))
+        panel.show_min_score(self.model.suggestions.min_score)
+        panel.min_score_changed.connect(self.set_min_score)
+        panel.accept_all_clicked.connect(self.accept_all_suggestions)
+        panel.next_unlabelled_clicked.connect(self.next_unlabelled)
+        panel.retrain_clicked.connect(self.retrain)
+
+    def _handler(self, name: str) -> Callable[[], object]:
+        """The method an action of :data:`~.shortcuts.ACTIONS` or :data:`~.actions.SET_ACTIONS` calls."""
+        if name.startswith("pick_class_"):
+            return functools.partial(self.pick_class, int(name.rsplit("_", 1)[1]))
+        if name.startswith("nudge_"):
+            dx, dy = NUDGES[name.split("_")[1]]
+            step = NUDGE_FAR if name.endswith("_far") else 1.0
+            return functools.partial(self.nudge, dx * step, dy * step)
+        return getattr(self, name)
 
     # ----- public state -------------------------------------------------------------------
     @property
+    def session(self):
+        """The model's :class:`~frcnn_viewer.state.annotation_session.AnnotationSession`."""
+        return self.model.session
+
+    @property
+    def classes(self):
+        """The model's :class:`~frcnn_viewer.state.annotation_classes.ClassList`."""
+        return self.model.classes
+
+    @property
+    def mode(self) -> Mode:
+        return self.model.mode
+
+    @property
     def dirty(self) -> bool:
         """Whether the session has changes not saved to its file."""
-        return not self.stack.isClean()
+        return self.model.dirty
 
     @property
     def verified(self) -> bool:
-        return bool(self.session.annotation is not None and self.session.annotation.verified)
+        return self.model.verified
+
+    @property
+    def unsaved_policy(self) -> UnsavedChoice:
+        """What happens to unsaved changes when leaving the image (:class:`UnsavedChoice`, or its value)."""
+        return self._unsaved_policy
+
+    @unsaved_policy.setter
+    def unsaved_policy(self, choice: UnsavedChoice | str) -> None:
+        choice = parse_enum(UnsavedChoice, choice)
+        if choice is UnsavedChoice.CANCEL:
+            raise ValueError("the unsaved policy is ask, save or discard")
+        self._unsaved_policy = choice
 
     @property
     def autosave(self) -> bool:
@@ -172,23 +189,13 @@ class AnnotationController(QtCore.QObject):
         self.classes.set_default(str(name).strip())
 
     # ----- mode ---------------------------------------------------------------------------
-    def set_mode(self, mode: str) -> None:
+    def set_mode(self, mode: Mode | str) -> None:
         """``"annotate"``: the mouse draws and edits boxes; ``"inspect"``: it picks cells and detections."""
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; modes are {', '.join(MODES)}")
-        if mode == self.mode:
+        if not self.model.set_mode(mode):
             return
-        self.mode = mode
-        annotating = mode == "annotate"
-        if annotating and not self.active:
-            self.active = True
-            if self.document.image is not None:
-                self._open_current()
-        for action in self.actions.values():
-            action.setEnabled(annotating)
-        (self.conflicts.suspend if annotating else self.conflicts.restore)()
+        annotating = self.model.annotating
+        self.actions.set_annotating(annotating)
         self.editor.set_enabled(annotating)
-        self.mode_action.setChecked(annotating)
         self.dock.setVisible(annotating)
         if annotating:
             self.dock.raise_()
@@ -197,205 +204,100 @@ class AnnotationController(QtCore.QObject):
         self._refresh_view()
 
     def open_sources(self, specs: list[str]) -> tuple[list[Source], list[str]]:
-        """What :func:`frcnn_viewer.sources.open_sources` opens, except that in annotation mode
-        a plain or labelImg folder lists every image, with or without an annotation file."""
-        if self.mode != "annotate":
-            return open_sources(specs)
-        folders = [s for s in specs if Path(s).is_dir() and not (Path(s) / "Annotations").is_dir()]
-        sources, problems = open_sources([s for s in specs if s not in folders]) if len(folders) < len(specs) else ([], [])
-        for folder in folders:
-            dataset = ImageFolderDataset(folder)
-            problems += [f"{folder}: {problem}" for problem in dataset.problems]
-            if len(dataset):
-                sources.append(Source(folder, dataset, annotated=True))
-            else:
-                problems.append(f"{folder}: no images found")
-        return sources, problems
+        """What :func:`frcnn_viewer.state.sources.open_sources` opens; in annotation mode a plain or
+        labelImg folder lists every image, with or without an annotation file."""
+        return open_annotation_sources(specs) if self.model.annotating else open_sources(specs)
 
     # ----- following the document -----------------------------------------------------------
     def document_changed(self, aspects: frozenset) -> None:
         """Called by the window before it handles a document change."""
-        if "entries" in aspects:
-            self.classes.extend(self.document.class_names)
+        if aspects & {Change.ENTRIES, Change.CLASSES}:
+            self.classes.refresh()
+            if Change.ENTRIES in aspects and self.model.active:
+                self.model.read_class_files()
             self._refresh_images()
-        if "image" in aspects and self.active:
-            self._follow_image()
-        elif "anchors" in aspects and self.active:
+        if Change.RESULTS in aspects and self.by_uncertainty:
+            self._refresh_images()
+        if Change.IMAGE in aspects and self.model.active:
+            self.model.follow_image(lambda: self.resolve_unsaved(Leaving.SWITCH))
+        if aspects & {Change.TRACE, Change.MODEL} and self.model.active:
+            self.model.update_suggestions()  # refreshes the view through the suggestions' event
+        elif Change.ANCHORS in aspects and self.model.active:
             self._refresh_view()
 
-    def _image_path(self, entry: ImageEntry) -> Path | None:
-        path = entry.info().get("path")
-        return Path(path) if path else None
-
-    def _xml_path(self, entry: ImageEntry) -> Path | None:
-        path = self._image_path(entry)
-        return None if path is None else voc_path_for_image(path, self._annotation_dir_for(entry))
-
-    def _annotation_dir_for(self, entry: ImageEntry) -> Path | None:
-        if self.annotation_dir is not None:
-            return self.annotation_dir
-        root = getattr(entry.source.dataset, "root", None)  # a VOC directory keeps them in Annotations/
-        return Path(root) / "Annotations" if root is not None and (Path(root) / "Annotations").is_dir() else None
-
-    def _follow_image(self) -> None:
-        doc = self.document
-        path = self._image_path(doc.image.entry)
-        if path == self.session.image_path and self.session.image_path is not None:
-            self._push_ground_truth()  # the same image shown again: keep its edits
-            return
-        if self.dirty and not self.resolve_unsaved("switch"):
-            doc.set_index(self._index)  # cancelled: back to the image with the edits
-            return
-        self._open_current()
-
-    def _open_current(self) -> None:
-        doc = self.document
-        image = doc.image
-        self.stack.clear()
-        self._index = doc.index
-        path = self._image_path(image.entry)
-        if path is None:
-            self.session.close()
-            doc.report("warning", f"{image.entry.name}: a generated image has no file; it cannot be annotated")
-            return
-        sx, sy = image.display_scale
-        fallback = []
-        if image.annotated:  # no VOC file yet: start from what the dataset says
-            fallback = [BoxAnnotation(name, tuple(float(v) for v in box / (sx, sy, sx, sy)), bool(difficult))
-                        for box, name, difficult in zip(image.gt_boxes, image.gt_names, image.difficult)]
-        warnings = self.session.open(path, image.original_size, fallback, self._annotation_dir_for(image.entry))
-        for warning in warnings:
-            doc.report("warning", warning)
-        if self.session.error:
-            doc.report("error", self.session.error)
-            return
-        self.classes.extend(b.label for b in self.session.boxes)
-        self._push_ground_truth()
-
-    def _push_ground_truth(self) -> None:
-        """Make the session's boxes the document's GT (the anchor labels follow)."""
-        image = self.document.image
-        if not self.session.editable or image is None:
-            return
-        sx, sy = image.display_scale
-        boxes = np.array([b.box for b in self.session.boxes], dtype=np.float64).reshape(-1, 4) * (sx, sy, sx, sy)
-        self.document.set_ground_truth(boxes, [b.label for b in self.session.boxes], np.array([b.difficult for b in self.session.boxes], dtype=bool))
-
     # ----- unsaved changes ------------------------------------------------------------------
-    def resolve_unsaved(self, reason: str) -> bool:
-        """Save or drop unsaved changes before ``reason`` (``"switch"`` image or ``"close"``);
-        ``False`` when the user cancelled (or saving failed)."""
+    def resolve_unsaved(self, reason: Leaving | str) -> bool:
+        """Save or drop unsaved changes before ``reason`` (:class:`Leaving`: ``"switch"`` image or
+        ``"close"``); ``False`` when the user cancelled (or saving failed)."""
+        reason = parse_enum(Leaving, reason)
         if not self.dirty:
             return True
-        choice = "save" if self.autosave and reason == "switch" else self.unsaved_policy
-        if choice == "ask":
-            choice = self.ask(f"{self.session.image_path.name} has unsaved annotation changes. Save them to {self.session.xml_path}?")
-        if choice == "save":
+        choice = UnsavedChoice.SAVE if self.autosave and reason is Leaving.SWITCH else self.unsaved_policy
+        if choice is UnsavedChoice.ASK:
+            session = self.session
+            choice = parse_enum(UnsavedChoice, self.ask(f"{session.image_path.name} has unsaved annotation changes. Save them to {session.xml_path}?"))
+        if choice is UnsavedChoice.SAVE:
             return self.save() is not None
-        if choice == "discard":
-            self.stack.setClean()
+        if choice is UnsavedChoice.DISCARD:
+            self.session.mark_clean()
             return True
         return False
 
-    def _ask_dialog(self, text: str) -> str:
-        """``"save"``, ``"discard"`` or ``"cancel"`` from a message box."""
+    def _ask_dialog(self, text: str) -> UnsavedChoice:
+        """Save, discard or cancel, from a message box."""
         if QtGui.QGuiApplication.platformName() == "offscreen":
-            return "save"  # nobody can answer: keep the work
+            return UnsavedChoice.SAVE  # nobody can answer: keep the work
         buttons = QtWidgets.QMessageBox.StandardButton
-        answer = QtWidgets.QMessageBox.question(self.window, "Unsaved annotations", text, buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
-        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+        answer = QtWidgets.QMessageBox.question(self.parent(), "Unsaved annotations", text, buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        return {buttons.Save: UnsavedChoice.SAVE, buttons.Discard: UnsavedChoice.DISCARD}.get(answer, UnsavedChoice.CANCEL)
 
-    def _dirty_changed(self) -> None:
-        self.window.update_title()
-        self._refresh_image_line()
-
-    # ----- saving -------------------------------------------------------------------------
     def save(self) -> Path | None:
         """Write the current image's VOC XML; returns its path, or ``None`` with a message
         (an unreadable file is never overwritten)."""
-        if not self.active and self.document.image is not None:
-            self.active = True
-            self._open_current()
-        try:
-            path = self.session.save()
-        except (AnnotationError, OSError) as exc:
-            self.document.report("error", f"not saved: {exc}")
-            return None
-        self.stack.setClean()
-        self._verified_cache.pop(path, None)
-        self.document.report("info", f"{len(self.session.boxes)} boxes saved to {path}")
-        self._refresh_images()
-        self._refresh_image_line()
-        return path
+        return self.model.save()  # the session announces it: the list and the title follow
 
     # ----- edits (each one an undo command) ---------------------------------------------------
     def _push(self, command: QtGui.QUndoCommand) -> None:
         if self.session.editable:
             self.stack.push(command)
 
-    def _file_box(self, box) -> tuple[float, float, float, float]:
-        """A displayed-pixel box in the image file's pixels, inside the image."""
-        sx, sy = self.document.image.display_scale
-        height, width = self.session.size
-        x1, y1, x2, y2 = (float(v) for v in np.asarray(box) / (sx, sy, sx, sy))
-        return (max(x1, 0.0), max(y1, 0.0), min(x2, float(width)), min(y2, float(height)))
-
-    def _selected_box(self) -> BoxAnnotation | None:
-        index = self.session.selected
-        return self.session.boxes[index] if index is not None else None
-
-    def _drawn(self, box) -> None:
-        if self.classes.default is None:
-            self.classes.set_default(FALLBACK_CLASS)
-        self._push(AddBox(self.session, BoxAnnotation(self.classes.default, self._file_box(box))))
-
-    def _edited(self, index: int, box, what: str) -> None:
-        self._push(ChangeBox(self.session, index, dataclasses.replace(self.session.boxes[index], box=self._file_box(box)), what))
-
     def _form_edited(self, new: BoxAnnotation) -> None:
         index = self.session.selected
         if index is None or not self.session.editable:
             return
-        height, width = self.session.size
-        fitted = geometry.fitted(new.box, width, height, MIN_SIZE / max(self.document.image.display_scale))
+        fitted = self.model.typed_box(new, MIN_SIZE)
         if fitted is None:
-            self.document.report("warning", f"box {new.box} has no area inside the {width}x{height} image; not changed")
             self._refresh_form()
-            return
-        self.classes.extend([new.label])
-        self._push(ChangeBox(self.session, index, dataclasses.replace(new, box=fitted), "Edit box"))
+        else:
+            self._push(ChangeBox(self.session, index, fitted, "Edit box"))
 
     def arm_drawing(self) -> None:
         """The next drag draws a new box (key W)."""
         self.editor.arm_drawing()
-        self.window.statusBar().showMessage("drag to draw a box", 4000)
+        self.show_status("drag to draw a box", STATUS_MS)
 
     def delete_selected(self) -> None:
-        if self.session.selected is not None:
+        """Delete the selected box, or reject the selected suggestion."""
+        if self.model.selected_suggestion is not None:
+            self.reject_suggestion()
+        elif self.session.selected is not None:
             self._push(RemoveBox(self.session, self.session.selected))
 
     def duplicate_selected(self) -> None:
-        box = self._selected_box()
-        if box is None:
-            return
-        height, width = self.session.size
-        shifted = geometry.moved(box.box, DUPLICATE_OFFSET, DUPLICATE_OFFSET, width, height)
-        if shifted == box.box:  # at the bottom-right corner: shift the other way
-            shifted = geometry.moved(box.box, -DUPLICATE_OFFSET, -DUPLICATE_OFFSET, width, height)
-        self._push(AddBox(self.session, dataclasses.replace(box, box=shifted), "Duplicate box"))
+        if self.session.selected is not None:
+            self._push(AddBox(self.session, self.model.duplicate_box(self.session.selected), "Duplicate box"))
 
     def nudge(self, dx: float, dy: float) -> None:
         """Move the selected box by ``(dx, dy)`` image pixels; with no selection the left and
         right arrows change image."""
-        box = self._selected_box()
-        if box is None:
+        index = self.session.selected
+        if index is None:
             if dx and not dy:
                 self._step(1 if dx > 0 else -1)
             return
-        height, width = self.session.size
-        moved = geometry.moved(box.box, dx, dy, width, height)
-        if moved != box.box:
-            self._push(ChangeBox(self.session, self.session.selected, dataclasses.replace(box, box=moved), "Nudge", merge=True))
+        moved = self.model.nudged_box(index, dx, dy)
+        if moved is not None:
+            self._push(ChangeBox(self.session, index, moved, "Nudge", merge=True))
 
     def pick_class(self, number: int) -> None:
         """Number key ``number``: that class of the list for new boxes and the selected box."""
@@ -406,18 +308,17 @@ class AnnotationController(QtCore.QObject):
     def choose_class(self, name: str) -> None:
         """Use ``name`` for new boxes and relabel the selected box."""
         self.classes.set_default(name)
-        box = self._selected_box()
+        box = self.model.selected_box()
         if box is not None and box.label != name:
             self._push(ChangeBox(self.session, self.session.selected, dataclasses.replace(box, label=name), f"Relabel as {name!r}"))
 
     def toggle_difficult(self) -> None:
-        box = self._selected_box()
+        box = self.model.selected_box()
         if box is not None:
             self._push(ChangeBox(self.session, self.session.selected, dataclasses.replace(box, difficult=not box.difficult), "Toggle difficult"))
 
     def toggle_verified(self) -> None:
-        if self.session.editable:
-            self._push(SetVerified(self.session, not self.verified))
+        self._push(SetVerified(self.session, not self.verified))
 
     def rename_class(self, old: str, new: str) -> None:
         new = new.strip()
@@ -431,7 +332,7 @@ class AnnotationController(QtCore.QObject):
             command.redo()
 
     def delete_class(self, name: str) -> None:
-        used = sum(b.label == name for b in self.session.boxes)
+        used = self.model.class_in_use(name)
         if used:
             self.document.report("warning", f"class {name!r} labels {used} boxes of this image; relabel or delete them first")
             return
@@ -440,6 +341,134 @@ class AnnotationController(QtCore.QObject):
     def cancel(self) -> None:
         self.editor.cancel()
         self.session.select(None)
+        self._suggestion_picked(None)
+
+    # ----- suggestions ----------------------------------------------------------------------
+    def set_min_score(self, value: float) -> None:
+        """Show the suggestions scoring at least ``value`` (the slider)."""
+        self.model.suggestions.set_min_score(value)
+        self.panel.show_min_score(self.model.suggestions.min_score)
+
+    def suggestions(self) -> dict:
+        """The suggestions shown now, best first: ``boxes`` ``[S, 4]`` displayed pixels (the
+        canvas's and the trace's), ``file_boxes`` ``[S, 4]`` the image file's pixels, ``labels``
+        (class names), ``scores`` ``[S]`` and ``rows`` (their rows among the trace's detections)."""
+        rows = self.model.shown_suggestions()
+        boxes = self.model.suggestions.boxes[rows]
+        return {"boxes": boxes, "file_boxes": self.model.mapping.to_file(boxes), "labels": [self.model.suggestions.names[i] for i in rows],
+                "scores": self.model.suggestions.scores[rows], "rows": rows}
+
+    def _suggestion_picked(self, row: int | None) -> None:
+        self.model.select_suggestion(None if row is None else int(self._shown_rows[row]))
+        self._refresh_view()
+
+    def accept_suggestion(self, index: int | None = None) -> bool:
+        """Accept suggestion ``index`` (a row of the trace's detections; default: the selected
+        one) as a GT box of its class; returns whether one was accepted."""
+        index = self.model.selected_suggestion if index is None else index
+        if index is None or index not in set(self.model.shown_suggestions().tolist()) or not self.session.editable:
+            return False
+        self._push(self._accept_command(index))
+        return True
+
+    def accept_all_suggestions(self, min_score: float | None = None) -> int:
+        """Accept every suggestion shown (scoring at least ``min_score`` instead of the slider's
+        value, when given) as one undo step; returns how many."""
+        if not self.session.editable:
+            return 0
+        model = self.model
+        rows = model.suggestions.shown(model.displayed_boxes(), [b.label for b in self.session.boxes], min_score) if len(model.suggestions) else []
+        if len(rows):
+            self.stack.beginMacro(f"Accept {len(rows)} suggestions")
+            for index in rows:
+                self.stack.push(self._accept_command(int(index)))  # each built as it goes: added at the end
+            self.stack.endMacro()
+            self.show_status(f"{len(rows)} suggestions accepted (Ctrl+Z undoes them all)", STATUS_MS)
+        return len(rows)
+
+    def _accept_command(self, index: int) -> AcceptSuggestion:
+        suggestion = self.model.suggestions.suggestion(index)
+        return AcceptSuggestion(self.session, self.model.suggested_box(index), self.model.suggestions, (suggestion.box, suggestion.name))
+
+    def reject_suggestion(self, index: int | None = None) -> bool:
+        """Hide suggestion ``index`` (a row of the trace's detections; default: the selected one)
+        for this image, undoably; returns whether one was rejected."""
+        index = self.model.selected_suggestion if index is None else index
+        if index is None or index not in set(self.model.shown_suggestions().tolist()):
+            return False
+        suggestion = self.model.suggestions.suggestion(index)
+        self.model.selected_suggestion = None
+        self.stack.push(RejectSuggestion(self.model.suggestions, suggestion.box, suggestion.name))
+        return True
+
+    def _hovered(self, x: float, y: float) -> None:
+        note = self.model.hover_note(x, y)
+        if note:
+            self.show_status(note, STATUS_MS)
+
+    # ----- copy and paste -------------------------------------------------------------------
+    def copy_boxes(self) -> int:
+        """Copy the selected box (every box without a selection); returns how many."""
+        count = self.model.copy_boxes() if self.session.editable else 0
+        self.show_status(f"{count} boxes copied", STATUS_MS)
+        return count
+
+    def paste_boxes(self) -> int:
+        """Paste the copied boxes into this image (clipped to it), as one undo step; returns how many."""
+        return self._add_boxes(self.model.fitted_boxes(self.model.clipboard), "Paste")
+
+    def paste_previous(self) -> int:
+        """Add every box of the previous image's saved file, as one undo step; returns how many."""
+        if not self.session.editable:
+            return 0
+        return self._add_boxes(self.model.fitted_boxes(self.model.previous_image_boxes()), "Copy the previous image's")
+
+    def _add_boxes(self, boxes: list[BoxAnnotation], what: str) -> int:
+        if not boxes or not self.session.editable:
+            return 0
+        self.stack.beginMacro(f"{what} {len(boxes)} boxes")
+        for box in boxes:
+            self.stack.push(AddBox(self.session, box, "Paste box"))
+        self.stack.endMacro()
+        return len(boxes)
+
+    # ----- what to label next, retraining ---------------------------------------------------------
+    def set_labelling_order(self, on: bool) -> None:
+        """List the dock's images in labelling order (unlabelled, unverified, most uncertain first)."""
+        self.by_uncertainty = bool(on)
+        self._refresh_images()
+
+    def next_unlabelled(self) -> bool:
+        """Show the next image to label (:meth:`AnnotationModel.next_unlabelled`); ``False`` when
+        every other image has an annotation file."""
+        index = self.model.next_unlabelled()
+        if index is None:
+            self.document.report("info", "every other image has an annotation file")
+            return False
+        return self.document.set_index(index)
+
+    def retrain(self) -> bool:
+        """Train (or continue training) the model on the labelled images of the current image's
+        folder, in the training dock; returns whether a run was asked for. Unsaved changes are
+        resolved first; problems are reported."""
+        doc = self.document
+        if self.training is None or doc.index is None:
+            doc.report("warning", "retraining needs an open image and the training dock")
+            return False
+        if not self.resolve_unsaved(Leaving.SWITCH):
+            return False
+        session = self.training.session
+        run = RunSoFar(session.checkpoint, session.iteration, tuple(session.info.detector.class_names)) if session.info is not None else None
+        try:
+            keywords = retrain_keywords(self.model.files, doc.entries, doc.index, self.classes.names,
+                                        doc.model.checkpoint if doc.model is not None else None, run)
+        except ValueError as exc:
+            doc.report("warning", f"not retrained: {exc}")
+            return False
+        self.training.follow = False  # keep the image being labelled on the canvas
+        self.training.start(wait=False, **keywords)
+        doc.report("info", f"training on the labelled images of {keywords['data']}; the suggestions follow each checkpoint")
+        return True
 
     def undo(self) -> None:
         self.stack.undo()
@@ -448,7 +477,7 @@ class AnnotationController(QtCore.QObject):
         self.stack.redo()
 
     def show_help(self) -> HelpDialog:
-        dialog = HelpDialog(self.window)
+        dialog = HelpDialog(self.parent())
         dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -461,145 +490,93 @@ class AnnotationController(QtCore.QObject):
         return self._step(-1)
 
     def _step(self, delta: int) -> bool:
-        """Show the next image in direction ``delta`` that passes the unverified filter."""
-        doc = self.document
-        index = (-1 if delta > 0 else len(doc.entries)) if doc.index is None else doc.index
-        index += delta
-        while 0 <= index < len(doc.entries):
-            if not (self.unverified_only and self._entry_verified(index)) and doc.set_index(index):
-                return True
-            index += delta
-        return False
-
-    def _entry_verified(self, index: int) -> bool:
-        if index == self._index and self.session.annotation is not None:
-            return self.verified
-        xml = self._xml_path(self.document.entries[index])
-        if xml is None:
-            return False
-        try:
-            stamp = xml.stat().st_mtime_ns
-        except OSError:
-            return False
-        cached = self._verified_cache.get(xml)
-        if cached is None or cached[0] != stamp:
-            cached = self._verified_cache[xml] = (stamp, is_verified(xml))
-        return cached[1]
-
-    def _pairs(self) -> list[tuple[Path, Path]]:
-        """``(image, VOC file)`` of every open image that has a file."""
-        pairs = []
-        for entry in self.document.entries:
-            image = self._image_path(entry)
-            if image is not None:
-                pairs.append((image, voc_path_for_image(image, self._annotation_dir_for(entry))))
-        return pairs
+        return self.model.step(delta, self.unverified_only)
 
     # ----- views --------------------------------------------------------------------------
-    def _session_changed(self, what: str) -> None:
-        if what == "boxes":
-            self._push_ground_truth()
-        if what == "verified":
+    def _session_changed(self, what: SessionChange) -> None:
+        if what is SessionChange.IMAGE:
+            self.stack.clear()  # the commands are about the previous image's boxes
+        if what in (SessionChange.VERIFIED, SessionChange.SAVED):
             self._refresh_images()
+        if what is not SessionChange.SELECTION:
+            self.title_changed()
         self._refresh_view()
 
     def _refresh_view(self) -> None:
         image = self.document.image
         if self.session.editable and image is not None:
-            sx, sy = image.display_scale
-            boxes = np.array([b.box for b in self.session.boxes], dtype=np.float64).reshape(-1, 4) * (sx, sy, sx, sy)
             colours = [self.classes.colour(b.label) for b in self.session.boxes]
-            self.editor.set_boxes(boxes, colours, self.session.selected, image.size, self._uncovered())
+            self.editor.set_boxes(self.model.displayed_boxes(), colours, self.session.selected, image.size, self.model.uncovered())
         else:
             self.editor.set_boxes(np.zeros((0, 4)), [], None, (0, 0))
+        self._refresh_suggestions()
         self._refresh_form()
         self._refresh_image_line()
 
-    def _uncovered(self) -> list[int]:
-        """The session's boxes that no anchor matches at the positive IoU (when the document's
-        anchor labels are for these boxes)."""
-        state = self.document.anchor_state
-        if state is None or len(state.gt_boxes) != len(self.session.boxes) or not self.session.editable:
-            return []
-        return state.gt_without_positive()
+    def _refresh_suggestions(self) -> None:
+        model = self.model
+        rows = self._shown_rows = model.shown_suggestions()
+        suggestions = model.suggestions
+        selected = np.flatnonzero(rows == model.selected_suggestion)
+        self.editor.set_suggestions(suggestions.boxes[rows], [self.classes.colour(suggestions.names[i]) for i in rows],
+                                    [f"{suggestions.names[i]} {suggestions.scores[i]:.2f}" for i in rows], int(selected[0]) if len(selected) else None)
+        if model.suggesting():
+            hidden = len(suggestions) - len(rows)
+            self.panel.show_suggestions(f"{len(rows)} shown, {hidden} hidden (below the score, on a box, or rejected)")
+        else:
+            self.panel.show_suggestions("no suggestions: load or train a model (a trained checkpoint)")
 
     def _refresh_form(self) -> None:
-        box = self._selected_box()
-        note = ""
-        state = self.document.anchor_state
-        if box is not None and state is not None and len(state.gt_boxes) == len(self.session.boxes):
-            index = self.session.selected
-            if index in self._uncovered():
-                note = f"! No anchor reaches IoU {state.params.pos_iou:g}: only its best anchor learns it"
-            else:
-                positives = int(((state.candidate_labels == 1) & (state.matched_gt == index)).sum())
-                note = f"{positives} positive anchors match this box"
-        self.panel.box_form.show_box(box, self.session.size, list(self.classes.names), note)
+        self.panel.box_form.show_box(self.model.selected_box(), self.session.size, self.classes.names, self.model.coverage_note(self.session.selected))
 
     def _refresh_image_line(self) -> None:
-        session = self.session
-        if session.error:
-            self.panel.show_image(session.error, True, None)
-        elif session.xml_path is None:
-            self.panel.show_image("no image", False, None)
-        else:
-            state = "unsaved changes" if self.dirty else ("saved" if session.xml_path.exists() else "no file yet")
-            self.panel.show_image(f"{session.xml_path} ({state})", False, self.verified)
+        text, error = self.model.file_status()
+        self.panel.show_image(text, error, self.verified if self.session.xml_path is not None and not error else None)
 
     def _refresh_images(self) -> None:
-        if self.mode != "annotate":
-            return
-        rows = []
-        for index, entry in enumerate(self.document.entries):
-            verified = self._entry_verified(index)
-            if not (self.unverified_only and verified):
-                rows.append((index, entry.name, verified))
-        self.panel.show_images(rows, self.document.index)
+        if self.model.annotating:
+            order = self.model.labelling_order() if self.by_uncertainty else None
+            self.panel.show_images(self.model.image_rows(self.unverified_only, order), self.document.index)
 
-    # ----- dialogs (thin wrappers) -------------------------------------------------------------
-    def _open_folder_dialog(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self.window, "Open a folder of images to annotate")
+    # ----- dialogs (thin wrappers over the model) ----------------------------------------------
+    def open_folder(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Open a folder of images to annotate")
         if folder:
-            self.set_mode("annotate")
-            self.window.open_paths([folder], wait=False)
+            self.set_mode(Mode.ANNOTATE)
+            self.open_paths([folder])
 
-    def _annotation_dir_dialog(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self.window, "Save VOC files into this folder (cancel: beside the images)")
-        self.annotation_dir = Path(folder) if folder else None
+    def choose_annotation_dir(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Save VOC files into this folder (cancel: beside the images)")
+        self.model.files.annotation_dir = Path(folder) if folder else None
         self.document.report("info", f"annotation files go {'into ' + folder if folder else 'beside the images'} (from the next image on)")
 
-    def _import_coco_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.window, "Import a COCO JSON into VOC files", "", "COCO JSON (*.json)")
-        if not path:
-            return
-        try:
-            written, problems = import_set_coco(path, self._pairs())
-        except AnnotationError as exc:
-            self.document.report("error", str(exc))
-            return
-        for problem in problems:
-            self.document.report("warning", problem)
-        self.document.report("info", f"{len(written)} VOC files written from {path}")
-        self._refresh_images()
-
-    def _export_coco_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Export the annotations as COCO JSON", "annotations.json", "COCO JSON (*.json)")
+    def import_coco(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self.parent(), "Import a COCO JSON into VOC files", "", "COCO JSON (*.json)")
         if path:
-            self._export(lambda pairs: export_set_coco(pairs, self.classes.names, path), f"COCO JSON {path}")
+            self.model.import_coco(path)
+            self._refresh_images()
 
-    def _export_yolo_dialog(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self.window, "Export YOLO labels into this folder")
-        if folder:
-            self._export(lambda pairs: export_set_yolo(pairs, self.classes.names, folder), f"YOLO labels in {folder}")
+    def export_coco(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.parent(), "Export the annotations as COCO JSON", "annotations.json", "COCO JSON (*.json)")
+        if path and self.resolve_unsaved(Leaving.SWITCH):
+            self.model.export_coco(path)
 
-    def _export(self, write: Callable, what: str) -> None:
-        if self.dirty and not self.resolve_unsaved("switch"):
-            return
-        try:
-            _result, *rest = write(self._pairs())
-        except (AnnotationError, OSError) as exc:
-            self.document.report("error", f"export failed: {exc}")
-            return
-        for problem in rest[-1]:
-            self.document.report("warning", problem)
-        self.document.report("info", f"annotations exported to {what}")
+    def export_yolo(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Export YOLO labels into this folder")
+        if folder and self.resolve_unsaved(Leaving.SWITCH):
+            self.model.export_yolo(folder)
+
+    def export_yolo_dataset(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Export a YOLO dataset into this folder")
+        if folder and self.resolve_unsaved(Leaving.SWITCH):
+            self.model.export_yolo_dataset(folder)
+
+    def export_cvat(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.parent(), "Export the annotations as CVAT XML", "annotations.xml", "CVAT XML (*.xml)")
+        if path and self.resolve_unsaved(Leaving.SWITCH):
+            self.model.export_cvat(path)
+
+    def export_labelme(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Export labelme JSON files into this folder")
+        if folder and self.resolve_unsaved(Leaving.SWITCH):
+            self.model.export_labelme(folder)

@@ -25,7 +25,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("arm_drawing", ("W",), "Draw a new box: the next drag draws, even over a box"),
     ActionSpec("previous_image", ("A",), "Previous image (skips verified ones while 'Unverified only' is on)"),
     ActionSpec("next_image", ("D",), "Next image (idem)"),
-    ActionSpec("delete_selected", ("Del", "Backspace"), "Delete the selected box"),
+    ActionSpec("delete_selected", ("Del", "Backspace"), "Delete the selected box (reject the selected suggestion)"),
     ActionSpec("duplicate_selected", ("Ctrl+D",), "Duplicate the selected box"),
     ActionSpec("save", ("Ctrl+S",), "Save this image's VOC XML"),
     ActionSpec("undo", ("Ctrl+Z",), "Undo"),
@@ -40,6 +40,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("nudge_right_far", ("Shift+Right",), "Move the selected box 10 pixels"),
     ActionSpec("nudge_up_far", ("Shift+Up",), "Move the selected box 10 pixels up"),
     ActionSpec("nudge_down_far", ("Shift+Down",), "Move the selected box 10 pixels down"),
+    ActionSpec("accept_suggestion", ("Return", "Enter"), "Accept the selected suggestion (or double-click it)"),
+    ActionSpec("accept_all_suggestions", ("Shift+Return", "Shift+Enter"), "Accept every suggestion shown (one undo step)"),
+    ActionSpec("copy_boxes", ("Ctrl+C",), "Copy the selected box (every box without a selection)"),
+    ActionSpec("paste_boxes", ("Ctrl+V",), "Paste the copied boxes"),
+    ActionSpec("paste_previous", ("Ctrl+Shift+V",), "Copy every box of the previous image (its saved file)"),
+    ActionSpec("next_unlabelled", ("N",), "Next image to label: unlabelled, the model's most uncertain first"),
     ActionSpec("cancel", ("Esc",), "Stop drawing, deselect"),
     ActionSpec("show_help", ("F1",), "This list"),
 ) + tuple(ActionSpec(f"pick_class_{k}", (str(k),), f"Class {k} of the list for new boxes and the selected box") for k in range(1, 10))
@@ -47,6 +53,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 MOUSE_HELP = (
     ("Drag on the image", "Draw a box (crosshair guides follow the mouse)"),
     ("Click / drag a box", "Select it / move it"),
+    ("Click / double-click a dashed suggestion", "Select it / accept it (hover: where it came from)"),
     ("Drag a corner or an edge", "Resize the box"),
     ("Right or middle drag, wheel", "Pan and zoom as in inspection mode"),
 )

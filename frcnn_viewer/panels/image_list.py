@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ..document import Document
+from ..state.document import Change, Document
 
-SORT_TITLES = {"order": "List order", "missed": "Most missed GT", "false_positives": "Most false positives", "ap": "Lowest AP"}
+SORT_TITLES = {"order": "List order", "missed": "Most missed GT", "false_positives": "Most false positives", "ap": "Lowest AP", "uncertainty": "Most uncertain"}
 
 
 class ImageListPanel(QtWidgets.QWidget):
@@ -46,9 +46,9 @@ class ImageListPanel(QtWidgets.QWidget):
         self.refresh()
 
     def _document_changed(self, aspects: frozenset) -> None:
-        if aspects & {"entries", "results"}:
+        if aspects & {Change.ENTRIES, Change.RESULTS}:
             self.refresh()
-        elif "image" in aspects:
+        elif Change.IMAGE in aspects:
             self._select_current()
 
     def refresh(self) -> None:

@@ -1,6 +1,6 @@
 """Layer panel: per layer a checkable group (visibility) with opacity, colour and its options.
 
-Widgets write straight into the plain :class:`~frcnn_viewer.layers.Layer` objects and
+Widgets write straight into the plain :class:`~frcnn_viewer.state.layers.Layer` objects and
 follow their ``changed`` events, so a change made from code shows up here too.
 """
 
@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..document import Document
-from ..layers import Layer
+from ..state.document import Change, Document
+from ..state.layers import Control, Layer, OptionControl
 
-SUBSET_TITLES = {"all": "All anchors", "inside": "Inside the image", "cell": "One feature cell (click the image)"}
-STAGE_TITLES = {"post_nms": "After NMS", "pre_nms": "Before NMS"}
-TOP_K_SLIDER_MAX = 1000  # the spin box beside it goes further
 
 
 def _format_value(value: float) -> str:
@@ -45,77 +42,75 @@ class LayerBox(QtWidgets.QGroupBox):
         row.addWidget(self.opacity, 1)
         row.addWidget(self.colour)
         form.addRow("Opacity", row)
-        self.options: dict[str, QtWidgets.QWidget] = {}
+        self.options: dict[str, QtWidgets.QWidget] = {}  # the control of each option
+        self.sliders: dict[str, QtWidgets.QSlider] = {}  # the slider beside a count's spin box
+        self.value_labels: dict[str, QtWidgets.QLabel] = {}  # the value shown beside a fraction's slider
         self._build_options(form)
         self._sync()
         layer.changed.connect(lambda _layer, _what: self._sync())
 
     def _build_options(self, form: QtWidgets.QFormLayout) -> None:
-        name, options = self.layer.name, self.layer.options
-        if "show_names" in options:
-            self._checkbox(form, "show_names", "Class names")
-        if name == "anchors":
-            subset = self.options["subset"] = QtWidgets.QComboBox()
-            for key, title in SUBSET_TITLES.items():
-                subset.addItem(title, key)
-            subset.currentIndexChanged.connect(lambda _: self.layer.set_option("subset", subset.currentData()))
-            form.addRow("Show", subset)
-            self.scale_row = QtWidgets.QHBoxLayout()
-            self.ratio_row = QtWidgets.QHBoxLayout()
-            form.addRow("Scales", self.scale_row)
-            form.addRow("Ratios", self.ratio_row)
+        """One control per option, as the layer's spec declares them."""
+        self.shape_rows: dict[str, QtWidgets.QHBoxLayout] = {}
+        for control in self.document.layers.specs[self.layer.name].controls:
+            build = {
+                Control.CHECK: self._checkbox, Control.CHOICE: self._choice, Control.COUNT: self._count,
+                Control.FRACTION: self._fraction, Control.ANCHOR_SHAPES: self._anchor_shapes,
+            }[control.control]
+            build(form, control)
+        if self.shape_rows:
             self.document.changed.connect(self._params_changed)
             self._rebuild_shape_filters()
-        elif name == "anchor_labels":
-            sampled = self.options["sampled"] = QtWidgets.QComboBox()
-            sampled.addItem("Sampled mini-batch", True)
-            sampled.addItem("All candidates", False)
-            sampled.currentIndexChanged.connect(lambda _: self.layer.set_option("sampled", sampled.currentData()))
-            form.addRow("Labels", sampled)
-            self._checkbox(form, "show_ignored", "Ignored anchors")
-            self._checkbox(form, "show_links", "Links to matched GT")
-        elif name == "proposals":
-            stage = self.options["stage"] = QtWidgets.QComboBox()
-            for key, title in STAGE_TITLES.items():
-                stage.addItem(title, key)
-            stage.currentIndexChanged.connect(lambda _: self.layer.set_option("stage", stage.currentData()))
-            form.addRow("Stage", stage)
-            slider = self.top_k_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-            slider.setRange(0, TOP_K_SLIDER_MAX)
-            top_k = self.options["top_k"] = QtWidgets.QSpinBox()
-            top_k.setRange(0, 100_000)
-            top_k.setSingleStep(10)
-            top_k.valueChanged.connect(lambda v: self.layer.set_option("top_k", int(v)))
-            slider.valueChanged.connect(top_k.setValue)
-            row = QtWidgets.QHBoxLayout()
-            row.addWidget(slider, 1)
-            row.addWidget(top_k)
-            form.addRow("Top K", row)
-        elif name == "roi_samples":
-            self._checkbox(form, "show_background", "Background RoIs")
-        elif name == "detections":
-            threshold = self.options["score_threshold"] = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
-            threshold.setRange(0, 100)
-            self.threshold_label = QtWidgets.QLabel()
-            threshold.valueChanged.connect(lambda v: self.layer.set_option("score_threshold", v / 100))
-            row = QtWidgets.QHBoxLayout()
-            row.addWidget(threshold, 1)
-            row.addWidget(self.threshold_label)
-            form.addRow("Min score", row)
 
-    def _checkbox(self, form: QtWidgets.QFormLayout, key: str, title: str) -> None:
-        box = self.options[key] = QtWidgets.QCheckBox(title)
-        box.toggled.connect(lambda checked: self.layer.set_option(key, bool(checked)))
+    def _choice(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
+        box = self.options[control.key] = QtWidgets.QComboBox()
+        for value, title in control.choices:
+            box.addItem(title, value)
+        box.currentIndexChanged.connect(lambda _: self.layer.set_option(control.key, box.currentData()))
+        form.addRow(control.title, box)
+
+    def _count(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
+        slider = self.sliders[control.key] = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        slider.setRange(0, control.slider_maximum)
+        spin = self.options[control.key] = QtWidgets.QSpinBox()
+        spin.setRange(0, control.maximum)
+        spin.setSingleStep(10)
+        spin.valueChanged.connect(lambda v: self.layer.set_option(control.key, int(v)))
+        slider.valueChanged.connect(spin.setValue)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(slider, 1)
+        row.addWidget(spin)
+        form.addRow(control.title, row)
+
+    def _fraction(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
+        slider = self.options[control.key] = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        slider.setRange(0, 100)
+        label = self.value_labels[control.key] = QtWidgets.QLabel()
+        slider.valueChanged.connect(lambda v: self.layer.set_option(control.key, v / 100))
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(slider, 1)
+        row.addWidget(label)
+        form.addRow(control.title, row)
+
+    def _anchor_shapes(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
+        row = self.shape_rows[control.key] = QtWidgets.QHBoxLayout()
+        form.addRow(control.title, row)
+
+    def _checkbox(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
+        box = self.options[control.key] = QtWidgets.QCheckBox(control.title)
+        box.toggled.connect(lambda checked: self.layer.set_option(control.key, bool(checked)))
         form.addRow(box)
 
     def _params_changed(self, aspects: frozenset) -> None:
-        if "params" in aspects:
+        if Change.PARAMS in aspects:
             self._rebuild_shape_filters()
 
     def _rebuild_shape_filters(self) -> None:
         """One checkbox per anchor scale and ratio of the current parameters."""
-        params = self.document.anchor_params
-        for row, key, values in ((self.scale_row, "hidden_scales", params.scales), (self.ratio_row, "hidden_ratios", params.ratios)):
+        params = self.document.parameters
+        shown = {"hidden_scales": params.anchor_scales, "hidden_ratios": params.anchor_ratios}
+        for key, row in self.shape_rows.items():
+            values = shown[key]
             while row.count():
                 row.takeAt(0).widget().deleteLater()
             for value in values:
@@ -153,11 +148,11 @@ class LayerBox(QtWidgets.QGroupBox):
                 widget.setValue(int(value))
             elif isinstance(widget, QtWidgets.QSlider):
                 widget.setValue(round(value * 100))
-        if layer.name == "detections":
-            self.threshold_label.setText(f"{layer.options['score_threshold']:.2f}")
-        if layer.name == "proposals":
-            blocker = QtCore.QSignalBlocker(self.top_k_slider)
-            self.top_k_slider.setValue(min(int(layer.options["top_k"]), TOP_K_SLIDER_MAX))
+        for key, label in self.value_labels.items():
+            label.setText(f"{layer.options[key]:.2f}")
+        for key, slider in self.sliders.items():
+            blocker = QtCore.QSignalBlocker(slider)
+            slider.setValue(min(int(layer.options[key]), slider.maximum()))
             del blocker
         del blockers
 

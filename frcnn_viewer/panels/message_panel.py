@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtGui, QtWidgets
 
-from ..document import Document, Message
+from ..state.document import Document, Message
 
 LEVEL_COLOURS = {"info": None, "warning": (200, 140, 0), "error": (220, 40, 40)}
 

@@ -6,8 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
-from ..document import Document
-from ..provenance import Provenance
+from ..state.document import Change, Document
+from ..state.provenance import Provenance
 
 
 def _box(values: list[float]) -> str:
@@ -51,7 +51,7 @@ class ProvenancePanel(QtWidgets.QWidget):
         document.changed.connect(self._changed)
 
     def _changed(self, aspects: frozenset) -> None:
-        if aspects & {"selection", "trace", "image"}:
+        if aspects & {Change.SELECTION, Change.TRACE, Change.IMAGE}:
             self.refresh()
 
     def refresh(self) -> None:

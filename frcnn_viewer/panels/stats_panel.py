@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6 import QtWidgets
 
-from ..document import Document
+from ..state.document import Document
 
 COUNT_TITLES = {
     "gt_boxes": "GT boxes",

@@ -24,19 +24,19 @@ from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig
 
-from ..document import Document
-from ..models import ModelInfo, class_mismatch
-from ..sources import LoadedImage, Source
-from .display import anchor_state_of, training_image
-from .loop import Request
-from .metrics_log import MetricsLogError, read_metrics
-from .options import TrainingOptions
-from .session import TrainingInfo, TrainingSession, TrainingState, WatchResult
-from .snapshots import StepSnapshot
+from ..state.document import Document
+from ..state.models import ModelInfo, class_mismatch
+from ..state.sources import LoadedImage, Source
+from ..state.training.display import training_image
+from ..state.training.loop import Request
+from ..state.training.metrics_log import MetricsLogError, read_metrics
+from ..state.training.options import TrainingOptions
+from ..state.training.phases import SETTLED, Phase, SessionChange
+from ..state.training.session import TrainingInfo, TrainingSession, TrainingState, WatchResult
+from ..state.training.snapshots import StepSnapshot
 from .worker import TrainingWorker
 
 WAIT_TIMEOUT_MS = 600_000
-SETTLED = frozenset({"paused", "finished", "stopped", "failed", "idle"})
 
 # Controllers with a live thread: Qt aborts the process if a running QThread is destroyed,
 # which would happen to a window dropped without being closed.
@@ -122,36 +122,36 @@ class TrainingController(QtCore.QObject):
         if self.watch_image is not None:
             self._send("watch", self._watch_key, self.watch_image.tensor)
         if wait:
-            self._wait(lambda: self.session.phase != "starting")
+            self._wait(lambda: self.session.phase != Phase.STARTING)
         return self.session.alive
 
     def pause(self, wait: bool = True) -> bool:
         """Pause after the current step; with ``wait``, returns once it has (``True`` if paused)."""
-        if self.session.phase in ("starting", "running", "stepping"):
+        if self.session.phase in (Phase.STARTING, Phase.RUNNING, Phase.STEPPING):
             self._worker.gate.pause()
-            self.session.set_phase("pausing")
+            self.session.set_phase(Phase.PAUSING)
         if wait:
             self._wait(lambda: self.session.phase in SETTLED)
-        return self.session.phase == "paused"
+        return self.session.phase == Phase.PAUSED
 
     def resume(self) -> None:
-        if self.session.phase in ("pausing", "paused", "stepping"):
+        if self.session.phase in (Phase.PAUSING, Phase.PAUSED, Phase.STEPPING):
             self._worker.gate.resume()
-            self.session.set_phase("running")
+            self.session.set_phase(Phase.RUNNING)
 
     def step(self, n: int = 1, wait: bool = True) -> int:
         """Run ``n`` iterations and pause again (pausing first if running), each one traced and
         shown. With ``wait``, returns once they are done; returns the number done."""
-        if not self.session.alive or self.session.phase in ("finished", "stopping"):
+        if not self.session.alive or self.session.phase in (Phase.FINISHED, Phase.STOPPING):
             return 0
-        if self.session.phase != "paused" and not self.pause(wait=True):
+        if self.session.phase != Phase.PAUSED and not self.pause(wait=True):
             return 0
         before = self.session.iteration
         target = min(before + max(int(n), 0), self.session.total_iterations)
         if target == before:
             return 0
         self._worker.gate.step(target - before)
-        self.session.set_phase("stepping")
+        self.session.set_phase(Phase.STEPPING)
         if wait:
             self._wait(lambda: (self.session.iteration >= target and self.session.phase in SETTLED) or not self.session.alive)
         return self.session.iteration - before
@@ -159,9 +159,9 @@ class TrainingController(QtCore.QObject):
     def stop(self, wait: bool = True) -> str | None:
         """Stop after the current step; the thread writes a checkpoint and ends. With ``wait``,
         returns once it has, with the checkpoint's path."""
-        if self.session.alive and self.session.phase != "stopping":
+        if self.session.alive and self.session.phase != Phase.STOPPING:
             self._worker.gate.abort()
-            self.session.set_phase("stopping")
+            self.session.set_phase(Phase.STOPPING)
         if wait:
             self._wait(lambda: self._thread is None)
         return self.session.checkpoint
@@ -283,9 +283,9 @@ class TrainingController(QtCore.QObject):
 
     # ----- session and canvas -----------------------------------------------------------
     def _session_changed(self, aspects: frozenset) -> None:
-        if "phase" in aspects:
+        if SessionChange.PHASE in aspects:
             self.state_changed.emit(self.session.phase)
-        if aspects & {"snapshots", "position"}:
+        if aspects & {SessionChange.SNAPSHOTS, SessionChange.POSITION}:
             self._show_on_canvas()
 
     def _document_changed(self, aspects: frozenset) -> None:
@@ -307,7 +307,7 @@ class TrainingController(QtCore.QObject):
             return
         index = first + snapshot.image_index
         image = training_image(doc.entries[index], snapshot.pixels, snapshot.flipped)
-        doc.show_trace(index, snapshot.trace, image, anchor_state_of(snapshot.trace, doc.anchor_params))
+        doc.show_trace(index, snapshot.trace, image, snapshot.trace.anchor_assignment())
 
     def _wait(self, done: Callable[[], bool], timeout_ms: int = WAIT_TIMEOUT_MS) -> bool:
         """Run the event loop until ``done()`` (checked at each session change) or the timeout."""

@@ -15,8 +15,10 @@ from PySide6 import QtCore, QtWidgets
 from frcnn_core.backbones import BACKBONES
 from frcnn_core.train import describe_device, select_device
 
+from ..state.document import Change
 from .controller import TrainingController
-from .options import GENERATED, TrainingOptions
+from ..state.training.options import GENERATED, TrainingOptions
+from ..state.training.phases import Phase, SessionChange
 from .plots import TrainingPlots
 from .watch_view import WatchView
 
@@ -79,7 +81,7 @@ class TrainingDock(QtWidgets.QWidget):
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
         self.session.changed.connect(self._session_changed)
-        self.document.changed.connect(lambda aspects: "entries" in aspects and self._fill_data_choices())
+        self.document.changed.connect(lambda aspects: Change.ENTRIES in aspects and self._fill_data_choices())
         self._fill_data_choices()
         self._device_changed()
         self._phase_changed()
@@ -260,7 +262,7 @@ class TrainingDock(QtWidgets.QWidget):
         self.controller.start_options(options.replace(resume=resume) if resume else options, wait=False)
 
     def _pause_or_resume(self) -> None:
-        if self.session.phase in ("paused", "pausing"):
+        if self.session.phase in (Phase.PAUSED, Phase.PAUSING):
             self.controller.resume()
         else:
             self.controller.pause(wait=False)
@@ -332,25 +334,25 @@ class TrainingDock(QtWidgets.QWidget):
     # ----- session observer -----------------------------------------------------------
     def _session_changed(self, aspects: frozenset) -> None:
         session = self.session
-        if "phase" in aspects:
+        if SessionChange.PHASE in aspects:
             self._phase_changed()
-        if "info" in aspects and session.info is not None:
+        if SessionChange.INFO in aspects and session.info is not None:
             self.device_name.setText(session.info.device)
-        if "history" in aspects:
+        if SessionChange.HISTORY in aspects:
             self._redraw()
-        elif "step" in aspects and not self._redraw_timer.isActive():
+        elif SessionChange.STEP in aspects and not self._redraw_timer.isActive():
             self._redraw_timer.start()
-        if aspects & {"snapshots", "position"}:
+        if aspects & {SessionChange.SNAPSHOTS, SessionChange.POSITION}:
             self._update_timeline()
-        if "watch" in aspects and session.watch is not None and session.info is not None:
+        if SessionChange.WATCH in aspects and session.watch is not None and session.info is not None:
             self.watch_view.set_result(session.watch, session.info.detector, self._watch_name)
-        if "evaluation" in aspects and session.evaluation is not None:
+        if SessionChange.EVALUATION in aspects and session.evaluation is not None:
             report = session.evaluation
             self.evaluation.setText(
                 f"Iteration {report['iteration']}: mAP@0.5 {report['map50']:.4f} (11-point {report['map50_11pt']:.4f}), "
                 f"COCO AP {report['coco_ap']:.4f}, AP50 {report['coco_ap50']:.4f} on {report['images']} images"
             )
-        if "message" in aspects:
+        if SessionChange.MESSAGE in aspects:
             self.error.setVisible(bool(session.message))
             self.error.setText(session.message or "")
 
@@ -360,13 +362,13 @@ class TrainingDock(QtWidgets.QWidget):
         self.start_button.setEnabled(not alive)
         self.continue_button.setEnabled(not alive)
         self.log_button.setEnabled(not alive)
-        self.pause_button.setEnabled(phase in ("starting", "running", "pausing", "paused", "stepping"))
-        self.pause_button.setText("Resume" if phase in ("paused", "pausing") else "Pause")
-        self.step_button.setEnabled(phase in ("running", "paused"))
-        self.stop_button.setEnabled(alive and phase != "stopping")
+        self.pause_button.setEnabled(phase in (Phase.STARTING, Phase.RUNNING, Phase.PAUSING, Phase.PAUSED, Phase.STEPPING))
+        self.pause_button.setText("Resume" if phase in (Phase.PAUSED, Phase.PAUSING) else "Pause")
+        self.step_button.setEnabled(phase in (Phase.RUNNING, Phase.PAUSED))
+        self.stop_button.setEnabled(alive and phase != Phase.STOPPING)
         for button in (self.save_button, self.evaluate_button):
-            button.setEnabled(alive and phase not in ("starting", "stopping"))
-        if phase == "starting":
+            button.setEnabled(alive and phase not in (Phase.STARTING, Phase.STOPPING))
+        if phase == Phase.STARTING:
             self.error.setVisible(False)
         self._redraw()
 

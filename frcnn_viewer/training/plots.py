@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtWidgets
 
-from .history import LOSS_KEYS, MetricHistory, moving_average
+from ..state.training.history import LOSS_KEYS, MetricHistory, moving_average
 
 LOSS_COLOURS = {
     "rpn_cls": (0, 200, 255), "rpn_reg": (0, 110, 255), "roi_cls": (255, 150, 0), "roi_reg": (255, 70, 170), "total": (235, 235, 235),

@@ -14,8 +14,8 @@ from PySide6 import QtWidgets
 from frcnn_core import DetectorConfig
 
 from ..items import BoxOutlineItem, TextLabelsItem
-from ..sources import LoadedImage
-from .session import WatchResult
+from ..state.sources import LoadedImage
+from ..state.training.session import WatchResult
 
 TOP_PROPOSALS = 20
 SCORE_THRESHOLD = 0.5

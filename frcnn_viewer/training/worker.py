@@ -18,14 +18,14 @@ from pathlib import Path
 import torch
 from PySide6 import QtCore
 
-from frcnn_core.cli.evaluation import score_detections
+from frcnn_core.scoring import score_detections
 from frcnn_core.inference import predict_dataset
 from frcnn_core.train import NonFiniteLossError, Trainer, describe_device
 
-from .loop import ABORT, SINGLE_STEP, Request, StepGate, is_out_of_memory, training_steps
-from .options import TrainingOptions, build_trainer, describe_settings, open_training_data, open_validation_data, previous_metrics
-from .session import TrainingInfo, WatchResult
-from .snapshots import snapshot_of
+from ..state.training.loop import ABORT, SINGLE_STEP, Request, StepGate, is_out_of_memory, training_steps
+from ..state.training.options import TrainingOptions, build_trainer, describe_settings, open_training_data, open_validation_data, previous_metrics
+from ..state.training.session import TrainingInfo, WatchResult
+from ..state.training.snapshots import snapshot_of
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class TrainingWorker(QtCore.QObject):
         trainer = None
         try:
             dataset = open_training_data(self.options)
-            trainer = build_trainer(self.options, dataset, self.output_dir)
+            trainer = build_trainer(self.options, dataset, self.output_dir, self.message.emit)
             self._first = trainer.iteration + 1
             previous = previous_metrics(self.output_dir, trainer.iteration) if self.options.resume else []
             if trainer.last_checkpoint is None:
@@ -94,11 +94,10 @@ class TrainingWorker(QtCore.QObject):
                 self._serve(trainer, action)
                 continue
             self._single = action == SINGLE_STEP
-            before = _stamp(trainer.last_checkpoint)
             result = next(steps)
             self.stepped.emit(snapshot_of(result, trainer.dataset))
-            if trainer.last_checkpoint is not None and _stamp(trainer.last_checkpoint) != before:
-                self.checkpoint_saved.emit(str(trainer.last_checkpoint))
+            if result.checkpoint is not None:
+                self.checkpoint_saved.emit(str(result.checkpoint))
             if self._watch is not None and (self._single or result.iteration % self.options.watch_every == 0):
                 self._predict_watch(trainer)
 
@@ -164,14 +163,6 @@ class TrainingWorker(QtCore.QObject):
             )
         log.exception("training stopped")
         return f"training stopped at iteration {trainer.iteration + 1}: {type(exc).__name__}: {exc}.{kept}"
-
-
-def _stamp(path: Path | None) -> int | None:
-    """Modification time of the checkpoint file: tells when the trainer wrote one on its own."""
-    try:
-        return path.stat().st_mtime_ns if path is not None else None
-    except OSError:
-        return None
 
 
 def _free_memory(device: torch.device) -> None:

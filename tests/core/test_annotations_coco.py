@@ -135,7 +135,7 @@ def test_malformed_files_raise_naming_the_file_and_record(tmp_path, document, me
 
 def test_unreadable_files(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(AnnotationError, match=r"bad\.json: not a JSON file"):
+    with pytest.raises(AnnotationError, match=r"bad\.json: not valid JSON"):
         import_coco(tmp_path / "bad.json")
-    with pytest.raises(AnnotationError, match=r"missing\.json: cannot read"):
+    with pytest.raises(AnnotationError, match=r"missing\.json: no such file"):
         import_coco(tmp_path / "missing.json")

@@ -56,7 +56,8 @@ def test_export_checks_everything_before_writing(tmp_path):
         ("0 half 0.5 0.2 0.2", "not a number"),
         ("0 0.5 0.5 0 0.2", "positive width"),
         ("0 0.5 0.5 inf 0.2", "finite"),
-        ("0 3.0 3.0 0.2 0.2", "no area inside"),
+        ("0 1.005 0.5 0.002 0.2", "no area inside"),
+        ("0 320 240 50 60", "outside 0..1"),
     ],
 )
 def test_malformed_lines_name_file_and_line(tmp_path, line, message):

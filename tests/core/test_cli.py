@@ -21,6 +21,7 @@ def checkpoint(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_train_writes_checkpoint_metrics_and_eval(checkpoint):
     assert (checkpoint / "last.pt").is_file()
     rows = [json.loads(line) for line in (checkpoint / "metrics.jsonl").read_text().splitlines()]
@@ -29,6 +30,7 @@ def test_train_writes_checkpoint_metrics_and_eval(checkpoint):
     assert 0.0 <= report["map50"] <= 1.0 and set(report["per_class"]) == {"circle", "square", "triangle", "cross"}
 
 
+@pytest.mark.slow
 def test_resume_extends_the_run(checkpoint, tmp_path):
     out = tmp_path / "resumed"
     out.mkdir()
@@ -112,6 +114,7 @@ def test_usage_errors_exit_non_zero_with_a_message(argv, code, message, capsys, 
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_ctrl_c_finishes_the_step_writes_a_checkpoint_and_resume_continues(tmp_path, monkeypatch, capsys):
     import signal
 

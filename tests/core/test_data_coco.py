@@ -73,6 +73,8 @@ def test_bad_records_are_reported_and_the_rest_loads(tmp_path):
         {"id": 3, "file_name": "cut.jpg", "width": 64, "height": 48},
         {"id": 4, "file_name": "junk.png", "width": 64, "height": 48},
         {"file_name": "no-id.png"},
+        {"id": 1, "file_name": "again.png", "width": 64, "height": 48},  # duplicate id
+        {"id": 5, "file_name": "unsized-and-missing.png"},  # no size to trust: probed at opening
     ]
     annotations = [
         {"id": 100, "image_id": 1, "category_id": 1, "bbox": [10, 10, 10, 10]},
@@ -81,34 +83,57 @@ def test_bad_records_are_reported_and_the_rest_loads(tmp_path):
         {"id": 103, "image_id": 1, "category_id": 99, "bbox": [1, 1, 5, 5]},  # unknown category
         {"id": 104, "image_id": 77, "category_id": 1, "bbox": [1, 1, 5, 5]},  # unknown image
         {"id": 105, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5]},  # malformed
-        {"id": 106, "image_id": 2, "category_id": 1, "bbox": [1, 1, 5, 5]},  # image skipped: silent
+        {"id": 106, "image_id": 5, "category_id": 1, "bbox": [1, 1, 5, 5]},  # its image skipped: silent
         {"id": 107, "image_id": 1, "category_id": 1, "bbox": [70, 10, 5, 5]},  # wholly outside
+        {"id": 108, "image_id": True, "category_id": 1, "bbox": [1, 1, 5, 5]},  # a bool is no id
+        {"id": 109, "image_id": 1, "category_id": 1, "bbox": [1, 1, "5", 5]},  # a string is no number
+        "not an object",
+        {"id": 110, "image_id": 2, "category_id": 3, "bbox": [1, 2, 3, 4], "segmentation": [[1, 2, 3, 4, 5, 6]]},
     ]
     path = _write(tmp_path / "bad.json", _coco(images, annotations))
     ds = CocoDataset(path)
-    assert len(ds) == 1 and ds.image_ids == [1]
+    # Opening reads the JSON only: the files are checked when used.
+    assert len(ds) == 4 and ds.image_ids == [1, 2, 3, 4]
     assert ds[0][1]["boxes"].tolist() == [[10, 10, 20, 20], [50, 40, 64, 48]]
+    assert ds.info(1)["target"]["boxes"].tolist() == [[1, 2, 4, 6]] and ds.info(1)["target"]["labels"].tolist() == [2]
     assert all(p.startswith(path) for p in ds.problems)
     text = "\n".join(ds.problems)
-    for expected in ("missing.png", "cut.jpg", "junk.png", "images[4]", "annotation 101", "clipped", "annotation 102", "annotation 103", "unknown category id 99", "annotation 104", "unknown image id 77", "annotation 105", "annotation 107"):
+    for expected in ("images[4]", "images[5]: duplicate image id 1", "unsized-and-missing.png", "annotation 101", "clipped", "annotation 102", "annotation 103", "unknown category id 99", "annotation 104", "unknown image id 77", "annotation 105", "annotation 107", "annotation 108", "unknown image id True", "annotation 109", "annotation #10: not an object"):
         assert expected in text, expected
     assert "annotation 106" not in text
-    assert len(ds.problems) == 10
+    assert len(ds.problems) == 12
+    # Problems come in file order: the images first, then the annotations by position.
+    assert [p.split(": ")[1].split(" ")[1] for p in ds.problems[3:]] == ["101", "102", "103", "104", "105", "107", "108", "109", "#10"]
+    for index, name in ((1, "missing.png"), (2, "cut.jpg"), (3, "junk.png")):
+        with pytest.raises(DatasetError, match=name):
+            ds[index]
+        with pytest.raises(DatasetError, match=name):
+            ds[index]  # still unreadable, reported once
+    assert len(ds.problems) == 15
+    assert all(name in "\n".join(ds.problems[12:]) for name in ("missing.png", "cut.jpg", "junk.png"))
 
 
-def test_size_mismatch_is_reported_and_the_file_wins(tmp_path):
+def test_size_mismatch_is_reported_when_the_file_is_read_and_the_file_wins(tmp_path):
     write_image(tmp_path / "a.png", 64, 48)
     path = _write(tmp_path / "x.json", _coco([{"id": 1, "file_name": "a.png", "width": 100, "height": 100}], [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 90, 90]}]))
     ds = CocoDataset(path)
+    assert ds.info(0)["size"] == (100, 100) and ds.problems == []  # the listed size until the file is read
+    image, target = ds[0]
+    assert image.shape == (3, 48, 64) and target["size"] == (48, 64)
+    assert target["boxes"].tolist() == [[0, 0, 64, 48]]
     assert ds.info(0)["size"] == (48, 64)
     assert ds.info(0)["target"]["boxes"].tolist() == [[0, 0, 64, 48]]
     assert any("100x100" in p and "64x48" in p for p in ds.problems)
+    assert any("clipped" in p for p in ds.problems)
 
 
-def test_check_images_false_trusts_the_listed_size(tmp_path):
+def test_opening_trusts_the_listed_size_without_touching_the_files(tmp_path):
     path = _write(tmp_path / "x.json", _coco([{"id": 1, "file_name": "gone.png", "width": 30, "height": 20}], []))
-    ds = CocoDataset(path, check_images=False)
+    ds = CocoDataset(path)
     assert len(ds) == 1 and ds.info(0)["size"] == (20, 30) and ds.problems == []
+    with pytest.raises(DatasetError, match="gone.png"):
+        ds[0]
+    assert len(ds.problems) == 1 and "gone.png" in ds.problems[0]
 
 
 def test_image_root_defaults_to_a_sibling_images_folder(tmp_path):

@@ -8,15 +8,18 @@ import pytest
 import torch
 from data_files import voc_xml, write_image
 
+from frcnn_core.annotations import BoxAnnotation, ImageAnnotation, export_cvat, export_labelme, export_yolo_dataset
 from frcnn_core.data import (
     CocoDataset,
     CompositeDataset,
     DatasetError,
     ImageFolderDataset,
     ShapesDataset,
+    SpecKind,
     VocDataset,
     collate,
     open_dataset,
+    spec_kind,
     split_dataset,
 )
 
@@ -71,3 +74,22 @@ def test_split_is_deterministic_disjoint_and_complete():
     assert len(tiny_train) == 1 and len(tiny_val) == 1
     with pytest.raises(ValueError):
         split_dataset(ds, 1.5)
+
+
+def test_spec_kind_tells_what_open_dataset_would_open(tmp_path):
+    image = write_image(tmp_path / "photo.JPG", 8, 8)
+    annotation = [ImageAnnotation("photo.JPG", 8, 8, boxes=[BoxAnnotation("cat", (1, 1, 4, 4))])]
+    yaml_path = export_yolo_dataset(annotation, ["cat"], tmp_path / "yolo", "train", [image])
+    cvat = export_cvat(annotation, ["cat"], tmp_path / "cvat" / "annotations.xml")
+    export_labelme(annotation, tmp_path / "labelme", [image])
+    (tmp_path / "clip.MKV").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("")
+    expected = {
+        yaml_path: SpecKind.YOLO, yaml_path.parent: SpecKind.YOLO, cvat: SpecKind.CVAT, cvat.parent: SpecKind.CVAT,
+        tmp_path / "labelme": SpecKind.LABELME, tmp_path / "clip.MKV": SpecKind.VIDEO, image: SpecKind.IMAGES,
+        tmp_path / "notes.txt": None, tmp_path / "absent": None,
+    }
+    assert {path: spec_kind(path) for path in expected} == expected
+    assert SpecKind.CVAT.annotated and not SpecKind.VIDEO.annotated
+    write_image(tmp_path / "cvat" / "photo.JPG", 8, 8)
+    assert open_dataset(cvat.parent).image_ids == [0]

@@ -4,9 +4,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from frcnn_core.checkpoint import load_checkpoint
 
 
+@pytest.mark.slow
 def test_two_process_ddp_training_on_cpu(tmp_path):
     out = tmp_path / "ddp"
     command = [

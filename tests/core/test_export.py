@@ -98,7 +98,7 @@ def test_read_rich_results_rejects_non_json(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ResultsFormatError, match="not valid JSON"):
         read_rich_results(path)
-    with pytest.raises(ResultsFormatError, match="cannot read"):
+    with pytest.raises(ResultsFormatError, match="missing.json: no such file"):
         read_rich_results(tmp_path / "missing.json")
 
 

@@ -5,6 +5,7 @@ import torch
 from torchvision.ops import box_iou
 
 from frcnn_core import LOSS_NAMES, DetectorConfig, FasterRCNN, cpu_config
+from frcnn_core.proposal_targets import ROI_SOURCE_JITTERED_GT
 
 
 def test_train_mode_returns_four_finite_losses(two_box_image, tiny_config):
@@ -23,7 +24,7 @@ def test_jittered_gt_copies_train_the_head_and_show_in_the_trace(two_box_image, 
     result = model.run([image], [target], want_trace=True, generator=torch.Generator().manual_seed(0))
     assert torch.isfinite(sum(result.losses.values()))
     source = result.trace.roi_source
-    jittered = source == -2
+    jittered = source == ROI_SOURCE_JITTERED_GT
     assert int(jittered.sum()) == 6 and (result.trace.roi_labels[jittered] > 0).float().mean() > 0.5
     with pytest.raises(ValueError, match="roi_gt_jitter"):
         tiny_config.replace(roi_gt_jitter=-1)
@@ -145,6 +146,7 @@ def test_roi_align_option(two_box_image, tiny_config):
     assert torch.isfinite(sum(model([image], [target]).values()))
 
 
+@pytest.mark.slow
 def test_overfits_one_image(two_box_image, tiny_config):
     """A couple of hundred CPU iterations make the model find both objects with the right class."""
     image, target = two_box_image

@@ -6,7 +6,7 @@ import torch
 from torchvision.ops import box_iou
 
 from frcnn_core import assign_proposal_targets, decode_boxes
-from frcnn_core.proposal_targets import JITTER, jitter_boxes
+from frcnn_core.proposal_targets import JITTER, ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, jitter_boxes
 
 
 def test_quota_labels_and_targets():
@@ -23,7 +23,7 @@ def test_quota_labels_and_targets():
     assert set(s.labels[fg].tolist()) <= {1, 3}
     torch.testing.assert_close(decode_boxes(s.boxes[fg], s.deltas[fg], (10, 10, 5, 5)), gt[s.matched_gt[fg]], atol=1e-3, rtol=0)
     assert (s.deltas[~fg] == 0).all()
-    assert ((s.source == -1) <= fg).all()
+    assert ((s.source == ROI_SOURCE_GT) <= fg).all()
 
 
 def test_no_gt_all_background():
@@ -52,8 +52,8 @@ def test_jittered_copies_of_each_gt_box_join_the_rois_inside_the_image():
 
     proposals = torch.tensor([[0.0, 0.0, 30.0, 30.0]])
     s = assign_proposal_targets(proposals, gt, torch.tensor([2, 1]), 128, 1.0, generator=torch.Generator().manual_seed(0), jittered_copies=3, image_size=(256, 240))
-    assert (s.source == -1).sum() == 2 and (s.source == -2).sum() == 6
-    jittered = s.boxes[s.source == -2]
+    assert (s.source == ROI_SOURCE_GT).sum() == 2 and (s.source == ROI_SOURCE_JITTERED_GT).sum() == 6
+    jittered = s.boxes[s.source == ROI_SOURCE_JITTERED_GT]
     assert (jittered >= 0).all() and (jittered[:, [0, 2]] <= 240).all() and (jittered[:, [1, 3]] <= 256).all()
     fg = s.labels > 0
     torch.testing.assert_close(decode_boxes(s.boxes[fg], s.deltas[fg], (10, 10, 5, 5)), gt[s.matched_gt[fg]], atol=1e-3, rtol=0)

@@ -43,8 +43,22 @@ def test_step_returns_losses_lr_stats_and_optional_trace(tmp_path):
     assert first.stats["positive_anchors"] > 0 and first.stats["fg_rois"] >= 1
     second = trainer.step(trace=True)
     assert second.iteration == 2 and second.trace is not None and second.trace.iteration == 2
-    assert second.trace.anchor_labels is not None and len(second.trace.detections) >= 0
-    assert second.trace_index in range(4)
+    assert second.trace.anchor_labels is not None and second.trace.detections.boxes.shape[1] == 4
+    assert second.trace_index == second.image_index and second.image_index in range(4)
+    assert first.trace_index is None and first.image_index in range(4)
+
+
+def test_each_step_reports_its_image_its_flip_and_the_checkpoint_it_wrote(tmp_path):
+    trainer = make_trainer(tmp_path, iterations=8)
+    steps = [trainer.step(trace=True) for _ in range(8)]
+    assert {s.flipped for s in steps} == {True, False}  # p = 0.5 over 8 steps with this seed
+    for step in steps:
+        seen = step.trace.gt_boxes[0]
+        x1, y1, x2, y2 = TinyBoxes()[step.image_index][1]["boxes"][0].tolist()
+        expected = [96 - x2, y1, 96 - x1, y2] if step.flipped else [x1, y1, x2, y2]
+        assert seen.tolist() == pytest.approx(expected)
+    assert [s.iteration for s in steps if s.checkpoint is not None] == [3, 6, 8]  # checkpoint_every=3, and the end
+    assert steps[5].checkpoint == tmp_path / "last.pt"
 
 
 def test_run_writes_metrics_and_checkpoints(tmp_path):

@@ -102,3 +102,13 @@ def voc_dir(tmp_path):
     )
     (root / "ImageSets" / "Main" / "trainval.txt").write_text("a\n")
     return root
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Two unannotated 160x120 images."""
+    path = tmp_path / "images"
+    path.mkdir()
+    for k in range(2):
+        Image.fromarray(draw_image(seed=k)).save(path / f"im{k}.png")
+    return path

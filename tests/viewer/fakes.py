@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from frcnn_viewer.sources import Source
+from frcnn_core import FasterRCNN, cpu_config
+from frcnn_core.data.transforms import horizontal_flip
+from frcnn_viewer.state.sources import Source
 
 from .conftest import BOXES, CLASSES, LABELS, draw_image
 
@@ -36,3 +38,23 @@ class MemoryDataset:
 
 def memory_source(n: int = 2, broken: int | None = None) -> Source:
     return Source("memory", MemoryDataset(n, broken), annotated=True)
+
+
+TRAINING_TIMEOUT_MS = 60_000  # how long a training test waits for the worker
+
+
+def curve_points(curve) -> int:
+    """Points drawn by a pyqtgraph curve."""
+    x, _ = curve.getData()
+    return 0 if x is None else len(x)
+
+
+def traced_step(flip: bool):
+    """``(trace, target)``: a training-mode trace of :class:`MemoryDataset`'s first image
+    (mirrored when ``flip``) and the dataset's own, unmirrored target."""
+    image, target = MemoryDataset()[0]
+    if flip:
+        image, target = horizontal_flip(image, target)
+    torch.manual_seed(0)
+    model = FasterRCNN(cpu_config(2, ("red", "blue"), min_size=64, max_size=96)).train()
+    return model.trace(image, {"boxes": target["boxes"], "labels": target["labels"]}), MemoryDataset().info(0)["target"]

@@ -9,9 +9,9 @@ from PIL import Image
 from PySide6 import QtGui
 
 from frcnn_core.annotations import BoxAnnotation
-from frcnn_viewer.annotate.classes import ClassList
 from frcnn_viewer.annotate.commands import AddBox, ChangeBox, RemoveBox, RenameClass, SetVerified
-from frcnn_viewer.annotate.session import AnnotationSession
+from frcnn_viewer.state.annotation_classes import ClassList
+from frcnn_viewer.state.annotation_session import AnnotationSession, SessionChange
 
 from .conftest import draw_image
 
@@ -38,7 +38,7 @@ def test_add_delete_change_undo_and_redo_in_order(session, stack):
     session.changed.connect(events.append)
     bird = BoxAnnotation("bird", (1.5, 2.5, 30.25, 40.75))
     stack.push(AddBox(session, bird))
-    assert session.boxes == [CAT, DOG, bird] and session.selected == 2 and "boxes" in events
+    assert session.boxes == [CAT, DOG, bird] and session.selected == 2 and SessionChange.BOXES in events
     stack.push(RemoveBox(session, 0))
     assert session.boxes == [DOG, bird] and session.selected is None
     stack.push(ChangeBox(session, 1, dataclasses.replace(bird, label="owl", difficult=True), "Relabel"))

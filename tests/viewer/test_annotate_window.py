@@ -5,26 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
 from PySide6 import QtCore
 
 from frcnn_core.annotations import read_voc_xml
 
-from .conftest import BOXES, draw_image
+from .conftest import BOXES
 
 Key = QtCore.Qt.Key
 Mod = QtCore.Qt.KeyboardModifier
 LEFT = QtCore.Qt.MouseButton.LeftButton
-
-
-@pytest.fixture
-def folder(tmp_path):
-    """Two unannotated 160x120 images."""
-    path = tmp_path / "images"
-    path.mkdir()
-    for k in range(2):
-        Image.fromarray(draw_image(seed=k)).save(path / f"im{k}.png")
-    return path
 
 
 @pytest.fixture
@@ -154,12 +143,12 @@ def test_edits_relabel_anchors_live_and_flag_uncovered_boxes(annotating, qtbot):
     np.testing.assert_allclose(flagged, boxes_of(window), atol=1e-4)
     assert window.annotation.panel.box_form.note.text().startswith("No anchor")
     state = doc.anchor_state
-    assert (state.max_iou[state.labels == 1] < state.params.pos_iou).all()  # only "best anchor" positives
+    assert (state.max_iou[state.labels == 1] < state.pos_iou).all()  # only "best anchor" positives
     drag(qtbot, window, (24, 24), (76, 72))  # resize to the red square: anchors now match it
     assert doc.counts()["gt_without_positive"] == 0
     assert "uncovered" not in window.canvas.layer_items["ground_truth"].boxes
     state = doc.anchor_state
-    assert (state.max_iou[state.labels == 1] >= state.params.pos_iou).any()
+    assert (state.max_iou[state.labels == 1] >= state.pos_iou).any()
     np.testing.assert_allclose(window.canvas.layer_items["anchor_labels"].boxes["positive"].boxes(), state.anchors[state.labels == 1])
     assert "positive anchors match" in window.annotation.panel.box_form.note.text()
 
@@ -235,7 +224,7 @@ def test_verified_toggle_and_unverified_filter(annotating, qtbot, folder):
 
 def test_mode_switch_takes_and_gives_back_conflicting_keys(window, qtbot, folder):
     window.open_paths([folder])
-    view_actions = {a.text(): a for a in window.findChildren(type(window.annotation.mode_action))}
+    view_actions = {a.text(): a for a in window.findChildren(type(window.annotation.actions.mode_action))}
     actual_size = view_actions["&Actual size (1:1)"]
     assert "1" in [s.toString() for s in actual_size.shortcuts()]
     window.set_mode("annotate")
@@ -265,3 +254,19 @@ def test_datasets_with_gt_start_from_it_and_save_where_they_keep_annotations(win
     assert [b.difficult for b in window.annotation.session.boxes] == [False, True]
     window.annotation.toggle_verified()
     assert window.save_annotations() == voc_dir / "Annotations" / "a.xml" and read_voc_xml(voc_dir / "Annotations" / "a.xml").verified
+
+
+def test_a_class_added_while_annotating_labels_its_boxes_in_the_traced_target(annotating, qtbot):
+    window = annotating
+    doc = window.document
+    assert doc.class_names == () and doc.model.config.class_names == ("object",)  # a plain folder
+    window.current_class = "cat"
+    window.current_class = "dog"
+    drag(qtbot, window, (90, 40), (150, 100))
+    assert doc.class_names == ("cat", "dog") and window.annotation.classes.names == ["cat", "dog"]
+    assert window.wait_until_idle(60_000)
+    assert doc.model.config.class_names == ("cat", "dog")  # the untrained model was rebuilt for them
+    window.show_image(0)  # trace the edited image again
+    assert window.wait_until_idle(60_000) and doc.trace is not None
+    assert doc.trace.gt_labels.tolist() == [2]  # dog, not dropped as an unknown class
+    np.testing.assert_allclose(doc.trace.gt_boxes.numpy(), boxes_of(window), atol=1e-4)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from frcnn_viewer.app import build_parser, main
@@ -33,6 +34,7 @@ def test_screenshot_reports_bad_arguments(qtbot, tmp_path, image_file, capsys):
     assert "no image could be opened" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_screenshot_as_a_separate_offscreen_process(tmp_path, image_file):
     out = tmp_path / "cli.png"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")

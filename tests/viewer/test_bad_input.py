@@ -86,13 +86,13 @@ def test_a_fitting_checkpoint_replaces_the_untrained_model(window, tmp_path, coc
     assert window.load_checkpoint(path)
     assert window.document.model.checkpoint == str(path)
     assert not window.banner.isVisible()
-    assert window.document.anchor_params.min_size == 128  # the panel follows the checkpoint's config
+    assert window.document.parameters.min_size == 128  # the panel follows the checkpoint's config
     assert window.document.trace.input_size[0] == 128
 
 
 def test_bad_anchor_parameters_leave_the_labels_alone(window, coco_file):
     window.open_paths([coco_file])
     before = window.counts()
-    assert not window.set_parameters(neg_iou=0.9)
+    assert not window.set_parameters(rpn_neg_iou=0.9)
     assert "not applied" in texts(window, "error")
     assert window.counts() == before

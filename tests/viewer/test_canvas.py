@@ -51,7 +51,7 @@ def test_layer_panel_follows_and_drives_the_layers(window, image_file):
     assert window.document.layers["anchors"].opacity == pytest.approx(0.3)
     assert all(item.opacity() == pytest.approx(0.3) for item in window.canvas.layer_items["anchors"].items())
     proposals = window.layer_panel.boxes["proposals"]
-    proposals.top_k_slider.setValue(20)
+    proposals.sliders["top_k"].setValue(20)
     assert window.document.layers["proposals"].options["top_k"] == 20
     threshold = window.layer_panel.boxes["detections"].options["score_threshold"]
     threshold.setValue(25)

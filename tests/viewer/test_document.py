@@ -1,4 +1,4 @@
-"""frcnn_viewer.document: the plain state behind the window, without Qt."""
+"""frcnn_viewer.state.document: the plain state behind the window, without Qt."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from frcnn_core import FasterRCNN
-from frcnn_viewer.document import Document
-from frcnn_viewer.models import ModelInfo, class_mismatch, untrained_config
-from frcnn_viewer.results import ImageResult
-from frcnn_viewer.matching import match_detections
+from frcnn_viewer.state.document import Change, Document
+from frcnn_viewer.state.models import ModelInfo, class_mismatch, untrained_config
+from frcnn_viewer.state.results import ImageResult
+from frcnn_core.evaluate import match_image
 
 from .conftest import BOXES, CLASSES
 from .fakes import memory_source
@@ -55,17 +55,17 @@ def test_parameter_changes_announce_and_validate(doc):
     events = []
     doc.changed.connect(events.append)
     before = doc.counts()["candidate_positive"]
-    assert doc.set_anchor_params(pos_iou=0.3)
-    assert "anchors" in events[-1] and doc.counts()["candidate_positive"] > before
-    assert not doc.set_anchor_params(num_samples=0)
-    assert doc.anchor_params.num_samples == 256 and "sample size" in doc.messages[-1].text
-    assert not doc.set_proposal_params(nms_thresh=2.0)
-    assert doc.set_proposal_params(post_nms_top_n=5) and doc.trace_request().config_changes["rpn_post_nms_top_n_test"] == 5
+    assert doc.set_parameters(rpn_pos_iou=0.3)
+    assert Change.ANCHORS in events[-1] and doc.counts()["candidate_positive"] > before
+    assert not doc.set_parameters(rpn_num_samples=0)
+    assert doc.parameters.rpn_num_samples == 256 and "rpn_num_samples must be >= 1" in doc.messages[-1].text
+    assert not doc.set_parameters(rpn_nms_thresh=2.0)
+    assert doc.set_parameters(rpn_post_nms_top_n_test=5) and doc.trace_request().config_changes["rpn_post_nms_top_n_test"] == 5
 
 
 def test_stale_traces_are_ignored(doc):
     request = doc.trace_request()
-    doc.set_proposal_params(post_nms_top_n=5)  # a newer request supersedes it
+    doc.set_parameters(rpn_post_nms_top_n_test=5)  # a newer request supersedes it
     torch.manual_seed(0)
     trace = FasterRCNN(doc.model.config).eval().trace(request.image, request.target)
     assert not doc.set_trace(request.key, trace) and doc.trace is None
@@ -104,7 +104,7 @@ def test_ranking_by_errors_puts_the_worst_first(doc):
     def result(boxes, scores, dlabels):
         det = type("D", (), {})()
         det.scores = torch.tensor(scores)
-        return ImageResult(det, (1.0, 1.0), match_detections(np.array(boxes, np.float32).reshape(-1, 4), np.array(scores), np.array(dlabels), gt, labels))
+        return ImageResult(det, (1.0, 1.0), match_image(np.array(boxes, np.float32).reshape(-1, 4), np.array(scores), np.array(dlabels), gt, labels))
 
     doc.set_results(doc.results_key, {
         0: result(BOXES, [0.9, 0.9], [1, 2]),  # perfect
@@ -131,7 +131,7 @@ def test_set_ground_truth_relabels_the_anchors_at_once(doc):
     doc.changed.connect(events.append)
     before = doc.anchor_state
     doc.set_ground_truth(np.array([[60.0, 40.0, 64.0, 44.0]]), ["red"], np.array([False]))
-    assert events == [frozenset({"anchors"})] and doc.anchor_state is not before
+    assert events == [frozenset({Change.ANCHORS})] and doc.anchor_state is not before
     np.testing.assert_allclose(doc.anchor_state.gt_boxes, [[60, 40, 64, 44]])
     assert doc.image.gt_names == ["red"] and doc.counts()["gt_without_positive"] == 1  # far smaller than any anchor
     doc.set_ground_truth(np.zeros((0, 4)), [], np.zeros(0, bool))
@@ -149,5 +149,15 @@ def test_a_trace_shown_from_outside_asks_the_worker_for_nothing(doc):
     assert requests == [None] and doc.trace is step_trace
     worker_trace = FasterRCNN(doc.model.config).eval().trace(pending.image, pending.target)
     assert not doc.set_trace(pending.key, worker_trace) and doc.trace is step_trace  # the older answer is dropped
-    assert doc.set_proposal_params(post_nms_top_n=5) and doc.trace_request() is not None
+    assert doc.set_parameters(rpn_post_nms_top_n_test=5) and doc.trace_request() is not None
     assert doc.set_index(0) and doc.trace_request() is not None
+
+
+def test_parameters_take_detector_config_names_and_an_unknown_one_lists_the_valid_ones(doc):
+    with pytest.raises(ValueError, match="unknown DetectorConfig field.*nms_iou.*valid: .*nms_thresh"):
+        doc.set_parameters(nms_iou=0.5)
+    with pytest.raises(ValueError, match="backbone cannot be changed in the viewer; adjustable: .*rpn_nms_thresh"):
+        doc.set_parameters(backbone="vgg16")
+    # the RPN's NMS and the detection NMS are two fields with their own names
+    assert doc.set_parameters(rpn_nms_thresh=0.6, nms_thresh=0.4)
+    assert doc.inference_changes()["rpn_nms_thresh"] == 0.6 and doc.inference_changes()["nms_thresh"] == 0.4

@@ -113,10 +113,10 @@ def test_clicking_the_image_picks_a_feature_cell_and_its_anchors(window, qtbot, 
     x, y = 100.0, 60.0
     qtbot.mouseClick(window.canvas.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=window.canvas.image_to_widget(x, y))
     state = window.document.anchor_state
-    assert window.document.selected_cell == state.cell_at(x, y)
+    assert window.document.selected_cell == state.geometry.cell_at(x, y)
     boxes = drawn_boxes(window, "anchors")
-    assert len(boxes["anchors"]) == state.num_anchors_per_cell
-    x1, y1, x2, y2 = state.cell_rect(*window.document.selected_cell)
+    assert len(boxes["anchors"]) == state.geometry.num_anchors_per_cell
+    x1, y1, x2, y2 = state.geometry.cell_rect(*window.document.selected_cell)
     np.testing.assert_allclose((boxes["anchors"][:, :2] + boxes["anchors"][:, 2:]) / 2, [[(x1 + x2) / 2, (y1 + y2) / 2]] * len(boxes["anchors"]), atol=1e-3)
     np.testing.assert_allclose(boxes["cell"], [[x1, y1, x2, y2]])
     assert len(window.canvas.layer_items["anchors"].segments["grid"].xData) > 0  # the feature grid
@@ -127,33 +127,33 @@ def test_changing_a_parameter_relabels_counts_and_drawing(window, coco_file):
     window.set_layer_visible("anchor_labels", True)
     window.set_layer_option("anchor_labels", "sampled", False)
     positives_before = window.counts()["candidate_positive"]
-    window.parameter_panel.widgets["positives_per_gt"].setValue(window.document.anchor_params.positives_per_gt + 8)
+    window.parameter_panel.widgets["rpn_positives_per_gt"].setValue(window.document.parameters.rpn_positives_per_gt + 8)
     assert window.counts()["candidate_positive"] > positives_before
-    before, scales_before = window.counts(), len(window.document.anchor_params.scales)
-    box = window.parameter_panel.widgets["pos_iou"]
+    before, scales_before = window.counts(), len(window.document.parameters.anchor_scales)
+    box = window.parameter_panel.widgets["rpn_pos_iou"]
     box.setValue(0.3)
     after = window.counts()
     assert not window.busy  # relabelling needs no model run
-    assert window.document.anchor_params.pos_iou == pytest.approx(0.3)
+    assert window.document.parameters.rpn_pos_iou == pytest.approx(0.3)
     assert after["candidate_positive"] > before["candidate_positive"]
     assert len(drawn_boxes(window, "anchor_labels")["positive"]) == after["candidate_positive"]
     assert window.stats_panel.values["candidate_positive"].text() == str(after["candidate_positive"])
     assert f"anchors {after['anchors']}" in window.summary_label.text()
-    scales = window.parameter_panel.widgets["scales"]
+    scales = window.parameter_panel.widgets["anchor_scales"]
     scales.setText("1, 2")
     scales.editingFinished.emit()
-    assert window.document.anchor_params.scales == (1.0, 2.0)
+    assert window.document.parameters.anchor_scales == (1.0, 2.0)
     assert window.counts()["anchors"] == before["anchors"] // scales_before * 2
     scales.setText("big")
     scales.editingFinished.emit()
-    assert window.document.anchor_params.scales == (1.0, 2.0)  # unchanged, and said why
+    assert window.document.parameters.anchor_scales == (1.0, 2.0)  # unchanged, and said why
     assert "not applied" in window.document.messages[-1].text
     assert scales.text() == "1, 2"
 
 
 def test_proposal_parameters_rerun_the_model(window, coco_file):
     window.open_paths([coco_file])
-    assert window.set_parameters(post_nms_top_n=5)
+    assert window.set_parameters(rpn_post_nms_top_n_test=5)
     window.wait_until_idle()
     assert window.counts()["proposals"] <= 5
     assert window.document.trace.proposals.shape[0] <= 5

@@ -1,4 +1,4 @@
-"""frcnn_viewer.overlays: what each layer draws, as arrays (no Qt)."""
+"""frcnn_viewer.state.overlays: what each layer draws, as arrays (no Qt)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from frcnn_core import FasterRCNN
-from frcnn_viewer.document import Document
-from frcnn_viewer.models import ModelInfo, untrained_config
-from frcnn_viewer.overlays import LAYER_ASPECTS, build_overlay
+from frcnn_viewer.state.document import Document
+from frcnn_viewer.state.models import ModelInfo, untrained_config
+from frcnn_viewer.state.layer_registry import LAYER_SPECS
+from frcnn_viewer.state.overlays import build_overlay
 
 from .fakes import memory_source
 
@@ -31,7 +32,7 @@ def overlay(doc, name):
 
 
 def test_every_layer_has_a_builder_and_dependencies(doc):
-    assert set(LAYER_ASPECTS) == {layer.name for layer in doc.layers}
+    assert [spec.name for spec in LAYER_SPECS] == [layer.name for layer in doc.layers]
     for layer in doc.layers:
         overlay(doc, layer.name)
 
@@ -43,15 +44,15 @@ def test_anchor_subsets_and_shape_filters(doc):
     assert len(overlay(doc, "anchors").group("anchors").boxes) == len(state.anchors)
     layer.set_option("subset", "inside")
     assert len(overlay(doc, "anchors").group("anchors").boxes) == state.inside.sum()
-    layer.set_option("hidden_scales", (doc.anchor_params.scales[0],))
-    layer.set_option("hidden_ratios", (doc.anchor_params.ratios[0],))
-    kept = state.inside & (state.scale_index() != 0) & (state.ratio_index() != 0)
+    layer.set_option("hidden_scales", (doc.parameters.anchor_scales[0],))
+    layer.set_option("hidden_ratios", (doc.parameters.anchor_ratios[0],))
+    kept = state.inside & (state.geometry.scale_index() != 0) & (state.geometry.ratio_index() != 0)
     np.testing.assert_array_equal(overlay(doc, "anchors").group("anchors").boxes, state.anchors[kept])
     layer.set_option("subset", "cell")
     assert len(overlay(doc, "anchors").group("anchors").boxes) == 0  # no cell picked yet
     doc.select_cell(2, 3)
     drawn = overlay(doc, "anchors")
-    assert drawn.group("cell") is not None and len(drawn.segments[0].segments) == sum(state.feature_size) + 2
+    assert drawn.group("cell") is not None and len(drawn.segments[0].segments) == sum(state.geometry.feature_size) + 2
 
 
 def test_anchor_labels_sampled_or_candidates_with_links(doc):
@@ -86,7 +87,7 @@ def test_detections_threshold_states_and_missed_gt(doc):
 
 
 def test_ground_truth_flags_boxes_without_a_positive_anchor(doc):
-    doc.set_anchor_params(pos_iou=0.99)
+    doc.set_parameters(rpn_pos_iou=0.99)
     drawn = overlay(doc, "ground_truth")
     assert len(drawn.group("uncovered").boxes) == len(doc.anchor_state.gt_without_positive()) == 2
     assert all("no positive anchor" in text for _, _, text, _ in drawn.labels)

@@ -1,9 +1,9 @@
-"""frcnn_viewer.raster: outline masks agree with a box-by-box reference."""
+"""frcnn_viewer.state.raster: outline masks agree with a box-by-box reference."""
 
 import numpy as np
 import pytest
 
-from frcnn_viewer.raster import colour_mask, outline_mask, premultiplied_argb
+from frcnn_viewer.state.raster import colour_mask, outline_mask, premultiplied_argb
 
 
 def reference_mask(boxes, width, height, line_width=1):

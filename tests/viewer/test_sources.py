@@ -1,4 +1,4 @@
-"""frcnn_viewer.sources: what the user opens becomes frcnn_core.data datasets and display images."""
+"""frcnn_viewer.state.sources: what the user opens becomes frcnn_core.data datasets and display images."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from frcnn_viewer.sources import ImageLoadError, entries_of, load_image, open_sources, sample_specs
+from frcnn_viewer.state.sources import ImageLoadError, entries_of, load_image, open_sources, sample_specs
 
 from .conftest import BOXES, CLASSES, draw_image
 

@@ -13,35 +13,43 @@ import torch
 from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.train import METRICS_FILE, NonFiniteLossError, Trainer
 
+from .fakes import TRAINING_TIMEOUT_MS, curve_points
+
 # A step of well under a second on a 2-core CPU.
 TINY = dict(device="cpu", image_size=64, batch_size=1, num_images=8, val_images=2, trace_every=2, watch_every=1)
-TIMEOUT_MS = 60_000
 
 
-def _points(curve) -> int:
-    x, _ = curve.getData()
-    return 0 if x is None else len(x)
+@pytest.fixture
+def paused_run(window, qtbot, tmp_path):
+    """A tiny run on ``shapes`` trained for a few steps (traced ones shown), then paused; its folder."""
+    run = tmp_path / "run"
+    assert window.start_training("shapes", iterations=400, output_dir=str(run), **TINY)
+    qtbot.waitUntil(lambda: len(window.training_state()["loss_history"]["total"]) >= 3, timeout=TRAINING_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.document.trace is not None and window.document.trace.iteration is not None, timeout=TRAINING_TIMEOUT_MS)
+    assert window.pause_training()
+    return run
 
 
-def test_train_pause_step_scrub_watch_evaluate_stop_and_continue(window, qtbot, tmp_path):
+def test_training_draws_its_curves_and_pauses_with_the_session_changed_only_in_the_ui_thread(window, qtbot, tmp_path):
     session, dock = window.training.session, window.docks["training"].widget()
     threads = set()
     session.changed.connect(lambda _aspects: threads.add(threading.current_thread()))
-    run = tmp_path / "run"
-    assert window.start_training("shapes", iterations=400, output_dir=str(run), **TINY)
+    assert window.start_training("shapes", iterations=400, output_dir=str(tmp_path / "run"), **TINY)
     assert window.training_state()["device"].startswith("CPU")
-    qtbot.waitUntil(lambda: len(window.training_state()["loss_history"]["total"]) >= 3, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: _points(dock.plots.curves["total"]) >= 3, timeout=TIMEOUT_MS)
-    qtbot.waitUntil(lambda: window.document.trace is not None and window.document.trace.iteration is not None, timeout=TIMEOUT_MS)
-
-    with qtbot.waitSignal(window.training.watch_updated, timeout=TIMEOUT_MS):
-        dock.watch_current_image()
+    qtbot.waitUntil(lambda: curve_points(dock.plots.curves["total"]) >= 3, timeout=TRAINING_TIMEOUT_MS)
     assert window.pause_training()
     state = window.training_state()
-    assert state["paused"] and not state["running"] and state["iteration"] == len(state["loss_history"]["total"])
+    assert state["paused"] and not state["running"] and state["phase"] == "paused"
+    assert state["iteration"] == len(state["loss_history"]["total"])
+    assert threads == {threading.main_thread()}
 
-    before, shown_before = state["iteration"], window.document.trace
-    with qtbot.waitSignal(window.training.step_finished, timeout=TIMEOUT_MS) as blocker:
+
+def test_a_single_step_shows_its_trace_lined_up_with_its_image_and_the_watch_image_follows(window, qtbot, paused_run):
+    session, dock = window.training.session, window.docks["training"].widget()
+    with qtbot.waitSignal(window.training.watch_updated, timeout=TRAINING_TIMEOUT_MS):
+        dock.watch_current_image()
+    before, shown_before = window.training_state()["iteration"], window.document.trace
+    with qtbot.waitSignal(window.training.step_finished, timeout=TRAINING_TIMEOUT_MS) as blocker:
         assert window.step_training(1) == 1
     assert blocker.args[0].iteration == before + 1
     state = window.training_state()
@@ -49,38 +57,46 @@ def test_train_pause_step_scrub_watch_evaluate_stop_and_continue(window, qtbot, 
     trace = window.document.trace
     assert trace is not shown_before and trace.iteration == before + 1
     assert np.allclose(window.document.image.gt_boxes, trace.gt_boxes.numpy(), atol=1e-3)  # flipped or not, boxes line up
-    assert session.watch.iteration == before + 1  # the watch image follows each step
+    assert session.watch.iteration == before + 1
     dock._redraw()
     assert f"iteration {before + 1} /" in dock.status.text() and dock.progress.value() == before + 1
 
-    recorded = state["recorded"]
-    assert len(recorded) >= 2 and recorded[-1] == before + 1
+
+def test_the_timeline_scrubs_through_the_recorded_steps(window, paused_run):
+    session, dock = window.training.session, window.docks["training"].widget()
+    recorded = window.training_state()["recorded"]
+    assert len(recorded) >= 2
     dock.timeline.setValue(0)
     assert window.document.trace.iteration == recorded[0]
     dock.timeline.setValue(dock.timeline.maximum())
-    assert window.document.trace.iteration == before + 1 and session.position is None
+    assert window.document.trace.iteration == recorded[-1] and session.position is None
 
-    with qtbot.waitSignal(window.training.evaluated, timeout=TIMEOUT_MS) as blocker:
+
+def test_evaluation_reports_the_map_of_the_current_iteration(window, qtbot, paused_run):
+    with qtbot.waitSignal(window.training.evaluated, timeout=TRAINING_TIMEOUT_MS) as blocker:
         window.training.evaluate()
-    assert blocker.args[0]["iteration"] == before + 1 and 0.0 <= blocker.args[0]["map50"] <= 1.0
+    report = blocker.args[0]
+    assert report["iteration"] == window.training_state()["iteration"] and 0.0 <= report["map50"] <= 1.0
 
+
+def test_stop_writes_a_checkpoint_that_continues_exactly_and_its_curves_reopen(window, qtbot, paused_run):
+    run, before = paused_run, window.training_state()["iteration"]
     path = window.stop_training()
     state = window.training_state()
     assert not state["alive"] and not state["running"] and state["phase"] == "stopped"
     model, payload = load_checkpoint(path)
-    assert Path(path) == run / "last.pt" and payload["trainer"]["iteration"] == before + 1
-    assert len((run / METRICS_FILE).read_text().splitlines()) == before + 1
-    assert threads == {threading.main_thread()}  # the session only ever changed in the UI thread
+    assert Path(path) == run / "last.pt" and payload["trainer"]["iteration"] == before
+    assert len((run / METRICS_FILE).read_text().splitlines()) == before
 
-    assert window.start_training("shapes", iterations=before + 3, resume=path, **TINY)  # load and continue
+    assert window.start_training("shapes", iterations=before + 2, resume=path, **TINY)  # load and continue
     state = window.training_state()
-    assert state["iteration"] == before + 1 and len(state["loss_history"]["total"]) == before + 1
-    qtbot.waitUntil(lambda: window.training_state()["phase"] == "finished", timeout=TIMEOUT_MS)
+    assert state["iteration"] == before and len(state["loss_history"]["total"]) == before
+    qtbot.waitUntil(lambda: window.training_state()["phase"] == "finished", timeout=TRAINING_TIMEOUT_MS)
     assert window.stop_training() == str(run / "last.pt")
-    assert load_checkpoint(run / "last.pt")[1]["trainer"]["iteration"] == before + 3
+    assert load_checkpoint(run / "last.pt")[1]["trainer"]["iteration"] == before + 2
 
     assert window.training.open_metrics(run)  # a finished run's curves, reopened
-    assert window.training_state()["loss_history"]["iteration"] == list(range(1, before + 4))
+    assert window.training_state()["loss_history"]["iteration"] == list(range(1, before + 3))
 
 
 def test_a_step_right_after_the_start_is_drawn_on_the_canvas(window, tmp_path):
@@ -106,10 +122,10 @@ def test_a_nan_loss_or_out_of_memory_stops_training_with_a_message(window, qtbot
         return real_step(self, trace)
 
     monkeypatch.setattr(Trainer, "step", failing_step)
-    with qtbot.waitSignal(window.training.failed, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(window.training.failed, timeout=TRAINING_TIMEOUT_MS) as blocker:
         window.start_training("shapes", iterations=50, output_dir=str(tmp_path), wait=False, **TINY)
     assert says in blocker.args[0]
-    qtbot.waitUntil(lambda: not window.training_state()["alive"], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.training_state()["alive"], timeout=TRAINING_TIMEOUT_MS)
     state = window.training_state()
     assert state["phase"] == "failed" and state["iteration"] == 2 and says in state["message"]
     dock = window.docks["training"].widget()
@@ -126,7 +142,7 @@ def test_closing_the_window_mid_training_stops_the_thread_and_writes_a_checkpoin
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
     assert win.start_training("shapes", iterations=1000, output_dir=str(tmp_path), **TINY)
-    qtbot.waitUntil(lambda: win.training_state()["iteration"] >= 2, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: win.training_state()["iteration"] >= 2, timeout=TRAINING_TIMEOUT_MS)
     win.close()
     assert win.training._thread is None or win.training._thread.isFinished()
     payload = load_checkpoint(tmp_path / "last.pt")[1]

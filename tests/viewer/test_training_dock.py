@@ -6,7 +6,7 @@ import json
 
 from frcnn_core.train import describe_device, select_device
 
-from .test_training_controller import TIMEOUT_MS, _points
+from .fakes import TRAINING_TIMEOUT_MS, curve_points
 
 
 def test_the_form_becomes_training_options(window):
@@ -35,22 +35,22 @@ def test_buttons_start_pause_step_and_stop_a_run(window, qtbot, tmp_path):
     dock.output_dir.setText(str(tmp_path))
     assert not dock.pause_button.isEnabled() and not dock.stop_button.isEnabled()
     dock.start_button.click()
-    qtbot.waitUntil(lambda: window.training_state()["iteration"] >= 2, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.training_state()["iteration"] >= 2, timeout=TRAINING_TIMEOUT_MS)
     assert not dock.start_button.isEnabled() and dock.stop_button.isEnabled()
     dock.pause_button.click()
-    qtbot.waitUntil(lambda: window.training_state()["paused"], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.training_state()["paused"], timeout=TRAINING_TIMEOUT_MS)
     assert dock.pause_button.text() == "Resume"
     before = window.training_state()["iteration"]
     dock.step_count.setValue(2)
     dock.step_button.click()
-    qtbot.waitUntil(lambda: window.training_state()["iteration"] == before + 2 and window.training_state()["paused"], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.training_state()["iteration"] == before + 2 and window.training_state()["paused"], timeout=TRAINING_TIMEOUT_MS)
     assert window.document.trace.iteration == before + 2
-    with qtbot.waitSignal(window.training.stopped, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(window.training.stopped, timeout=TRAINING_TIMEOUT_MS):
         dock.stop_button.click()
     assert (tmp_path / "last.pt").is_file() and dock.start_button.isEnabled()
     dock.log_scale.setChecked(True)
     dock.smoothing.setValue(3)
-    assert _points(dock.plots.curves["rpn_cls"]) == before + 2
+    assert curve_points(dock.plots.curves["rpn_cls"]) == before + 2
 
 
 def test_a_runs_metrics_log_is_reopened_as_curves(window, tmp_path):
@@ -58,8 +58,8 @@ def test_a_runs_metrics_log_is_reopened_as_curves(window, tmp_path):
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     dock = window.docks["training"].widget()
     assert window.training.open_metrics(tmp_path / "metrics.jsonl")
-    assert _points(dock.plots.curves["total"]) == 10 and _points(dock.plots.curves["iterations_per_second"]) == 10
+    assert curve_points(dock.plots.curves["total"]) == 10 and curve_points(dock.plots.curves["iterations_per_second"]) == 10
     assert "iteration 10 / 10" in dock.status.text()
     (tmp_path / "bad.jsonl").write_text("{}\n")
     assert not window.training.open_metrics(tmp_path / "bad.jsonl")
-    assert "bad.jsonl" in window.document.messages[-1].text and _points(dock.plots.curves["total"]) == 10
+    assert "bad.jsonl" in window.document.messages[-1].text and curve_points(dock.plots.curves["total"]) == 10

@@ -1,10 +1,10 @@
-"""frcnn_viewer.training.history: bounded curves and their smoothing."""
+"""frcnn_viewer.state.training.history: bounded curves and their smoothing."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from frcnn_viewer.training.history import COLUMNS, MetricHistory, moving_average
+from frcnn_viewer.state.training.history import COLUMNS, MetricHistory, moving_average
 
 
 def test_rows_keep_every_metric_and_missing_ones_are_nan():

@@ -1,4 +1,4 @@
-"""frcnn_viewer.training.loop: the pause / step / abort gate across threads, and OOM detection."""
+"""frcnn_viewer.state.training.loop: the pause / step / abort gate across threads, and OOM detection."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from frcnn_viewer.training.loop import ABORT, SINGLE_STEP, STEP, Request, StepGate, is_out_of_memory
+from frcnn_viewer.state.training.loop import ABORT, SINGLE_STEP, STEP, Request, StepGate, is_out_of_memory
 
 
 def _run(gate: StepGate, total: int, log: list) -> threading.Thread:

@@ -1,4 +1,4 @@
-"""frcnn_viewer.training.metrics_log: reading a run's metrics.jsonl back."""
+"""frcnn_viewer.state.training.metrics_log: reading a run's metrics.jsonl back."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from frcnn_viewer.training.metrics_log import MetricsLogError, read_metrics
+from frcnn_viewer.state.training.metrics_log import MetricsLogError, read_metrics
 
 
 def _write(path, lines):

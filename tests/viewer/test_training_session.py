@@ -1,26 +1,25 @@
-"""frcnn_viewer.training.session: the dock's plain state; the plain training modules import no Qt."""
+"""frcnn_viewer.state.training.session: the dock's plain state; the plain training modules import no Qt."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 
 from frcnn_core.train import StepResult
-from frcnn_viewer.training.session import TrainingSession
-from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot
+from frcnn_viewer.state.training.phases import SessionChange
+from frcnn_viewer.state.training.session import TrainingSession
+from frcnn_viewer.state.training.snapshots import SnapshotBuffer, StepSnapshot
 
-from .test_training_snapshots import _trace
+from .fakes import traced_step
 
 
 def _step(iteration: int, trace=None) -> StepSnapshot:
     losses = {"rpn_cls": 0.5, "rpn_reg": 0.1, "roi_cls": 1.0, "roi_reg": 0.2, "total": 1.8}
-    return StepSnapshot(StepResult(iteration, losses, 0.01, 0.05, {"fg_rois": 3.0}, trace, 0 if trace is not None else None))
+    return StepSnapshot(StepResult(iteration, losses, 0.01, 0.05, {"fg_rois": 3.0}, image_index=0, trace=trace))
 
 
 def test_steps_feed_curves_and_the_timeline_which_keeps_its_step_while_old_ones_drop():
-    trace, _ = _trace(flip=False)
+    trace, _ = traced_step(flip=False)
     session = TrainingSession(buffer=SnapshotBuffer(capacity=3))
     seen = []
     session.changed.connect(seen.append)
@@ -39,7 +38,8 @@ def test_steps_feed_curves_and_the_timeline_which_keeps_its_step_while_old_ones_
     assert state["iteration"] == 5 and state["loss_history"]["total"] == [1.8] * 5 and state.losses is state.loss_history
     assert state["recorded"] == [2, 4, 5] and abs(session.iterations_per_second() - 20.0) < 1e-9
     assert "paused" in state and "nonsense" not in state and dict(state)["iteration"] == 5  # also a mapping
-    assert frozenset({"phase", "history", "snapshots", "position", "watch", "evaluation", "checkpoint", "message"}) in seen
+    assert frozenset({SessionChange.PHASE, SessionChange.HISTORY, SessionChange.SNAPSHOTS, SessionChange.POSITION, SessionChange.WATCH,
+                      SessionChange.EVALUATION, SessionChange.CHECKPOINT, SessionChange.MESSAGE}) in seen
 
 
 def test_phases_and_a_finished_runs_log():
@@ -56,19 +56,3 @@ def test_phases_and_a_finished_runs_log():
     assert session.phase == "failed" and not session.alive
     session.show_log([{"iteration": 1, "total": 3.0}, {"iteration": 2, "total": 2.0}], "m.jsonl")
     assert session.iteration == 2 and session.history.column("total").tolist() == [3.0, 2.0]
-
-
-PLAIN = ("options", "loop", "history", "snapshots", "session", "metrics_log", "display")
-CHECK = f"""
-import importlib, sys
-for name in {PLAIN!r}:
-    importlib.import_module("frcnn_viewer.training." + name)
-qt = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "PySide2", "pyqtgraph"))
-assert not qt, qt
-print("ok")
-"""
-
-
-def test_the_plain_training_modules_import_no_qt():
-    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -1,39 +1,33 @@
-"""frcnn_viewer.training.snapshots: step snapshots, flip detection and the bounded ring buffer."""
+"""frcnn_viewer.state.training.snapshots: step snapshots (mirrored as the step reports) and the bounded ring buffer."""
 
 from __future__ import annotations
 
 import torch
 
-from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.data.transforms import horizontal_flip
 from frcnn_core.train import StepResult
-from frcnn_viewer.training.snapshots import SnapshotBuffer, StepSnapshot, trace_nbytes, was_flipped
+from frcnn_viewer.state.training.snapshots import SnapshotBuffer, StepSnapshot, snapshot_of, trace_nbytes
 
-from .fakes import MemoryDataset
-
-
-def _trace(flip: bool):
-    image, target = MemoryDataset()[0]
-    if flip:
-        image, target = horizontal_flip(image, target)
-    torch.manual_seed(0)
-    model = FasterRCNN(cpu_config(2, ("red", "blue"), min_size=64, max_size=96)).train()
-    return model.trace(image, {"boxes": target["boxes"], "labels": target["labels"]}), MemoryDataset().info(0)["target"]
+from .fakes import MemoryDataset, traced_step
 
 
-def test_a_flipped_step_is_told_apart_from_a_plain_one():
-    plain, target = _trace(flip=False)
-    flipped, _ = _trace(flip=True)
-    assert not was_flipped(plain, target)
-    assert was_flipped(flipped, target)
+def test_the_snapshot_shows_the_image_mirrored_exactly_when_the_step_says_it_was_flipped():
+    trace, _ = traced_step(flip=True)
+    dataset = MemoryDataset()
+    image = dataset[0][0]
+    for flipped in (True, False):
+        snapshot = snapshot_of(StepResult(1, {"total": 1.0}, 0.01, 0.1, {}, image_index=0, flipped=flipped, trace=trace), dataset)
+        expected = horizontal_flip(image, dataset[0][1])[0] if flipped else image
+        assert snapshot.flipped is flipped
+        assert torch.equal(torch.from_numpy(snapshot.pixels).permute(2, 0, 1), (expected.clamp(0, 1) * 255).round().to(torch.uint8))
 
 
 def _snapshot(iteration: int, trace=None) -> StepSnapshot:
-    return StepSnapshot(StepResult(iteration, {"total": 1.0}, 0.01, 0.1, {}, trace, 0 if trace is not None else None))
+    return StepSnapshot(StepResult(iteration, {"total": 1.0}, 0.01, 0.1, {}, image_index=0, trace=trace))
 
 
 def test_buffer_is_bounded_by_count_and_bytes_keeping_the_newest():
-    trace, _ = _trace(flip=False)
+    trace, _ = traced_step(flip=False)
     size = trace_nbytes(trace)
     assert size > 0
     by_count = SnapshotBuffer(capacity=3, max_bytes=10**12)

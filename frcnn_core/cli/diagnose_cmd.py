@@ -1,0 +1,90 @@
+"""``frcnn diagnose``: the stage that lost each missed GT box and the type of each false positive."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..diagnose import MISS_STAGES, FalsePositiveType, Stage, diagnose_dataset, funnel
+from ..export import write_json
+from ..train import init_from_environment, select_device
+from ..train.distributed import shutdown
+from .eval_cmd import open_checkpoint_and_data
+from .progress import add_progress_flag, progress_bar, wants_progress
+
+
+def _number_in(text: str, low: float, high: float, low_inclusive: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (low <= value if low_inclusive else low < value) or value > high:
+        raise argparse.ArgumentTypeError(f"expected a number in {'[' if low_inclusive else '('}{low:g}, {high:g}], got {text!r}")
+    return value
+
+
+def iou_value(text: str) -> float:
+    return _number_in(text, 0.0, 1.0, low_inclusive=False)
+
+
+def score_value(text: str) -> float:
+    return _number_in(text, 0.0, 1.0, low_inclusive=True)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "diagnose",
+        help="say why each GT box was missed and what each false positive is",
+        description="Trace every image once and print how many GT boxes reach each stage of the detector, "
+        "the stage that lost each missed box and the type of each false positive, per class and overall.",
+    )
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--data", required=True, help="COCO JSON, VOC directory, labelled folder, or shapes/composite (their val split)")
+    p.add_argument("--split", default="val", help="split for VOC/shapes/composite (default val)")
+    p.add_argument("--num-images", type=int, help="size of the generated set for shapes/composite")
+    p.add_argument("--iou", type=iou_value, default=0.5, help="least IoU that reaches a GT box, at every stage and in matching (default 0.5)")
+    p.add_argument("--score-threshold", type=score_value, default=0.5, help="least score of a kept detection (default 0.5)")
+    p.add_argument("--json", type=Path, help="write every GT box's and false positive's verdict to this JSON file")
+    p.add_argument("--device", default="auto")
+    add_progress_flag(p)
+    p.set_defaults(run=run)
+
+
+def _table(title: str, columns: list[str], rows: dict[str, dict[str, int]]) -> None:
+    width = max(len(title), *(len(name) for name in rows))
+    print(f"{title:{width}s} " + " ".join(f"{c:>12s}" for c in columns))
+    for name, counts in rows.items():
+        print(f"{name:{width}s} " + " ".join(f"{counts[c]:>12d}" for c in columns))
+
+
+def print_diagnosis(report: dict) -> None:
+    summary = report["summary"]
+    print(f"IoU {report['iou']:g}, score threshold {report['score_threshold']:g}; difficult/crowd boxes left out")
+    print("GT boxes that reach...")
+    steps = funnel(summary["gt"])
+    print(f"  {steps[0][0]:24s} {steps[0][1]:>7d}")
+    for (name, count), stage in zip(steps[1:], MISS_STAGES):
+        print(f"  {name:24s} {count:>7d}   lost here: {summary['gt'][stage.value]} ({stage.value}: {stage.description})")
+    rows = {**{name: per["gt"] for name, per in report["per_class"].items()}, "all": summary["gt"]}
+    print()
+    _table("GT boxes per stage", [s.value for s in Stage], rows)
+    rows = {**{name: per["false_positives"] for name, per in report["per_class"].items()}, "all": summary["false_positives"]}
+    print()
+    _table("false positives", [t.value for t in FalsePositiveType], rows)
+
+
+def run(args) -> int:
+    device = select_device(args.device)
+    group = init_from_environment(device)  # under torchrun the images are shared among the processes
+    try:
+        model, dataset = open_checkpoint_and_data(args, device, announce=group.is_main)
+        with progress_bar(wants_progress(args) and group.is_main, "diagnose") as progress:
+            report = diagnose_dataset(model, dataset, args.iou, args.score_threshold, device, progress=progress, process_group=group)
+        if group.is_main:
+            print_diagnosis(report)
+            if args.json is not None:
+                write_json(report, args.json)
+                print(f"written to {args.json}")
+    finally:
+        shutdown()
+    return 0

@@ -1,0 +1,101 @@
+"""The anchor designer's numbers: how well the current anchors cover every GT box of the open
+images, and anchors that would cover them better. Plain Python, run in a worker thread.
+
+Everything is measured by :mod:`frcnn_core.anchor_coverage` (the real stride-16 grid at the
+network's input size, only the anchors the assignment rule may use) and found by
+:func:`frcnn_core.anchor_optimizer.optimize_anchors`, exactly as ``frcnn anchors --optimize``
+and the training-start check do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from frcnn_core import DetectorConfig
+from frcnn_core.anchor_coverage import AnchorLayout, CoverageReport, GtBoxes, InputBoxes, grid_coverage
+from frcnn_core.anchor_optimizer import AnchorSearch, optimize_anchors
+
+from .sources import ImageEntry
+
+
+def gt_boxes_of(entries: Sequence[ImageEntry]) -> GtBoxes:
+    """The GT boxes of the annotated entries (difficult ones left out, as training does),
+    read from each dataset's records without decoding pixels; ``image_index`` is the entry's."""
+    boxes, sizes, index = [], [], []
+    for i, entry in enumerate(entries):
+        if not entry.source.annotated:
+            continue
+        info = entry.info()
+        target = info["target"]
+        b = target["boxes"].float().reshape(-1, 4)
+        if "difficult" in target:
+            b = b[~target["difficult"].bool()]
+        boxes.append(b)
+        sizes.append(torch.tensor([info["size"]], dtype=torch.int64).expand(b.shape[0], 2))
+        index.append(torch.full((b.shape[0],), i, dtype=torch.int64))
+    if not boxes:
+        return GtBoxes(torch.zeros((0, 4)), torch.zeros((0, 2), dtype=torch.int64), torch.zeros(0, dtype=torch.int64))
+    return GtBoxes(torch.cat(boxes), torch.cat(sizes), torch.cat(index))
+
+
+@dataclass(frozen=True)
+class DesignRequest:
+    """Measure ``layout`` on the GT boxes of ``entries`` (and, with ``optimise``, search better
+    anchors); ``key`` identifies the answer, so a stale one is dropped; ``entries_version``
+    changes whenever the list does (the boxes are read once per version)."""
+
+    key: int
+    entries: Sequence[ImageEntry]
+    entries_version: int
+    layout: AnchorLayout
+    optimise: bool = False
+
+
+@dataclass(frozen=True)
+class AnchorDesign:
+    """The answer to a :class:`DesignRequest`.
+
+    Attributes:
+        coverage: each GT box's best usable-anchor IoU under the request's layout.
+        box_sizes: ``[N, 2]`` float32 width and height of each GT box in network-input pixels.
+        anchor_sizes: ``[A, 2]`` float32 width and height of each anchor shape (a cell's order).
+        search: the optimiser's run (``None`` unless asked); its ``layout`` is never worse.
+    """
+
+    key: int
+    coverage: CoverageReport
+    box_sizes: np.ndarray
+    anchor_sizes: np.ndarray
+    search: AnchorSearch | None = None
+
+
+def layout_of(config: DetectorConfig) -> AnchorLayout:
+    """The anchor knobs of the viewer's parameters."""
+    return AnchorLayout.from_config(config)
+
+
+class AnchorDesigner:
+    """Answers :class:`DesignRequest` s, keeping the GT boxes of the latest entry list."""
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._gt = gt_boxes_of(())
+
+    def gt_boxes(self, request: DesignRequest) -> GtBoxes:
+        if request.entries_version != self._version:
+            self._gt, self._version = gt_boxes_of(request.entries), request.entries_version
+        return self._gt
+
+    def design(self, request: DesignRequest) -> AnchorDesign:
+        """Coverage (and optimised anchors) for ``request``: 10 000 boxes take milliseconds,
+        the optimiser seconds."""
+        gt, layout = self.gt_boxes(request), request.layout
+        resized = InputBoxes.resize(gt, layout.min_size, layout.max_size, layout.anchor_stride)
+        b = resized.boxes
+        box_sizes = torch.stack((b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]), dim=1).numpy().astype(np.float32)
+        search = optimize_anchors(gt, layout) if request.optimise and len(gt) else None
+        return AnchorDesign(request.key, grid_coverage(resized, layout), box_sizes, layout.shapes().numpy().astype(np.float32), search)

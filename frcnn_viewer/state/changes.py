@@ -1,0 +1,21 @@
+"""What changed in the viewer's document: :attr:`Document.changed <frcnn_viewer.state.document.Document.changed>`
+carries a frozenset of these, and each layer says which of them its drawing depends on."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Change(Enum):
+    """What changed in the document; :attr:`Document.changed` carries a frozenset of these."""
+
+    ENTRIES = "entries"  # the image list
+    IMAGE = "image"  # the current image (pixels and GT)
+    ANCHORS = "anchors"  # the anchor labels
+    TRACE = "trace"  # the current image's trace
+    SELECTION = "selection"  # selected cell or detection
+    MODEL = "model"  # the model the worker holds
+    PARAMS = "params"  # any parameter
+    PROPOSALS = "proposals"  # an inference parameter: the model must run again
+    RESULTS = "results"  # the "analyse all" results
+    CLASSES = "classes"  # the class names (a class added while annotating)

@@ -1,0 +1,362 @@
+"""The viewer's document: images, the current image's GT, anchor labels and trace, selection.
+
+Plain Python, no Qt (napari's model/view split): the Qt widgets observe :attr:`Document.changed`
+and :attr:`Document.message` and call the methods here with what the user asked for.
+``changed`` is emitted with a frozenset of :class:`Change` members.
+
+The document decides nothing about the detector: anchor labels come from
+:func:`frcnn_core.assign_anchors` (or the trace of a training step), TP/FP/missed from
+:func:`frcnn_core.evaluate.match_image` (the matching of ``frcnn eval``) through :mod:`frcnn_viewer.state.results`, and the
+parameters are a :class:`frcnn_core.DetectorConfig` edited by its own field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from frcnn_core import AnchorAssignment, DetectorConfig, Trace, assign_anchors
+from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
+from frcnn_core.evaluate import ImageMatching
+
+from .changes import Change
+from .events import Event
+from .layer_registry import new_layer_list
+from .layers import LayerList
+from .models import ModelInfo, TraceRequest, model_labels
+from .provenance import Provenance, provenance_of
+from .results import ImageResult, image_result
+from .sources import ImageEntry, ImageLoadError, LoadedImage, Source, entries_of, load_image
+
+
+ANCHOR_SAMPLING_SEED = 0  # the anchor mini-batch shown is drawn with this seed: the same every time
+
+# What the parameter panel edits: DetectorConfig fields, by their own names.
+PARAMETER_FIELDS = ANCHOR_ASSIGNMENT_FIELDS + INFERENCE_FIELDS
+
+
+@dataclass
+class Message:
+    level: str  # "info", "warning" or "error"
+    text: str
+
+
+@dataclass
+class Document:
+    """State of the viewer window; see the module docstring for the events."""
+
+    layers: LayerList = field(default_factory=new_layer_list)
+    entries: list[ImageEntry] = field(default_factory=list)
+    index: int | None = None
+    image: LoadedImage | None = None
+    class_names: tuple[str, ...] = ()
+    model: ModelInfo | None = None
+    parameters: DetectorConfig = field(default_factory=DetectorConfig)
+    anchor_state: AnchorAssignment | None = None
+    trace: Trace | None = None
+    matching: ImageMatching | None = None
+    results: dict[int, ImageResult] = field(default_factory=dict)
+    selected_cell: tuple[int, int] | None = None
+    selected_detection: int | None = None
+    messages: list[Message] = field(default_factory=list)
+    changed: Event = field(default_factory=Event, repr=False)
+    message: Event = field(default_factory=Event, repr=False)
+    _trace_key: int = 0  # identifies the newest trace request
+    _answered_key: int = -1  # a request key that a trace from outside the worker already answers
+    results_key: int = 0  # identifies the model and proposal settings that results belong to
+
+    # ----- messages -------------------------------------------------------------------
+    def report(self, level: str, text: str) -> None:
+        """Record a message for the user (the window shows it in the status bar and the log)."""
+        self.messages.append(Message(level, text))
+        self.message.emit(self.messages[-1])
+
+    # ----- images ---------------------------------------------------------------------
+    def add_sources(self, sources: list[Source]) -> int:
+        """Append the images of ``sources`` to the list; returns the index of the first new one."""
+        first = len(self.entries)
+        for source in sources:
+            self.entries += entries_of(source)
+            for name in source.class_names:
+                if name not in self.class_names:
+                    self.class_names += (name,)
+        self.changed.emit(frozenset({Change.ENTRIES}))
+        return first
+
+    def set_index(self, index: int) -> bool:
+        """Show image ``index``; on a bad file the message says why and nothing else changes."""
+        if not 0 <= index < len(self.entries):
+            raise IndexError(f"image index {index} is outside 0..{len(self.entries) - 1}")
+        try:
+            image = load_image(self.entries[index])
+        except ImageLoadError as exc:
+            self.report("error", str(exc))
+            return False
+        for note in image.notes:
+            self.report("warning", note)
+        self.index, self.image = index, image
+        self.trace = self.matching = None
+        self.selected_cell = self.selected_detection = None
+        self._trace_key += 1
+        self._update_anchors()
+        self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION}))
+        return True
+
+    def step(self, delta: int) -> bool:
+        """Show the next (``delta=1``) or previous (``-1``) image in list order, if any."""
+        target = 0 if self.index is None else self.index + delta
+        return 0 <= target < len(self.entries) and self.set_index(target)
+
+    def set_class_names(self, names: Sequence[str]) -> None:
+        """Replace the class names (the annotation mode's class list adds, renames and removes
+        them) and emit :attr:`Change.CLASSES`: the window then rebuilds the untrained model
+        for them, so GT boxes of a new class get its label in the traced target."""
+        names = tuple(names)
+        if names != self.class_names:
+            self.class_names = names
+            self.changed.emit(frozenset({Change.CLASSES}))
+
+    def set_ground_truth(self, boxes: np.ndarray, names: list[str], difficult: np.ndarray) -> None:
+        """Replace the current image's GT (annotation mode) and relabel the anchors at once.
+
+        ``boxes`` ``[G, 4]`` xyxy displayed pixels, ``names`` and ``difficult`` ``[G]`` per box.
+        The image's source counts as annotated from then on (an image annotated by hand has
+        GT, possibly none). The trace keeps the GT it was computed with until the next one.
+        """
+        image = self.image
+        image.entry.source.annotated = True
+        image.gt_boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        image.gt_names = list(names)
+        image.difficult = np.asarray(difficult, dtype=bool).reshape(-1)
+        self._update_anchors()
+        self.changed.emit(frozenset({Change.ANCHORS}))
+
+    # ----- model and parameters -------------------------------------------------------
+    def set_model(self, model: ModelInfo) -> None:
+        """Adopt the worker's model: its configuration becomes the panel's parameters."""
+        self.model = model
+        self.parameters = model.config
+        self.trace = self.matching = None
+        self.selected_detection = None
+        self.results.clear()
+        self.results_key += 1
+        self._trace_key += 1
+        self._update_anchors()
+        self.changed.emit(frozenset({Change.MODEL, Change.PARAMS, Change.ANCHORS, Change.TRACE, Change.SELECTION, Change.RESULTS}))
+
+    def set_parameters(self, **changes) -> bool:
+        """Change :data:`PARAMETER_FIELDS` of :attr:`parameters` by their ``DetectorConfig`` names.
+
+        Anchor and assignment fields relabel the anchors at once (no model needed); inference
+        fields make the window run the model again. A name that is not a ``DetectorConfig``
+        field, or not one the viewer adjusts, is a ``ValueError`` listing the valid ones; a bad
+        value is reported and leaves the parameters as they were (returns ``False``).
+        """
+        unknown_fields(DetectorConfig, changes)
+        fixed = sorted(set(changes) - set(PARAMETER_FIELDS))
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)} cannot be changed in the viewer; adjustable: {', '.join(PARAMETER_FIELDS)}")
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
+        try:
+            parameters = self.parameters.replace(**changes)
+        except (TypeError, ValueError) as exc:
+            self.report("error", f"parameters not applied: {exc}")
+            return False
+        changed = {k for k in changes if getattr(parameters, k) != getattr(self.parameters, k)}
+        self.parameters = parameters
+        aspects = set()
+        if changed & set(ANCHOR_ASSIGNMENT_FIELDS):
+            self.selected_cell = None
+            self._update_anchors()
+            aspects |= {Change.PARAMS, Change.ANCHORS, Change.SELECTION}
+        if changed & set(INFERENCE_FIELDS):
+            self._trace_key += 1
+            self.results_key += 1
+            self.results.clear()
+            aspects |= {Change.PARAMS, Change.PROPOSALS, Change.RESULTS}
+        if aspects:
+            self.changed.emit(frozenset(aspects))
+        return True
+
+    def inference_changes(self) -> dict:
+        """The inference parameters as ``DetectorConfig.replace`` keywords, for the worker."""
+        return {name: getattr(self.parameters, name) for name in INFERENCE_FIELDS}
+
+    def _update_anchors(self) -> None:
+        if self.image is None:
+            self.anchor_state = None
+            return
+        gt = self.image.gt_boxes if self.image.annotated else None
+        generator = torch.Generator().manual_seed(ANCHOR_SAMPLING_SEED)
+        self.anchor_state = assign_anchors(self.image.size, gt, self.parameters, generator)
+
+    # ----- trace ----------------------------------------------------------------------
+    def trace_request(self) -> TraceRequest | None:
+        """The current image and GT for the worker, or ``None`` without an image or model, or
+        while the trace shown came from outside the worker for this very image and settings."""
+        if self.image is None or self.model is None or self._answered_key == self._trace_key:
+            return None
+        target = None
+        if self.image.annotated:
+            labels = model_labels(self.image.gt_names, self.model.config)
+            known = labels > 0  # the worker reports a checkpoint that lacks some classes
+            target = {"boxes": torch.from_numpy(self.image.gt_boxes[known]), "labels": torch.from_numpy(labels[known])}
+        return TraceRequest(self._trace_key, self.image.tensor, target, self.inference_changes())
+
+    def set_trace(self, key: int, trace: Trace) -> bool:
+        """Accept the worker's trace if it answers the latest request; returns whether it did."""
+        if key != self._trace_key or self.image is None:
+            return False
+        self.trace = trace
+        self.selected_detection = None
+        self.matching = image_result(self.image, trace.detections, self.model.config).matching
+        self.changed.emit(frozenset({Change.TRACE, Change.SELECTION}))
+        return True
+
+    def show_trace(self, index: int, trace: Trace, image: LoadedImage, anchor_state: AnchorAssignment | None = None) -> bool:
+        """Show a trace made outside the inference worker (a training step's) on entry ``index``.
+
+        ``image`` is what the trace was made from (e.g. the entry flipped, as the step saw it),
+        ``anchor_state`` the anchor labels to show (e.g. the step's own sample; default: computed
+        from the parameters). No trace is requested from the worker for it (``trace_request()``
+        is ``None``) until the image, model or proposal settings change. Returns whether it is shown.
+        """
+        if self.model is None or not 0 <= index < len(self.entries):
+            return False
+        self.index, self.image, self.trace = index, image, trace
+        self.selected_cell = self.selected_detection = None
+        self.matching = image_result(image, trace.detections, self.model.config).matching
+        if anchor_state is None:
+            self._update_anchors()
+        else:
+            self.anchor_state = anchor_state
+        self._trace_key += 1  # drops the answer to any request still out
+        self._answered_key = self._trace_key
+        self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION}))
+        return True
+
+    def set_results(self, key: int, results: dict[int, ImageResult]) -> bool:
+        """Store "analyse all" results (merged with earlier ones) for sorting and export, unless
+        the model or the proposal settings changed since they were asked for (``key``)."""
+        if key != self.results_key:
+            return False
+        self.results.update(results)
+        self.changed.emit(frozenset({Change.RESULTS}))
+        return True
+
+    def ranked(self, key: str) -> list[int]:
+        """Entry indices worst first by ``key``: ``"missed"`` or ``"false_positives"`` (most first,
+        at the detections layer's score threshold), ``"ap"`` (lowest first) or ``"uncertainty"``
+        (the model's uncertainty, :attr:`ImageResult.uncertainty`, highest first; needs no GT);
+        ``"order"`` is list order. Images without results, or without GT for the key, keep list
+        order at the end."""
+        indices = list(range(len(self.entries)))
+        if key == "order":
+            return indices
+        threshold = self.layers["detections"].options["score_threshold"]
+
+        def badness(i: int) -> float | None:
+            result = self.results.get(i)
+            if result is not None and key == "uncertainty":
+                return result.uncertainty
+            if result is None or result.matching is None:
+                return None
+            if key == "ap":
+                ap = result.matching.average_precision()
+                return None if ap is None else -ap
+            return result.errors(threshold)[key]
+
+        scored = [(badness(i), i) for i in indices]
+        known = sorted(((b, i) for b, i in scored if b is not None), key=lambda pair: (-pair[0], pair[1]))
+        return [i for _, i in known] + [i for b, i in scored if b is None]
+
+    # ----- selection ------------------------------------------------------------------
+    def shown_detections(self) -> np.ndarray:
+        """Indices of the current detections at or above the detections layer's score threshold."""
+        if self.trace is None:
+            return np.zeros(0, dtype=np.int64)
+        threshold = self.layers["detections"].options["score_threshold"]
+        return np.nonzero(self.trace.detections.scores.numpy() >= threshold)[0]
+
+    def click(self, x: float, y: float) -> None:
+        """Select the smallest shown detection under ``(x, y)``; elsewhere pick the feature cell there."""
+        hit = None
+        if self.layers["detections"].visible and self.trace is not None:
+            shown = self.shown_detections()
+            boxes = self.trace.detections.boxes.numpy()[shown]
+            inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+            if inside.any():
+                areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+                candidates = np.nonzero(inside)[0]
+                hit = int(shown[candidates[np.argmin(areas[candidates])]])
+        if hit is not None:
+            self.select_detection(hit)
+        elif self.anchor_state is not None:
+            self.select_cell(*self.anchor_state.geometry.cell_at(x, y))
+
+    def select_cell(self, cell_y: int, cell_x: int) -> None:
+        self.selected_cell = (int(cell_y), int(cell_x))
+        self.selected_detection = None
+        self.changed.emit(frozenset({Change.SELECTION}))
+
+    def select_detection(self, index: int | None) -> None:
+        self.selected_detection = index
+        self.changed.emit(frozenset({Change.SELECTION}))
+
+    def provenance(self, index: int | None = None) -> Provenance | None:
+        """Provenance of detection ``index`` (default: the selected one)."""
+        index = self.selected_detection if index is None else index
+        if index is None or self.trace is None or not 0 <= index < len(self.trace.detections):
+            return None
+        return provenance_of(self.trace, index, self.model.config)
+
+    # ----- numbers --------------------------------------------------------------------
+    def counts(self) -> dict[str, float | int]:
+        """Everything the stats panel shows: anchors, labels, uncovered GT, proposals, detections."""
+        counts: dict[str, float | int] = {}
+        if self.image is not None:
+            counts["gt_boxes"] = len(self.image.gt_boxes)
+        if self.anchor_state is not None:
+            counts.update(self.anchor_state.counts())
+            if self.image is not None and not self.image.annotated:
+                counts.pop("gt_without_positive")
+        if self.trace is not None:
+            trace_counts = self.trace.counts()
+            for key in ("pre_nms_proposals", "proposals", "detections", "fg_rois", "bg_rois"):
+                if key in trace_counts:
+                    counts[key] = trace_counts[key]
+            threshold = self.layers["detections"].options["score_threshold"]
+            counts["shown_detections"] = len(self.shown_detections())
+            if self.matching is not None:
+                counts.update(self.matching.summary(threshold))
+        return counts
+
+    def describe_point(self, x: float, y: float) -> str:
+        """Status-bar text for the mouse at ``(x, y)``: pixel, feature cell, the positive anchor there."""
+        if self.image is None:
+            return ""
+        parts = [f"x {x:.0f}  y {y:.0f}"]
+        state = self.anchor_state
+        if state is not None:
+            cell_y, cell_x = state.geometry.cell_at(x, y)
+            parts.append(f"cell ({cell_y}, {cell_x})")
+            anchor = self.hovered_anchor(x, y)
+            if anchor is not None:
+                g = int(state.matched_gt[anchor])
+                dx, dy, dw, dh = state.target_deltas[anchor]
+                name = self.image.gt_names[g] if 0 <= g < len(self.image.gt_names) else "?"
+                parts.append(
+                    f"positive anchor {anchor} -> GT {g} ({name}): IoU {state.max_iou[anchor]:.2f}, "
+                    f"target dx {dx:+.2f} dy {dy:+.2f} dw {dw:+.2f} dh {dh:+.2f}"
+                )
+        return "   ".join(parts)
+
+    def hovered_anchor(self, x: float, y: float) -> int | None:
+        """The positive anchor shown under ``(x, y)`` when the anchor-labels layer is visible."""
+        layer = self.layers["anchor_labels"]
+        if self.anchor_state is None or not layer.visible or not self.image.annotated:
+            return None
+        return self.anchor_state.positive_at(x, y, sampled=layer.options["sampled"])

@@ -1,0 +1,251 @@
+"""What each layer draws, computed from the document as plain arrays (no Qt).
+
+Each ``<layer>_overlay(layer, doc)`` turns a :class:`~frcnn_viewer.state.layers.Layer` and the
+:class:`~frcnn_viewer.state.document.Document` into an :class:`Overlay` (registered with its
+layer in :mod:`frcnn_viewer.state.layer_registry`): groups of boxes
+that share one colour (each drawn by the canvas as ONE item), line segments, text
+labels and an optional heatmap. All coordinates are the displayed image's pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
+
+from .layers import (
+    BACKGROUND_COLOUR,
+    FALSE_POSITIVE_COLOUR,
+    IGNORED_COLOUR,
+    LOW_SCORE_COLOUR,
+    MISSED_COLOUR,
+    NEGATIVE_COLOUR,
+    RGB,
+    UNCOVERED_COLOUR,
+    Layer,
+)
+
+RGBA = tuple[int, int, int, int]
+WHITE: RGB = (255, 255, 255)
+PROPOSAL_SCORE_BINS = 5
+
+@dataclass
+class BoxGroup:
+    """Boxes ``[N, 4]`` xyxy drawn alike: one colour ``(r, g, b, a)`` and line width."""
+
+    key: str
+    boxes: np.ndarray
+    colour: RGBA
+    line_width: int = 1
+
+
+@dataclass
+class SegmentGroup:
+    """Line segments ``[M, 4]`` ``(x1, y1, x2, y2)`` in one colour."""
+
+    key: str
+    segments: np.ndarray
+    colour: RGBA
+
+
+@dataclass
+class Heatmap:
+    """An ``[h, w, 4]`` uint8 RGBA image stretched over ``rect`` ``(x, y, width, height)``."""
+
+    rgba: np.ndarray
+    rect: tuple[float, float, float, float]
+
+
+@dataclass
+class Overlay:
+    """Everything one layer draws."""
+
+    boxes: list[BoxGroup] = field(default_factory=list)
+    segments: list[SegmentGroup] = field(default_factory=list)
+    labels: list[tuple[float, float, str, RGB]] = field(default_factory=list)
+    heatmap: Heatmap | None = None
+
+    def group(self, key: str) -> BoxGroup | None:
+        return next((g for g in self.boxes if g.key == key), None)
+
+    def num_boxes(self) -> int:
+        return sum(len(g.boxes) for g in self.boxes)
+
+
+def rgba(colour: RGB, alpha: int = 255) -> RGBA:
+    return (*colour, alpha)
+
+
+def _centres(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[:, :2] + boxes[:, 2:]) / 2
+
+
+def _links(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``[M, 4]`` segments from the centres of ``starts`` to the centres of ``ends``."""
+    return np.concatenate((_centres(starts), _centres(ends)), axis=1).reshape(-1, 4)
+
+
+def build_overlay(layer: Layer, doc) -> Overlay:
+    """The drawing of ``layer`` for the document's current image (empty without one), by the
+    function its spec registers."""
+    if doc.image is None:
+        return Overlay()
+    return doc.layers.specs[layer.name].build(layer, doc)
+
+
+def _mix(low: RGB, high: RGB, t: float) -> RGB:
+    return tuple(int(round(a + (b - a) * t)) for a, b in zip(low, high))
+
+
+
+
+def ground_truth_overlay(layer: Layer, doc) -> Overlay:
+    image = doc.image
+    overlay = Overlay()
+    if not image.annotated or not len(image.gt_boxes):
+        return overlay
+    overlay.boxes.append(BoxGroup("gt", image.gt_boxes, rgba(layer.colour)))
+    uncovered = doc.anchor_state.gt_without_positive() if doc.anchor_state is not None else []
+    if uncovered:
+        # flagged: no anchor reaches the positive IoU threshold with these boxes
+        overlay.boxes.append(BoxGroup("uncovered", image.gt_boxes[uncovered], rgba(UNCOVERED_COLOUR), 2))
+    if layer.options["show_names"]:
+        for g, (box, name) in enumerate(zip(image.gt_boxes, image.gt_names)):
+            text = name + (" (difficult)" if image.difficult[g] else "") + (" - no positive anchor" if g in uncovered else "")
+            overlay.labels.append((float(box[0]), float(box[1]), text, UNCOVERED_COLOUR if g in uncovered else layer.colour))
+    return overlay
+
+
+def anchors_overlay(layer: Layer, doc) -> Overlay:
+    state = doc.anchor_state
+    overlay = Overlay()
+    if state is None:
+        return overlay
+    options = layer.options
+    grid = state.geometry
+    keep = ~np.isin(np.asarray(grid.scales)[grid.scale_index()], options["hidden_scales"])
+    keep &= ~np.isin(np.asarray(grid.ratios)[grid.ratio_index()], options["hidden_ratios"])
+    if options["subset"] == "inside":
+        keep &= state.inside
+    elif options["subset"] == "cell":
+        cell_mask = np.zeros(len(state.anchors), dtype=bool)
+        if doc.selected_cell is not None:
+            cell_mask[grid.cell_anchor_indices(*doc.selected_cell)] = True
+        keep &= cell_mask
+        overlay.segments.append(SegmentGroup("grid", _grid_segments(grid), rgba(WHITE, 70)))
+        if doc.selected_cell is not None:
+            overlay.boxes.append(BoxGroup("cell", np.array([grid.cell_rect(*doc.selected_cell)]), rgba(WHITE), 2))
+    overlay.boxes.insert(0, BoxGroup("anchors", state.anchors[keep], rgba(layer.colour)))
+    return overlay
+
+
+def _grid_segments(grid: AnchorGeometry) -> np.ndarray:
+    """The feature grid's cell borders over the area the feature map covers."""
+    hf, wf = grid.feature_size
+    cw, ch = grid.cell_size
+    xs = np.arange(wf + 1) * cw
+    ys = np.arange(hf + 1) * ch
+    vertical = np.stack((xs, np.zeros_like(xs), xs, np.full_like(xs, hf * ch)), axis=1)
+    horizontal = np.stack((np.zeros_like(ys), ys, np.full_like(ys, wf * cw), ys), axis=1)
+    return np.concatenate((vertical, horizontal))
+
+
+def anchor_labels_overlay(layer: Layer, doc) -> Overlay:
+    state = doc.anchor_state
+    overlay = Overlay()
+    if state is None:
+        return overlay
+    labels = state.labels if layer.options["sampled"] else state.candidate_labels
+    if layer.options["show_ignored"]:
+        overlay.boxes.append(BoxGroup("ignored", state.anchors[labels == IGNORED], rgba(IGNORED_COLOUR, 160)))
+    overlay.boxes.append(BoxGroup("negative", state.anchors[labels == NEGATIVE], rgba(NEGATIVE_COLOUR)))
+    positive = labels == POSITIVE
+    overlay.boxes.append(BoxGroup("positive", state.anchors[positive], rgba(layer.colour)))
+    if layer.options["show_links"] and positive.any() and len(state.gt_boxes):
+        matched = state.gt_boxes[state.matched_gt[positive]]
+        overlay.segments.append(SegmentGroup("links", _links(state.anchors[positive], matched), rgba(layer.colour, 180)))
+    return overlay
+
+
+def proposals_overlay(layer: Layer, doc) -> Overlay:
+    trace = doc.trace
+    overlay = Overlay()
+    if trace is None:
+        return overlay
+    if layer.options["stage"] == "pre_nms":
+        boxes, scores = trace.pre_nms_boxes.numpy(), trace.pre_nms_scores.numpy()
+    else:
+        boxes, scores = trace.proposals.numpy(), trace.proposal_scores.numpy()
+    top = np.argsort(-scores, kind="stable")[: max(int(layer.options["top_k"]), 0)]
+    boxes, scores = boxes[top], scores[top]
+    # coloured by objectness: one group per score bin, brighter bins drawn last (on top)
+    bins = np.minimum((scores * PROPOSAL_SCORE_BINS).astype(int), PROPOSAL_SCORE_BINS - 1)
+    for b in range(PROPOSAL_SCORE_BINS):
+        colour = _mix(LOW_SCORE_COLOUR, layer.colour, b / (PROPOSAL_SCORE_BINS - 1))
+        overlay.boxes.append(BoxGroup(f"objectness_{b}", boxes[bins == b], rgba(colour)))
+    return overlay
+
+
+def roi_samples_overlay(layer: Layer, doc) -> Overlay:
+    trace = doc.trace
+    overlay = Overlay()
+    if trace is None or trace.roi_boxes is None:
+        return overlay
+    boxes, labels = trace.roi_boxes.numpy(), trace.roi_labels.numpy()
+    if layer.options["show_background"]:
+        overlay.boxes.append(BoxGroup("background", boxes[labels == 0], rgba(BACKGROUND_COLOUR, 200)))
+    foreground = labels > 0
+    overlay.boxes.append(BoxGroup("foreground", boxes[foreground], rgba(layer.colour)))
+    for box, label in zip(boxes[foreground], labels[foreground]):
+        overlay.labels.append((float(box[0]), float(box[1]), doc.model.config.label_name(int(label)), layer.colour))
+    return overlay
+
+
+def detections_overlay(layer: Layer, doc) -> Overlay:
+    trace = doc.trace
+    overlay = Overlay()
+    if trace is None:
+        return overlay
+    det = trace.detections
+    threshold = layer.options["score_threshold"]
+    shown = doc.shown_detections()
+    boxes = det.boxes.numpy()
+    colours = np.zeros(len(boxes), dtype=np.int64)  # 0 plain/true positive, 1 false positive, 2 difficult
+    matching = doc.matching
+    if matching is not None:
+        colours[matching.false_positive(threshold)] = 1
+        colours[matching.ignored] = 2
+    palette = ((("true_positive" if matching is not None else "detections"), layer.colour), ("false_positive", FALSE_POSITIVE_COLOUR), ("difficult", IGNORED_COLOUR))
+    for value, (key, colour) in enumerate(palette):
+        overlay.boxes.append(BoxGroup(key, boxes[shown[colours[shown] == value]], rgba(colour)))
+    if matching is not None:
+        missed = matching.missed(threshold)
+        overlay.boxes.append(BoxGroup("missed", doc.image.gt_boxes[missed], rgba(MISSED_COLOUR), 2))
+        overlay.labels += [(float(doc.image.gt_boxes[g][0]), float(doc.image.gt_boxes[g][3]), "missed", MISSED_COLOUR) for g in missed]
+    if layer.options["show_names"]:
+        for i in shown:
+            text = f"{doc.model.config.label_name(int(det.labels[i]))} {float(det.scores[i]):.2f}"
+            overlay.labels.append((float(boxes[i][0]), float(boxes[i][1]), text, palette[colours[i]][1]))
+    provenance = doc.provenance()
+    if provenance is not None:
+        chain = np.array([provenance.anchor_box, provenance.proposal_box, provenance.box])
+        overlay.boxes.append(BoxGroup("source_anchor", chain[:1], rgba((0, 200, 255)), 2))
+        overlay.boxes.append(BoxGroup("source_proposal", chain[1:2], rgba((255, 140, 0)), 2))
+        overlay.boxes.append(BoxGroup("selected", chain[2:], rgba(WHITE), 3))
+        overlay.segments.append(SegmentGroup("provenance", _links(chain[:2], chain[1:]), rgba(WHITE, 200)))
+    return overlay
+
+
+def objectness_overlay(layer: Layer, doc) -> Overlay:
+    trace = doc.trace
+    if trace is None:
+        return Overlay()
+    values = trace.objectness_map().numpy()
+    heat = np.empty((*values.shape, 4), dtype=np.uint8)
+    heat[..., :3] = layer.colour
+    heat[..., 3] = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8)
+    hf, wf = trace.feature_size
+    sx, sy = trace.scale
+    return Overlay(heatmap=Heatmap(np.ascontiguousarray(heat), (0.0, 0.0, wf * trace.stride / sx, hf * trace.stride / sy)))
