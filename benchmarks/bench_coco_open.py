@@ -90,17 +90,23 @@ def measure(side: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def cached_file(images: int, boxes: int) -> Path:
+    """The generated COCO file of that size, made once into :data:`CACHE`."""
+    path = CACHE / f"instances_{images}_{boxes}.json"
+    if not path.is_file():
+        print(f"generating {path} ...", flush=True)
+        generate(path, images, boxes)
+    print(f"{path}: {path.stat().st_size / 1e6:.0f} MB, {images} images, {boxes} boxes")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=118_000)
     parser.add_argument("--boxes", type=int, default=830_000)
     parser.add_argument("--repeats", type=int, default=3, help="opens per side (alternating); the median is printed")
     args = parser.parse_args()
-    path = CACHE / f"instances_{args.images}_{args.boxes}.json"
-    if not path.is_file():
-        print(f"generating {path} ...", flush=True)
-        generate(path, args.images, args.boxes)
-    print(f"{path}: {path.stat().st_size / 1e6:.0f} MB, {args.images} images, {args.boxes} boxes")
+    path = cached_file(args.images, args.boxes)
     runs: dict[str, list[dict]] = {"ours": [], "pycocotools": []}
     for _ in range(args.repeats):
         for side in runs:

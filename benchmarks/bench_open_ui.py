@@ -33,7 +33,7 @@ from PIL import Image  # noqa: E402
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_coco_open import CACHE, generate, measure  # noqa: E402
+from bench_coco_open import cached_file, measure  # noqa: E402
 
 from frcnn_viewer import MainWindow  # noqa: E402
 
@@ -103,11 +103,7 @@ def main() -> int:
     parser.add_argument("--boxes", type=int, default=830_000)
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle window measured first (the noise floor)")
     args = parser.parse_args()
-    path = CACHE / f"instances_{args.images}_{args.boxes}.json"
-    if not path.is_file():
-        print(f"generating {path} ...", flush=True)
-        generate(path, args.images, args.boxes)
-    print(f"{path}: {path.stat().st_size / 1e6:.0f} MB, {args.images} images, {args.boxes} boxes")
+    path = cached_file(args.images, args.boxes)
 
     core = measure("ours", path)["seconds"]  # the peer: open_dataset alone, in a fresh process
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
@@ -98,16 +98,26 @@ class GtBoxes:
         """All GT boxes of ``dataset`` (``dataset.info(i)``, no pixels decoded); ``difficult``
         ones are left out unless asked, as training leaves them out. ``progress(done, total)``
         is called about every 1 % of the images."""
-        boxes, sizes, index = [], [], []
         every = max(len(dataset) // 100, 1)
-        for i in range(len(dataset)):
-            if progress is not None and (i % every == 0 or i == len(dataset) - 1):
-                progress(i + 1, len(dataset))
-            info = dataset.info(i)
+
+        def records():
+            for i in range(len(dataset)):
+                if progress is not None and (i % every == 0 or i == len(dataset) - 1):
+                    progress(i + 1, len(dataset))
+                yield i, dataset.info(i)
+
+        return cls.from_records(records(), include_difficult)
+
+    @classmethod
+    def from_records(cls, records: Iterable[tuple[int, dict]], include_difficult: bool = False) -> GtBoxes:
+        """The GT boxes of ``(image index, record)`` pairs, records as ``dataset.info`` gives them
+        (``size``, ``target`` with ``boxes`` and optionally ``difficult``)."""
+        boxes, sizes, index = [], [], []
+        for i, info in records:
             target = info["target"]
             b = target["boxes"].float().reshape(-1, 4)
             if not include_difficult and "difficult" in target:
-                b = b[~target["difficult"]]
+                b = b[~target["difficult"].bool()]
             boxes.append(b)
             sizes.append(torch.tensor([info["size"]], dtype=torch.int64).expand(b.shape[0], 2))
             index.append(torch.full((b.shape[0],), i, dtype=torch.int64))

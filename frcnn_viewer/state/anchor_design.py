@@ -25,21 +25,7 @@ from .sources import ImageEntry
 def gt_boxes_of(entries: Sequence[ImageEntry]) -> GtBoxes:
     """The GT boxes of the annotated entries (difficult ones left out, as training does),
     read from each dataset's records without decoding pixels; ``image_index`` is the entry's."""
-    boxes, sizes, index = [], [], []
-    for i, entry in enumerate(entries):
-        if not entry.source.annotated:
-            continue
-        info = entry.info()
-        target = info["target"]
-        b = target["boxes"].float().reshape(-1, 4)
-        if "difficult" in target:
-            b = b[~target["difficult"].bool()]
-        boxes.append(b)
-        sizes.append(torch.tensor([info["size"]], dtype=torch.int64).expand(b.shape[0], 2))
-        index.append(torch.full((b.shape[0],), i, dtype=torch.int64))
-    if not boxes:
-        return GtBoxes(torch.zeros((0, 4)), torch.zeros((0, 2), dtype=torch.int64), torch.zeros(0, dtype=torch.int64))
-    return GtBoxes(torch.cat(boxes), torch.cat(sizes), torch.cat(index))
+    return GtBoxes.from_records((i, entry.info()) for i, entry in enumerate(entries) if entry.source.annotated)
 
 
 @dataclass(frozen=True)

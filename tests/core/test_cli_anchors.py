@@ -2,35 +2,14 @@
 
 import json
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from frcnn_core.annotations import export_coco
-from frcnn_core.annotations.model import BoxAnnotation, ImageAnnotation
 from frcnn_core.checkpoint import checkpoint_config, read_checkpoint
 from frcnn_core.cli import main
 from frcnn_core.config import cpu_config
 
 PRESET_SCALES = cpu_config(1).anchor_scales
 TRAIN = ["--iterations", "2", "--batch-size", "2", "--device", "cpu", "--no-progress", "--preset", "cpu"]
-
-
-@pytest.fixture(scope="module")
-def large_objects(tmp_path_factory):
-    """A COCO set of 6 images 256x256, each one object filling 70-90 % of it: the cpu
-    preset's largest anchor (104 px) reaches IoU 0.5 with none of them."""
-    folder = tmp_path_factory.mktemp("large")
-    rng = np.random.default_rng(0)
-    annotations = []
-    for i in range(6):
-        side = int(rng.integers(180, 230))
-        x, y = int(rng.integers(0, 256 - side)), int(rng.integers(0, 256 - side))
-        pixels = np.full((256, 256, 3), 40, np.uint8)
-        pixels[y : y + side, x : x + side] = (200, 80, 60)
-        Image.fromarray(pixels).save(folder / f"img{i}.png")
-        annotations.append(ImageAnnotation(f"img{i}.png", 256, 256, boxes=[BoxAnnotation("block", (x, y, x + side, y + side))]))
-    return export_coco(annotations, ["block"], folder / "instances.json")
 
 
 def test_anchors_optimize_json(large_objects, tmp_path, capsys):

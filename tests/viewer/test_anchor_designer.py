@@ -5,28 +5,9 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-import pytest
-from PIL import Image
 
-from frcnn_core.annotations import export_coco
-from frcnn_core.annotations.model import BoxAnnotation, ImageAnnotation
 from frcnn_core.anchor_coverage import AnchorLayout, GtBoxes, grid_coverage
 from frcnn_core.data import open_dataset
-
-
-@pytest.fixture
-def large_objects(tmp_path):
-    """A COCO set of 6 images 256x256, each one object filling 70-90 % of it."""
-    rng = np.random.default_rng(0)
-    annotations = []
-    for i in range(6):
-        side = int(rng.integers(180, 230))
-        x, y = int(rng.integers(0, 256 - side)), int(rng.integers(0, 256 - side))
-        pixels = np.full((256, 256, 3), 40, np.uint8)
-        pixels[y : y + side, x : x + side] = (200, 80, 60)
-        Image.fromarray(pixels).save(tmp_path / f"img{i}.png")
-        annotations.append(ImageAnnotation(f"img{i}.png", 256, 256, boxes=[BoxAnnotation("block", (x, y, x + side, y + side))]))
-    return export_coco(annotations, ["block"], tmp_path / "instances.json")
 
 
 def test_the_panel_shows_the_cores_coverage_of_every_open_gt_box_and_follows_edits(window, large_objects):
