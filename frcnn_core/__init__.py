@@ -12,7 +12,7 @@ from .config import DetectorConfig, cpu_config
 from .model import LOSS_NAMES, FasterRCNN
 from .postprocess import Detections
 from .proposal_targets import ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, RoiSamples, assign_proposal_targets
-from .proposals import Proposals, generate_proposals, propose
+from .proposals import Proposals, propose
 from .trace import Trace
 
 __all__ = [
@@ -20,5 +20,5 @@ __all__ = [
     "ROI_SOURCE_GT", "ROI_SOURCE_JITTERED_GT", "AnchorTargets", "assign_anchor_targets", "anchor_base", "grid_anchors", "inside_image",
     "BACKBONES", "PretrainedWeightsMissing", "build_backbone", "decode_boxes", "encode_boxes", "pairwise_iou",
     "DetectorConfig", "cpu_config", "LOSS_NAMES", "FasterRCNN", "Detections", "RoiSamples",
-    "assign_proposal_targets", "Proposals", "generate_proposals", "propose", "Trace",
+    "assign_proposal_targets", "Proposals", "propose", "Trace",
 ]

@@ -56,18 +56,3 @@ def propose(
     pre_boxes, pre_scores = boxes[candidates], scores[top]
     kept = nms(pre_boxes.float(), pre_scores, nms_thresh)[:post_nms_top_n]
     return Proposals(pre_boxes[kept], pre_scores[kept], candidates[kept], pre_boxes, pre_scores, candidates)
-
-
-def generate_proposals(
-    anchors: Tensor,
-    objectness: Tensor,
-    deltas: Tensor,
-    image_size: tuple[int, int],
-    pre_nms_top_n: int,
-    post_nms_top_n: int,
-    nms_thresh: float,
-    min_size: float,
-) -> tuple[Tensor, Tensor]:
-    """Public form of :func:`propose`: ``(boxes [P, 4] xyxy, scores [P])``."""
-    result = propose(anchors, objectness, deltas, image_size, pre_nms_top_n, post_nms_top_n, nms_thresh, min_size)
-    return result.boxes, result.scores

@@ -3,7 +3,7 @@
 import torch
 from torchvision.ops import box_iou, clip_boxes_to_image, nms, remove_small_boxes
 
-from frcnn_core import decode_boxes, generate_proposals, grid_anchors, propose
+from frcnn_core import decode_boxes, grid_anchors, propose
 
 
 def random_rpn_outputs(n, seed=0):
@@ -15,7 +15,8 @@ def test_matches_torchvision_recomputation():
     anchors = grid_anchors((38, 50))
     objectness, deltas = random_rpn_outputs(anchors.shape[0])
     size = (600, 800)
-    boxes, scores = generate_proposals(anchors, objectness, deltas, size, 6000, 300, 0.7, 16)
+    found = propose(anchors, objectness, deltas, size, 6000, 300, 0.7, 16)
+    boxes, scores = found.boxes, found.scores
 
     ref = clip_boxes_to_image(decode_boxes(anchors, deltas), size)
     keep = remove_small_boxes(ref, 16)
