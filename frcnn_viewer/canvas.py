@@ -16,7 +16,7 @@ from PySide6 import QtCore
 from .state.document import Change, Document
 from .items import BoxOutlineItem, TextLabelsItem
 from .state.layers import LAYER_NAMES, Layer
-from .state.overlays import LAYER_ASPECTS, Overlay, build_overlay
+from .state.overlays import LAYER_ASPECTS, LAYER_VISIBILITY_DEPENDENTS, Overlay, build_overlay
 
 BACKGROUND = (40, 40, 40)
 
@@ -165,6 +165,9 @@ class Canvas(pg.GraphicsView):
             if items.dirty:
                 self._refresh(layer)
             items.apply()
+            for name in LAYER_VISIBILITY_DEPENDENTS.get(layer.name, ()):
+                self.layer_items[name].dirty = True
+                self._refresh(self.document.layers[name])
         elif what == "opacity":
             items.opacity = layer.opacity
             items.apply()

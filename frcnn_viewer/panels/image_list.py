@@ -46,7 +46,7 @@ class ImageListPanel(QtWidgets.QWidget):
         self.refresh()
 
     def _document_changed(self, aspects: frozenset) -> None:
-        if aspects & {Change.ENTRIES, Change.RESULTS}:
+        if aspects & {Change.ENTRIES, Change.RESULTS, Change.LIST_FILTER}:
             self.refresh()
         elif Change.IMAGE in aspects:
             self._select_current()

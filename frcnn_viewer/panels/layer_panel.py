@@ -93,6 +93,8 @@ class LayerBox(QtWidgets.QGroupBox):
             form.addRow("Top K", row)
         elif name == "roi_samples":
             self._checkbox(form, "show_background", "Background RoIs")
+        elif name == "diagnosis":
+            self._checkbox(form, "show_detected", "Label detected GT too")
         elif name == "detections":
             threshold = self.options["score_threshold"] = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
             threshold.setRange(0, 100)

@@ -15,7 +15,7 @@ from .events import Event
 
 RGB = tuple[int, int, int]
 
-LAYER_NAMES = ("ground_truth", "anchors", "anchor_labels", "proposals", "roi_samples", "detections", "objectness")
+LAYER_NAMES = ("ground_truth", "anchors", "anchor_labels", "proposals", "roi_samples", "detections", "objectness", "diagnosis")
 
 # Values a layer option may take, where it is a choice (the panel offers these).
 ANCHOR_SUBSETS = ("all", "inside", "cell")
@@ -46,6 +46,8 @@ LAYER_SPECS = {
         LayerSpec("roi_samples", "RoI samples", (255, 0, 255), False, 1.0, {"show_background": True}),
         LayerSpec("detections", "Detections", (0, 230, 120), True, 1.0, {"score_threshold": 0.5, "show_names": True}),
         LayerSpec("objectness", "Objectness heatmap", (255, 60, 0), False, 0.7, {}),
+        # why each GT box was missed and what each false positive is (frcnn_core.diagnose)
+        LayerSpec("diagnosis", "Diagnosis (why missed)", (255, 0, 255), True, 1.0, {"show_detected": False}),
     )
 }
 

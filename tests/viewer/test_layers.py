@@ -6,7 +6,7 @@ from frcnn_viewer.state.layers import LAYER_NAMES, LayerList
 
 
 def test_the_seven_layers_in_drawing_order():
-    assert LAYER_NAMES == ("ground_truth", "anchors", "anchor_labels", "proposals", "roi_samples", "detections", "objectness")
+    assert LAYER_NAMES == ("ground_truth", "anchors", "anchor_labels", "proposals", "roi_samples", "detections", "objectness", "diagnosis")
     assert [layer.name for layer in LayerList()] == list(LAYER_NAMES)
 
 
