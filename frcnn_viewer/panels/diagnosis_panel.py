@@ -22,7 +22,8 @@ from ..state.document import Change, Document
 REACHED_COLOUR = (0, 200, 120)
 LOST_COLOUR = (255, 0, 255)
 BAR_HEIGHT = 0.7
-ROLE = QtCore.Qt.ItemDataRole.UserRole
+STAGE_ROWS: list[ErrorKind] = [*MISS_STAGES, Stage.DETECTED]
+FALSE_POSITIVE_ROWS: list[ErrorKind] = list(FalsePositiveType)
 
 
 def _table(headers: tuple[str, str], kinds: list[ErrorKind]) -> QtWidgets.QTableWidget:
@@ -36,7 +37,6 @@ def _table(headers: tuple[str, str], kinds: list[ErrorKind]) -> QtWidgets.QTable
     table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
     for row, kind in enumerate(kinds):
         name = QtWidgets.QTableWidgetItem(f"{kind.value}: {kind.description}" if kind.value != kind.description else kind.value)
-        name.setData(ROLE, kind)
         count = QtWidgets.QTableWidgetItem("–")
         count.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
         table.setItem(row, 0, name)
@@ -68,12 +68,13 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         column.addWidget(self.current)
         self.plot = self._build_funnel()
         column.addWidget(self.plot, 2)
-        self.stage_table = _table(("Lost at stage (click: list those images)", "GT"), [*MISS_STAGES, Stage.DETECTED])
+        self.stage_table = _table(("Lost at stage (click: list those images)", "GT"), STAGE_ROWS)
         self.stage_table.setObjectName("diagnosis_stages")
-        self.fp_table = _table(("False positive type", "FP"), list(FalsePositiveType))
+        self.fp_table = _table(("False positive type", "FP"), FALSE_POSITIVE_ROWS)
         self.fp_table.setObjectName("diagnosis_false_positives")
-        for table in (self.stage_table, self.fp_table):
-            table.cellClicked.connect(lambda row, _column, t=table: self.filter_by(t.item(row, 0).data(ROLE)))
+        self._rows = ((self.stage_table, STAGE_ROWS), (self.fp_table, FALSE_POSITIVE_ROWS))
+        for table, kinds in self._rows:
+            table.cellClicked.connect(lambda row, _column, kinds=kinds: self.filter_by(kinds[row]))
             column.addWidget(table, 1)
         row = QtWidgets.QHBoxLayout()
         self.filter_label = QtWidgets.QLabel()
@@ -198,11 +199,11 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         self.current.setText(f"This image: GT {', '.join(stages) or 'none'}; false positives: {', '.join(kinds) or 'none'}.")
 
     def _show_counts(self, summary: DiagnosisSummary) -> None:
-        for table, counts in ((self.stage_table, summary.stages), (self.fp_table, summary.false_positives)):
-            for row in range(table.rowCount()):
-                kind = table.item(row, 0).data(ROLE)
+        # Stage.CLASS == FalsePositiveType.CLASS as strings: never one dict for both
+        for (table, kinds), counts in zip(self._rows, (summary.stages, summary.false_positives)):
+            for row, kind in enumerate(kinds):
                 table.item(row, 1).setText(str(counts[kind]))
-                table.item(row, 0).setSelected(kind == self.document.list_filter)
+                table.item(row, 0).setSelected(kind is self.document.list_filter)
         steps = funnel(summary.stages)
         reached = [count for _, count in steps]
         lost = [0] + [reached[k - 1] - reached[k] for k in range(1, len(reached))]
@@ -218,7 +219,12 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
     def counts(self) -> dict[str, dict[str, int]]:
         """What the tables show, as ``{"gt": {stage: n}, "false_positives": {type: n}}`` (the
         shape of a ``frcnn diagnose`` report's ``summary``)."""
-        shown = {}
-        for key, table in (("gt", self.stage_table), ("false_positives", self.fp_table)):
-            shown[key] = {table.item(row, 0).data(ROLE).value: int(table.item(row, 1).text()) for row in range(table.rowCount())}
-        return shown
+        return {
+            key: {kind.value: int(table.item(row, 1).text()) for row, kind in enumerate(kinds)}
+            for key, (table, kinds) in zip(("gt", "false_positives"), self._rows)
+        }
+
+    def row_of(self, kind: ErrorKind) -> tuple[QtWidgets.QTableWidget, int]:
+        """The table and row that show ``kind``."""
+        table, kinds = self._rows[0] if isinstance(kind, Stage) else self._rows[1]
+        return table, kinds.index(kind)
