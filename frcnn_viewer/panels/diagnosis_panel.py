@@ -66,16 +66,6 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         self.current.setObjectName("diagnosis_current")
         self.current.setWordWrap(True)
         column.addWidget(self.current)
-        self.plot = self._build_funnel()
-        column.addWidget(self.plot, 2)
-        self.stage_table = _table(("Lost at stage (click: list those images)", "GT"), STAGE_ROWS)
-        self.stage_table.setObjectName("diagnosis_stages")
-        self.fp_table = _table(("False positive type", "FP"), FALSE_POSITIVE_ROWS)
-        self.fp_table.setObjectName("diagnosis_false_positives")
-        self._rows = ((self.stage_table, STAGE_ROWS), (self.fp_table, FALSE_POSITIVE_ROWS))
-        for table, kinds in self._rows:
-            table.cellClicked.connect(lambda row, _column, kinds=kinds: self.filter_by(kinds[row]))
-            column.addWidget(table, 1)
         row = QtWidgets.QHBoxLayout()
         self.filter_label = QtWidgets.QLabel()
         self.show_all = QtWidgets.QPushButton("Show all images")
@@ -83,6 +73,18 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         row.addWidget(self.filter_label, 1)
         row.addWidget(self.show_all)
         column.addLayout(row)
+        self.plot = self._build_funnel()
+        column.addWidget(self.plot, 1)
+        self.stage_table = _table(("GT boxes by stage (click: list images)", "GT"), STAGE_ROWS)
+        self.stage_table.setObjectName("diagnosis_stages")
+        self.fp_table = _table(("False positives by type", "FP"), FALSE_POSITIVE_ROWS)
+        self.fp_table.setObjectName("diagnosis_false_positives")
+        self._rows = ((self.stage_table, STAGE_ROWS), (self.fp_table, FALSE_POSITIVE_ROWS))
+        tables = QtWidgets.QHBoxLayout()
+        for table, kinds in self._rows:
+            table.cellClicked.connect(lambda row, _column, kinds=kinds: self.filter_by(kinds[row]))
+            tables.addWidget(table, 1)
+        column.addLayout(tables)
         self.setWidget(body)
         document.changed.connect(self._document_changed)
         self.refresh()
@@ -121,6 +123,7 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         plot = pg.PlotWidget(background="w")
         plot.setObjectName("diagnosis_funnel")
         plot.setMinimumHeight(150)
+        plot.setMaximumHeight(300)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
@@ -213,7 +216,7 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         for text, n, gone in zip(self.count_texts, reached, lost):
             text.setText(f"{n}" + (f"  (-{gone})" if gone else ""))
             text.setPos(n + gone, text.pos().y())
-        self.plot.setXRange(0, max(1, reached[0]) * 1.25, padding=0)
+        self.plot.setXRange(0, max(1, reached[0]) * 1.4, padding=0)  # room for the counts
         self.plot.setYRange(-0.6, len(rows) - 0.4, padding=0)
 
     def counts(self) -> dict[str, dict[str, int]]:
