@@ -63,7 +63,8 @@ class PlotsPanel(QtWidgets.QTabWidget):
         self.addTab(self.matrix_plot, "Confusion matrix")
         self._computed.connect(self._show)
         document.changed.connect(self._document_changed)
-        self.destroyed.connect(lambda: self._executor.shutdown(wait=False, cancel_futures=True))
+        executor = self._executor  # not self: the lambda must outlive the widget's wrapper
+        self.destroyed.connect(lambda: executor.shutdown(wait=False, cancel_futures=True))
 
     def _document_changed(self, aspects: frozenset) -> None:
         if aspects & {Change.RESULTS, Change.DIAGNOSIS, Change.MODEL}:
