@@ -42,7 +42,8 @@ class PlotsPanel(QtWidgets.QTabWidget):
         self.pr_plot.setXRange(0, 1, padding=0.02)
         self.pr_plot.setYRange(0, 1.02, padding=0.02)
         self.pr_plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.pr_plot.addLegend(offset=(-10, 10))
+        # lower left, on an opaque backing: a good model's curves run along the top and the right
+        self.legend = self.pr_plot.addLegend(offset=(10, -10), brush=pg.mkBrush(255, 255, 255, 230), pen=pg.mkPen(180, 180, 180), labelTextColor=(20, 20, 20))
         self.matrix_plot = pg.PlotWidget(background="w")
         self.matrix_plot.setObjectName("confusion_matrix")
         self.matrix_plot.getViewBox().invertY(True)

@@ -1,11 +1,12 @@
 """Render the README's diagnosis screenshot: the Diagnosis panel over the shapes val set, offscreen.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python resources/screenshots/diagnosis_screenshot.py CHECKPOINT.pt resources/screenshots/diagnosis.png
+    QT_QPA_PLATFORM=offscreen .venv/bin/python resources/screenshots/diagnosis_screenshot.py CHECKPOINT.pt [OUT.png [STAGE]]
 
 Opens ``shapes`` (its val split, as ``frcnn diagnose --data shapes`` does), loads CHECKPOINT
 (a shapes model), diagnoses every image through the real window (``MainWindow.diagnose``,
-the worker of "Analyse all"), filters the image list by the stage that lost the most boxes
-and shows the first image there, with the GT, detection and diagnosis layers.
+the worker of "Analyse all"), filters the image list by STAGE (default ``nms``: lost in
+NMS; the stage that lost the most boxes if none was lost there) and shows the first image
+there, with the GT, detection and diagnosis layers.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOWN_DOCKS = ("Images", "Diagnosis", "Curves", "Parameters", "Statistics", "Provenance")
 
 
-def main(checkpoint: Path, out: Path) -> None:
+def main(checkpoint: Path, out: Path, stage: str = "nms") -> None:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from frcnn_core.diagnose import MISS_STAGES
+    from frcnn_core.diagnose import MISS_STAGES, Stage
     from frcnn_viewer.main_window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -42,8 +43,8 @@ def main(checkpoint: Path, out: Path) -> None:
             raise SystemExit(f"{checkpoint}: not loaded ({window.document.messages[-1].text})")
         report = window.diagnose(iou=0.5, score_threshold=0.5)
         lost = report["summary"]["gt"]
-        worst = max(MISS_STAGES, key=lambda stage: lost[stage.value])
-        window.diagnosis_panel.filter_by(worst)
+        shown = Stage(stage) if lost[stage] else max(MISS_STAGES, key=lambda s: lost[s.value])
+        window.diagnosis_panel.filter_by(shown)
         window.show_image(window.document.ranked("order")[0])
         window.wait_until_idle()
         for name in ("ground_truth", "detections", "diagnosis"):
@@ -64,4 +65,4 @@ def main(checkpoint: Path, out: Path) -> None:
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
-    main(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "resources" / "screenshots" / "diagnosis.png")
+    main(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "resources" / "screenshots" / "diagnosis.png", *sys.argv[3:4])
