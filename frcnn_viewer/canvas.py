@@ -166,6 +166,9 @@ class Canvas(pg.GraphicsView):
             if items.dirty:
                 self._refresh(layer)
             items.apply()
+            for name in (spec.name for spec in self.document.layers.specs.values() if layer.name in spec.redraw_with):
+                self.layer_items[name].dirty = True
+                self._refresh(self.document.layers[name])
         elif what == "opacity":
             items.opacity = layer.opacity
             items.apply()

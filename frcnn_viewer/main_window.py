@@ -33,10 +33,12 @@ from .state.results import ImageResult
 from .state.exporting import FORMATS
 from .state.exporting import export_detections as write_detections
 from .panels.anchor_designer import AnchorDesignerPanel
+from .panels.diagnosis_panel import DiagnosisPanel
 from .panels.image_list import ImageListPanel
 from .panels.layer_panel import LayerPanel
 from .panels.message_panel import MessagePanel
 from .panels.parameter_panel import ParameterPanel
+from .panels.plots_panel import PlotsPanel
 from .panels.provenance_panel import ProvenancePanel
 from .panels.stats_panel import StatsPanel, summary_line
 from .settings import ViewerSettings
@@ -128,6 +130,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stats_panel = StatsPanel(doc)
         self.provenance_panel = ProvenancePanel(doc)
         self.message_panel = MessagePanel(doc)
+        self.diagnosis_panel = DiagnosisPanel(doc)
+        self.plots_panel = PlotsPanel(doc)
         self.training = TrainingController(doc, lambda path: self.load_checkpoint(path, wait=False), self)
         self.docks = {
             "images": self._dock("Images", self.image_list, left),
@@ -138,10 +142,14 @@ class MainWindow(QtWidgets.QMainWindow):
             "layers": self._dock("Layers", self.layer_panel, right),
             "messages": self._dock("Messages", self.message_panel, bottom),
             "training": self._dock("Training", TrainingDock(self.training), bottom),
+            "diagnosis": self._dock("Diagnosis", self.diagnosis_panel, left),
+            "curves": self._dock("Curves", self.plots_panel, left),
         }
         self.tabifyDockWidget(self.docks["parameters"], self.docks["anchor_design"])
         self.tabifyDockWidget(self.docks["anchor_design"], self.docks["statistics"])
         self.tabifyDockWidget(self.docks["statistics"], self.docks["provenance"])
+        self.tabifyDockWidget(self.docks["provenance"], self.docks["diagnosis"])
+        self.tabifyDockWidget(self.docks["diagnosis"], self.docks["curves"])
         self.docks["parameters"].raise_()
         vertical, horizontal = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
         self.resizeDocks([self.docks["images"], self.docks["parameters"]], [260, 480], vertical)
@@ -231,6 +239,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.canvas.clicked.connect(doc.click)
         self.canvas.hovered.connect(self._hovered)
         self.image_list.analyse_requested.connect(self.analyse_all)
+        self.diagnosis_panel.analyse_requested.connect(self.analyse_all)
 
     # ----- scripting API ---------------------------------------------------------------
     @property
@@ -347,14 +356,27 @@ class MainWindow(QtWidgets.QMainWindow):
         return model is not before and model is not None and model.checkpoint == str(path)
 
     def analyse_all(self, wait: bool = False) -> None:
-        """Run the model on every image without results (for sorting by errors and exporting)."""
-        missing = [(i, e) for i, e in enumerate(self.document.entries) if i not in self.document.results]
+        """Run the model on every image without results, or whose diagnosis was made at other
+        settings (for sorting by errors, the diagnosis panel and exporting)."""
+        stale = set(self.document.stale_diagnoses())
+        missing = [(i, e) for i, e in enumerate(self.document.entries) if i not in self.document.results or i in stale]
         if missing and self.document.model is not None and not self.client.predicting:
             self.progress.setRange(0, len(missing))
             self.progress.setValue(0)
-            self.client.predict(self.document.results_key, missing, self.document.inference_changes())
+            self.client.predict(self.document.results_key, missing, self.document.inference_changes(), self.document.diagnosis_settings)
         if wait:
             self.wait_until_idle()
+
+    def diagnose(self, wait: bool = True, iou: float = 0.5, score_threshold: float = 0.5) -> dict | None:
+        """Why was each GT box missed, what is each false positive: diagnose every image at
+        ``iou`` and ``score_threshold`` (in the worker, as "Analyse all") and return the report
+        ``frcnn diagnose --json`` writes (:func:`frcnn_core.diagnose.diagnosis_report`) over the
+        images with GT. With ``wait=False`` it only starts (the Diagnosis panel shows the
+        counts when done) and returns ``None``; bad settings are reported and return ``None``."""
+        if not self.document.set_diagnosis_settings(iou, score_threshold):
+            return None
+        self.analyse_all(wait=wait)
+        return self.document.diagnosis_report() if wait else None
 
     def export_detections(self, path: str | Path, scope: str = "current", format: str = "coco") -> Path | None:
         """Write detections JSON (``format`` ``"coco"`` or ``"rich"``, as ``frcnn detect``) for the
@@ -485,6 +507,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.client.use_untrained(doc.class_names)
         if Change.SELECTION in aspects and doc.selected_detection is not None:
             self.docks["provenance"].raise_()
+        if Change.DIAGNOSIS in aspects and doc.stale_diagnoses():  # new settings: diagnose the list again
+            self.analyse_all()
         self._update_summary()
 
     def _update_summary(self) -> None:
@@ -502,6 +526,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _predicted(self, key: int, results: dict) -> None:
         self.document.set_results(key, results)
         self.progress.setRange(0, 0)
+        if self.document.stale_diagnoses():  # the settings changed while the list was analysed
+            self.analyse_all()
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
@@ -522,6 +548,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _hovered(self, x: float, y: float) -> None:
         doc = self.document
         self.statusBar().showMessage(doc.describe_point(x, y))
+        self.canvas.setToolTip(doc.describe_diagnosis(x, y) or "")
         anchor = doc.hovered_anchor(x, y)
         if anchor is None:
             self.canvas.set_hover(np.zeros((0, 4)))

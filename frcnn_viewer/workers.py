@@ -20,6 +20,7 @@ from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.staged_trace import StagedTrace
 
+from .state.diagnosis import DiagnosisSettings, diagnose_image
 from .state.models import ModelInfo, TraceRequest, untrained_config
 from .state.results import image_result
 from .state.sources import ImageEntry, ImageLoadError, load_image
@@ -129,9 +130,11 @@ class InferenceWorker(QtCore.QObject):
             staged = self._staged = StagedTrace(self._model, request.image, request.target, seed=TRACE_SEED)
         return staged
 
-    @QtCore.Slot(int, object, object)
-    def predict(self, key: int, entries: list[tuple[int, ImageEntry]], config_changes: dict) -> None:
+    @QtCore.Slot(int, object, object, object)
+    def predict(self, key: int, entries: list[tuple[int, ImageEntry]], config_changes: dict, diagnosis: DiagnosisSettings) -> None:
         """Detect on every ``(index, entry)``, reporting ``progress``; stops early on ``cancel``.
+        Each image is traced once: the trace's detections are the result's, and the result's
+        diagnosis (at ``diagnosis``) is made from the same trace, here in the worker thread.
         The results go out with ``key``, so the document can tell stale ones."""
         results = {}
         try:
@@ -146,8 +149,9 @@ class InferenceWorker(QtCore.QObject):
                 except ImageLoadError as exc:
                     self.failed.emit(str(exc))
                     continue
-                detections = self._model.predict([image.tensor])[0].map(lambda t: t.detach().cpu())
-                results[index] = image_result(image, detections, self._info.config)
+                trace = self._model.trace(image.tensor)
+                result = results[index] = image_result(image, trace.detections.map(lambda t: t.detach().cpu()), self._info.config)
+                result.diagnosis = diagnose_image(image, trace, self._info.config, diagnosis)
                 self.progress.emit(done, len(entries))
         except Exception as exc:
             log.exception("prediction failed")
@@ -179,7 +183,7 @@ class InferenceClient(QtCore.QObject):
     _untrained = QtCore.Signal(object)
     _checkpoint = QtCore.Signal(str)
     _trace = QtCore.Signal(object)
-    _predict = QtCore.Signal(int, object, object)
+    _predict = QtCore.Signal(int, object, object, object)
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -217,10 +221,10 @@ class InferenceClient(QtCore.QObject):
         self.worker.latest_trace_key = request.key
         self._send(self._trace, request)
 
-    def predict(self, key: int, entries: list[tuple[int, ImageEntry]], config_changes: dict) -> None:
+    def predict(self, key: int, entries: list[tuple[int, ImageEntry]], config_changes: dict, diagnosis: DiagnosisSettings = DiagnosisSettings()) -> None:
         self.worker.cancel.clear()
         self._predicting += 1
-        self._send(self._predict, key, entries, config_changes)
+        self._send(self._predict, key, entries, config_changes, diagnosis)
 
     def _predicted(self, _key: int, _results: dict) -> None:
         self._predicting -= 1

@@ -19,3 +19,5 @@ class Change(Enum):
     PROPOSALS = "proposals"  # an inference parameter: the model must run again
     RESULTS = "results"  # the "analyse all" results
     CLASSES = "classes"  # the class names (a class added while annotating)
+    DIAGNOSIS = "diagnosis"  # the current image's diagnosis or the diagnosis settings
+    LIST_FILTER = "list_filter"  # the stage or false-positive type the image list is filtered by

@@ -20,9 +20,11 @@ import torch
 
 from frcnn_core import AnchorAssignment, DetectorConfig, Trace, assign_anchors
 from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
+from frcnn_core.diagnose import ImageDiagnosis, diagnosis_report
 from frcnn_core.evaluate import ImageMatching
 
 from .changes import Change
+from .diagnosis import DiagnosisSettings, DiagnosisSummary, ErrorKind, describe_diagnosis_at, diagnose_image, in_original_pixels, ranked_by_kind, summarize
 from .events import Event
 from .layer_registry import new_layer_list
 from .layers import LayerList
@@ -67,6 +69,9 @@ class Document:
     _trace_key: int = 0  # identifies the newest trace request
     _answered_key: int = -1  # a request key that a trace from outside the worker already answers
     results_key: int = 0  # identifies the model and proposal settings that results belong to
+    diagnosis_settings: DiagnosisSettings = field(default_factory=DiagnosisSettings)
+    diagnosis: ImageDiagnosis | None = None  # the current image's, from its trace and GT
+    list_filter: ErrorKind | None = None  # the image list shows only the images holding one
 
     # ----- messages -------------------------------------------------------------------
     def report(self, level: str, text: str) -> None:
@@ -97,12 +102,13 @@ class Document:
             return False
         for note in image.notes:
             self.report("warning", note)
+        had_diagnosis = self.diagnosis is not None
         self.index, self.image = index, image
-        self.trace = self.matching = None
+        self.trace = self.matching = self.diagnosis = None
         self.selected_cell = self.selected_detection = None
         self._trace_key += 1
         self._update_anchors()
-        self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION}))
+        self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION} | ({Change.DIAGNOSIS} if had_diagnosis else set())))
         return True
 
     def step(self, delta: int) -> bool:
@@ -132,20 +138,21 @@ class Document:
         image.gt_names = list(names)
         image.difficult = np.asarray(difficult, dtype=bool).reshape(-1)
         self._update_anchors()
-        self.changed.emit(frozenset({Change.ANCHORS}))
+        self._update_diagnosis()
+        self.changed.emit(frozenset({Change.ANCHORS} | ({Change.DIAGNOSIS} if self.diagnosis is not None else set())))
 
     # ----- model and parameters -------------------------------------------------------
     def set_model(self, model: ModelInfo) -> None:
         """Adopt the worker's model: its configuration becomes the panel's parameters."""
         self.model = model
         self.parameters = model.config
-        self.trace = self.matching = None
+        self.trace = self.matching = self.diagnosis = None
         self.selected_detection = None
         self.results.clear()
         self.results_key += 1
         self._trace_key += 1
         self._update_anchors()
-        self.changed.emit(frozenset({Change.MODEL, Change.PARAMS, Change.ANCHORS, Change.TRACE, Change.SELECTION, Change.RESULTS}))
+        self.changed.emit(frozenset({Change.MODEL, Change.PARAMS, Change.ANCHORS, Change.TRACE, Change.SELECTION, Change.RESULTS, Change.DIAGNOSIS}))
 
     def set_parameters(self, **changes) -> bool:
         """Change :data:`PARAMETER_FIELDS` of :attr:`parameters` by their ``DetectorConfig`` names.
@@ -213,7 +220,8 @@ class Document:
         self.trace = trace
         self.selected_detection = None
         self.matching = image_result(self.image, trace.detections, self.model.config).matching
-        self.changed.emit(frozenset({Change.TRACE, Change.SELECTION}))
+        self._update_diagnosis()
+        self.changed.emit(frozenset({Change.TRACE, Change.SELECTION, Change.DIAGNOSIS}))
         return True
 
     def show_trace(self, index: int, trace: Trace, image: LoadedImage, anchor_state: AnchorAssignment | None = None) -> bool:
@@ -235,7 +243,8 @@ class Document:
             self.anchor_state = anchor_state
         self._trace_key += 1  # drops the answer to any request still out
         self._answered_key = self._trace_key
-        self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION}))
+        self._update_diagnosis()
+        self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION, Change.DIAGNOSIS}))
         return True
 
     def set_results(self, key: int, results: dict[int, ImageResult]) -> bool:
@@ -252,7 +261,12 @@ class Document:
         at the detections layer's score threshold), ``"ap"`` (lowest first) or ``"uncertainty"``
         (the model's uncertainty, :attr:`ImageResult.uncertainty`, highest first; needs no GT);
         ``"order"`` is list order. Images without results, or without GT for the key, keep list
-        order at the end."""
+        order at the end.
+
+        While :attr:`list_filter` is set (:meth:`set_list_filter`), only the images whose diagnosis
+        holds that stage or false-positive type, the most first, whatever ``key``."""
+        if self.list_filter is not None:
+            return ranked_by_kind(self.diagnosed(), self.list_filter)
         indices = list(range(len(self.entries)))
         if key == "order":
             return indices
@@ -272,6 +286,68 @@ class Document:
         scored = [(badness(i), i) for i in indices]
         known = sorted(((b, i) for b, i in scored if b is not None), key=lambda pair: (-pair[0], pair[1]))
         return [i for _, i in known] + [i for b, i in scored if b is None]
+
+    # ----- diagnosis: why was it missed? (frcnn_core.diagnose) ----------------------------
+    def set_diagnosis_settings(self, iou: float | None = None, score_threshold: float | None = None) -> bool:
+        """Change the diagnosis rule's IoU and score threshold; the current image's verdicts are
+        recomputed at once (no model needed), the list's are stale until analysed again
+        (:meth:`stale_diagnoses`). A bad value is reported and changes nothing (returns ``False``)."""
+        settings = self.diagnosis_settings
+        try:
+            settings = DiagnosisSettings(settings.iou if iou is None else float(iou), settings.score_threshold if score_threshold is None else float(score_threshold))
+        except (TypeError, ValueError) as exc:
+            self.report("error", f"diagnosis settings not applied: {exc}")
+            return False
+        if settings != self.diagnosis_settings:
+            self.diagnosis_settings = settings
+            self._update_diagnosis()
+            self.changed.emit(frozenset({Change.DIAGNOSIS}))
+        return True
+
+    def _update_diagnosis(self) -> None:
+        """Diagnose the current image from its trace and its GT as it is now; when the trace is
+        the worker's (the model and settings of the "analyse all" results), the image's result
+        takes the new verdicts too, so the list's counts follow a GT edit."""
+        if self.image is None or self.trace is None or self.model is None:
+            self.diagnosis = None
+            return
+        self.diagnosis = diagnose_image(self.image, self.trace, self.model.config, self.diagnosis_settings)
+        result = self.results.get(self.index)
+        if result is not None and self._answered_key != self._trace_key:
+            result.diagnosis = self.diagnosis
+
+    def diagnosed(self) -> dict[int, ImageDiagnosis]:
+        """Entry index -> diagnosis, for the analysed images with GT diagnosed at the current settings."""
+        return {i: r.diagnosis for i, r in sorted(self.results.items()) if self.diagnosis_settings.made(r.diagnosis)}
+
+    def stale_diagnoses(self) -> list[int]:
+        """Entry indices of analysed images whose diagnosis was made at other settings."""
+        return [i for i, r in sorted(self.results.items()) if r.diagnosis is not None and not self.diagnosis_settings.made(r.diagnosis)]
+
+    def diagnosis_summary(self) -> DiagnosisSummary:
+        """Counts per stage and per false-positive type over :meth:`diagnosed`."""
+        return summarize(self.diagnosed().values())
+
+    def set_list_filter(self, kind: ErrorKind | None) -> None:
+        """Show only the images holding ``kind`` (a stage or a false-positive type) in the image
+        list, the most first (:meth:`ranked`); ``None`` shows them all again."""
+        if kind is not self.list_filter:  # by identity: Stage.CLASS == FalsePositiveType.CLASS as strings
+            self.list_filter = kind
+            self.changed.emit(frozenset({Change.LIST_FILTER}))
+
+    def diagnosis_report(self) -> dict:
+        """:func:`frcnn_core.diagnose.diagnosis_report` of :meth:`diagnosed` in list order (the
+        JSON of ``frcnn diagnose``): boxes in the files' pixels, ``image_id`` and ``file_name``
+        as the dataset gives them."""
+        diagnoses, images = [], []
+        for i, diagnosis in self.diagnosed().items():
+            info = self.entries[i].info()
+            diagnoses.append(in_original_pixels(diagnosis, self.results[i].display_scale))
+            images.append({"image_id": info["image_id"], "file_name": info.get("path") or ""})
+        config = self.model.config
+        class_names = list(config.class_names) or [config.label_name(k) for k in range(1, config.num_classes + 1)]
+        settings = self.diagnosis_settings
+        return diagnosis_report(diagnoses, images, class_names, settings.iou, settings.score_threshold)
 
     # ----- selection ------------------------------------------------------------------
     def shown_detections(self) -> np.ndarray:
@@ -352,7 +428,17 @@ class Document:
                     f"positive anchor {anchor} -> GT {g} ({name}): IoU {state.max_iou[anchor]:.2f}, "
                     f"target dx {dx:+.2f} dy {dy:+.2f} dw {dw:+.2f} dh {dh:+.2f}"
                 )
+        verdict = self.describe_diagnosis(x, y)
+        if verdict is not None:
+            parts.append(verdict)
         return "   ".join(parts)
+
+    def describe_diagnosis(self, x: float, y: float) -> str | None:
+        """The measured values of the GT box or false positive under ``(x, y)`` when the
+        diagnosis layer is visible (see :func:`frcnn_viewer.state.diagnosis.describe_diagnosis_at`)."""
+        if not self.layers["diagnosis"].visible or self.model is None:
+            return None
+        return describe_diagnosis_at(self.diagnosis, x, y, self.model.config.label_name)
 
     def hovered_anchor(self, x: float, y: float) -> int | None:
         """The positive anchor shown under ``(x, y)`` when the anchor-labels layer is visible."""

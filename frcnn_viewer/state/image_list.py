@@ -182,6 +182,8 @@ class ImageListState:
             rows_change = rows_change or self.filter.class_name is not None or self.sort_column is Column.GT
             if not rows_change:
                 self.changed.emit(ListChange.VALUES)
+        if Change.LIST_FILTER in aspects:  # the diagnosis panel picked (or dropped) a stage or FP type
+            rows_change = True
         if rows_change:
             self._update_rows()
         elif Change.RESULTS in aspects:
@@ -303,7 +305,10 @@ class ImageListState:
         return has
 
     def _order(self) -> np.ndarray:
-        """``[N]`` all entry indices in the sort order."""
+        """``[N]`` all entry indices in the sort order; while the document's list is filtered by
+        a diagnosis stage or false-positive type, only the images that hold one, most first."""
+        if self.document.list_filter is not None:
+            return np.array(self.document.ranked("order"), dtype=np.int64)
         column, count = self.sort_column, len(self._names)
         if column is None:
             return np.arange(count)

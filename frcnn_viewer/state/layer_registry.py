@@ -15,6 +15,7 @@ from .overlays import (
     anchor_labels_overlay,
     anchors_overlay,
     detections_overlay,
+    diagnosis_overlay,
     ground_truth_overlay,
     objectness_overlay,
     proposals_overlay,
@@ -60,12 +61,18 @@ LAYER_SPECS = (
         "roi_samples", "RoI samples", (255, 0, 255), False, 1.0, {"show_background": True}, ON_TRACE, roi_samples_overlay,
         (OptionControl("show_background", "Background RoIs", Control.CHECK),),
     ),
+    # the detections layer leaves the "missed" labels to the diagnosis layer while that one is shown
     LayerSpec(
         "detections", "Detections", (0, 230, 120), True, 1.0, {"score_threshold": 0.5, "show_names": True},
-        ON_TRACE | {Change.SELECTION}, detections_overlay,
-        (SHOW_NAMES, OptionControl("score_threshold", "Min score", Control.FRACTION)),
+        ON_TRACE | {Change.SELECTION, Change.DIAGNOSIS}, detections_overlay,
+        (SHOW_NAMES, OptionControl("score_threshold", "Min score", Control.FRACTION)), redraw_with=("diagnosis",),
     ),
     LayerSpec("objectness", "Objectness heatmap", (255, 60, 0), False, 0.7, {}, ON_TRACE, objectness_overlay),
+    # why each GT box was missed and what each false positive is (frcnn_core.diagnose)
+    LayerSpec(
+        "diagnosis", "Diagnosis (why missed)", (255, 0, 255), True, 1.0, {"show_detected": False},
+        ON_TRACE | {Change.DIAGNOSIS}, diagnosis_overlay, (OptionControl("show_detected", "Label detected GT too", Control.CHECK),),
+    ),
 )
 
 LAYER_NAMES = tuple(spec.name for spec in LAYER_SPECS)

@@ -58,6 +58,7 @@ class LayerSpec:
     aspects: frozenset[Change]
     build: Callable
     controls: tuple[OptionControl, ...] = ()
+    redraw_with: tuple[str, ...] = ()  # layers whose visibility changes this one's drawing
 
 # Colours of the states a layer draws besides its own colour.
 NEGATIVE_COLOUR: RGB = (255, 50, 50)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
+from frcnn_core.diagnose import Stage
 
 from .layers import (
     BACKGROUND_COLOUR,
@@ -223,7 +224,8 @@ def detections_overlay(layer: Layer, doc) -> Overlay:
     if matching is not None:
         missed = matching.missed(threshold)
         overlay.boxes.append(BoxGroup("missed", doc.image.gt_boxes[missed], rgba(MISSED_COLOUR), 2))
-        overlay.labels += [(float(doc.image.gt_boxes[g][0]), float(doc.image.gt_boxes[g][3]), "missed", MISSED_COLOUR) for g in missed]
+        if not (doc.layers["diagnosis"].visible and doc.diagnosis is not None):  # else the diagnosis says why, in the same place
+            overlay.labels += [(float(doc.image.gt_boxes[g][0]), float(doc.image.gt_boxes[g][3]), "missed", MISSED_COLOUR) for g in missed]
     if layer.options["show_names"]:
         for i in shown:
             text = f"{doc.model.config.label_name(int(det.labels[i]))} {float(det.scores[i]):.2f}"
@@ -249,3 +251,19 @@ def objectness_overlay(layer: Layer, doc) -> Overlay:
     hf, wf = trace.feature_size
     sx, sy = trace.scale
     return Overlay(heatmap=Heatmap(np.ascontiguousarray(heat), (0.0, 0.0, wf * trace.stride / sx, hf * trace.stride / sy)))
+
+
+def diagnosis_overlay(layer: Layer, doc) -> Overlay:
+    """Every missed GT box with the stage that lost it, every false positive with its type
+    (at the document's diagnosis settings); labels under the boxes' lower-left corners."""
+    diagnosis = doc.diagnosis
+    overlay = Overlay()
+    if diagnosis is None:
+        return overlay
+    missed = [g for g in diagnosis.gt if g.stage is not Stage.DETECTED]
+    overlay.boxes.append(BoxGroup("missed", np.array([g.box for g in missed], np.float64).reshape(-1, 4), rgba(layer.colour), 2))
+    overlay.boxes.append(BoxGroup("false_positive", np.array([f.box for f in diagnosis.false_positives], np.float64).reshape(-1, 4), rgba(FALSE_POSITIVE_COLOUR), 2))
+    shown = diagnosis.gt if layer.options["show_detected"] else missed
+    overlay.labels += [(g.box[0], g.box[3], g.stage.description, layer.colour if g.stage is not Stage.DETECTED else WHITE) for g in shown]
+    overlay.labels += [(f.box[0], f.box[3], f"FP: {f.type.description}", FALSE_POSITIVE_COLOUR) for f in diagnosis.false_positives]
+    return overlay

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from frcnn_core import Detections, DetectorConfig
+from frcnn_core.diagnose import ImageDiagnosis
 from frcnn_core.evaluate import ImageMatching, match_image
 
 from .models import class_match, model_labels
@@ -22,12 +23,20 @@ from .sources import LoadedImage
 
 @dataclass
 class ImageResult:
-    """The model's detections on one list image (display pixels) and how they match its GT."""
+    """The model's detections on one list image (display pixels) and how they match its GT.
+
+    ``target`` is the GT they were matched with (``boxes`` ``[G, 4]`` display pixels, ``labels``
+    ``[G]`` in the model's classes, ``difficult`` ``[G]``; only boxes of classes the model knows),
+    ``None`` for an image without GT; ``diagnosis`` the stage of every miss and the type of every
+    false positive (:mod:`frcnn_viewer.state.diagnosis`), made from the same pass.
+    """
 
     detections: Detections
     display_scale: tuple[float, float]
     matching: ImageMatching | None
     uncertainty: float = 0.0
+    target: dict | None = None
+    diagnosis: ImageDiagnosis | None = None
 
     def errors(self, score_threshold: float) -> dict[str, int]:
         """True positives, false positives and missed GT at ``score_threshold`` (empty without GT)."""
@@ -61,9 +70,10 @@ def image_result(image: LoadedImage, detections: Detections, config: DetectorCon
     uncertainty = detection_uncertainty(detections.class_scores)
     if not image.annotated:
         return ImageResult(detections, image.display_scale, None, uncertainty)
+    target = model_target(image, config)
     match = class_match(config, tuple(dict.fromkeys((*image.entry.source.class_names, *image.gt_names))))
     if not match.comparable:
-        return ImageResult(detections, image.display_scale, None, uncertainty)
+        return ImageResult(detections, image.display_scale, None, uncertainty, target)
     labels = model_labels(image.gt_names, config)
     matching = match_image(
         detections.boxes.numpy(), detections.scores.numpy(), detections.labels.numpy(),
@@ -72,4 +82,19 @@ def image_result(image: LoadedImage, detections: Detections, config: DetectorCon
     foreign = np.isin(matching.labels, match.foreign_labels())
     if foreign.any():
         matching = dataclasses.replace(matching, ignored=matching.ignored | foreign)
-    return ImageResult(detections, image.display_scale, matching, uncertainty)
+    return ImageResult(detections, image.display_scale, matching, uncertainty, target)
+
+
+def model_target(image: LoadedImage, config: DetectorConfig) -> dict | None:
+    """The GT of ``image`` in the model's labels, ``None`` for an image without GT: ``boxes``
+    ``[G, 4]`` float32 xyxy displayed pixels, ``labels`` ``[G]`` int64 1..C, ``difficult`` ``[G]``
+    bool; boxes of classes the model does not know are left out (as from the traced target)."""
+    if not image.annotated:
+        return None
+    labels = model_labels(image.gt_names, config)
+    known = labels > 0
+    return {
+        "boxes": np.asarray(image.gt_boxes, np.float32).reshape(-1, 4)[known],
+        "labels": labels[known],
+        "difficult": np.asarray(image.difficult, bool).reshape(-1)[known],
+    }

@@ -193,7 +193,7 @@ def test_next_unlabelled_follows_the_uncertainty_among_images_without_a_file(win
     assert all(r.uncertainty == detection_uncertainty(r.detections.class_scores) for r in doc.results.values())
     assert max(r.uncertainty for r in doc.results.values()) > 0
     none = Detections(torch.zeros(0, 4), torch.zeros(0), torch.zeros(0, dtype=torch.int64), torch.zeros(0, 3), torch.zeros(0, dtype=torch.int64), torch.zeros(0, 4))
-    doc.set_results(doc.results_key, {i: ImageResult(none, (1.0, 1.0), None, u) for i, u in enumerate((0.1, 0.5, 1.2, 0.8))})
+    doc.set_results(doc.results_key, {i: ImageResult(none, (1.0, 1.0), None, uncertainty=u) for i, u in enumerate((0.1, 0.5, 1.2, 0.8))})
     assert doc.ranked("uncertainty") == [2, 3, 1, 0]
     assert [row[0] for row in window.annotation.model.image_rows(False, window.annotation.model.labelling_order())] == [2, 3, 1, 0]
     window.activateWindow()

@@ -5,8 +5,8 @@ import pytest
 from frcnn_viewer.state.layer_registry import LAYER_NAMES, new_layer_list
 
 
-def test_the_seven_layers_in_drawing_order():
-    assert LAYER_NAMES == ("ground_truth", "anchors", "anchor_labels", "proposals", "roi_samples", "detections", "objectness")
+def test_the_layers_in_drawing_order():
+    assert LAYER_NAMES == ("ground_truth", "anchors", "anchor_labels", "proposals", "roi_samples", "detections", "objectness", "diagnosis")
     assert [layer.name for layer in new_layer_list()] == list(LAYER_NAMES)
 
 
