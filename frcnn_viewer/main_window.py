@@ -39,6 +39,7 @@ from .state.annotation import AnnotationModel
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
+from .workspaces import DEFAULT_WINDOW_SIZE, Workspace, WorkspaceSwitcher, fit_to_screen
 
 WAIT_TIMEOUT_MS = 600_000
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.ppm *.pgm);;All files (*)"
@@ -78,12 +79,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self._connect()
         self.annotation = self._build_annotation()
-        self.resize(1400, 900)
-        geometry, state = self.settings.window_geometry(), self.settings.window_state()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        self._place_on_screen()
+        self._build_workspaces()
         self.client.use_untrained(self.document.class_names)
 
     # ----- layout ---------------------------------------------------------------------
@@ -127,13 +124,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "messages": self._dock("Messages", self.message_panel, bottom),
             "training": self._dock("Training", TrainingDock(self.training), bottom),
         }
-        self.tabifyDockWidget(self.docks["parameters"], self.docks["statistics"])
-        self.tabifyDockWidget(self.docks["statistics"], self.docks["provenance"])
-        self.docks["parameters"].raise_()
-        vertical, horizontal = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
-        self.resizeDocks([self.docks["images"], self.docks["parameters"]], [260, 480], vertical)
-        self.resizeDocks([self.docks["messages"]], [90], vertical)
-        self.resizeDocks([self.docks["images"], self.docks["layers"]], [330, 330], horizontal)
+        # where each dock goes is the workspaces' business (frcnn_viewer.workspaces.LAYOUTS)
 
     def _build_annotation(self) -> AnnotationController:
         """The annotation mode: its Qt-free model over the document, the box editor on the
@@ -148,6 +139,32 @@ class MainWindow(QtWidgets.QMainWindow):
         return AnnotationController(model, BoxEditor(self.canvas, self), panel, dock, actions, QtGui.QUndoStack(self),
                                     show_status=self.statusBar().showMessage, title_changed=self.update_title,
                                     open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self)
+
+    def _build_workspaces(self) -> None:
+        """Inspect, Annotate, Train (and Diagnose): tabs in the menu bar; annotation mode follows."""
+        self.workspaces = WorkspaceSwitcher(self, self.settings, self._workspace_entered)
+        self.annotation.actions.mode_toggled.connect(self._annotation_toggled)
+        self.view_menu.addAction("&Reset workspace layout", self.workspaces.reset)
+        self.workspaces.restore()
+
+    def _place_on_screen(self) -> None:
+        """The remembered geometry (or 1400x900), never larger than the screen's available area."""
+        geometry = self.settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(DEFAULT_WINDOW_SIZE)
+        available = self.screen().availableGeometry()
+        if not available.contains(self.frameGeometry()):
+            self.setGeometry(fit_to_screen(self.size(), available))
+
+    def _workspace_entered(self, workspace: Workspace) -> None:
+        self.annotation.set_mode("annotate" if workspace is Workspace.ANNOTATE else "inspect")
+
+    def _annotation_toggled(self, on: bool) -> None:
+        """Ctrl+M (or :meth:`set_mode`) switches to the Annotate workspace and back to Inspect."""
+        if on:
+            self.workspaces.show(Workspace.ANNOTATE)
+        elif self.workspaces.current is Workspace.ANNOTATE:
+            self.workspaces.show(Workspace.INSPECT)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -182,7 +199,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(menu, "Export view as &PNG…", self._export_view_dialog)
         menu.addSeparator()
         self._action(menu, "&Quit", self.close, ["Ctrl+Q"])
-        menu = self.menuBar().addMenu("&View")
+        menu = self.view_menu = self.menuBar().addMenu("&View")
         self._action(menu, "&Fit to window", self.canvas.fit, ["F"])
         self._action(menu, "&Actual size (1:1)", self.canvas.zoom_actual_size, ["1"])
         self._action(menu, "Zoom &in", lambda: self.canvas.zoom(1.25), ["+", "="])
@@ -210,7 +227,7 @@ class MainWindow(QtWidgets.QMainWindow):
         worker.traced.connect(self._traced)
         worker.predicted.connect(self._predicted)
         worker.progress.connect(self._progress)
-        worker.failed.connect(lambda text: doc.report("error", text))
+        worker.failed.connect(self._worker_failed)  # a bound method: delivered in the GUI thread
         client.busy_changed.connect(self._busy_changed)
         self.canvas.clicked.connect(doc.click)
         self.canvas.hovered.connect(self._hovered)
@@ -427,6 +444,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setValue(done)
         self.statusBar().showMessage(f"analysing images: {done}/{total}", 2000)
 
+    def _worker_failed(self, text: str) -> None:
+        self.document.report("error", text)
+
     def _busy_changed(self, busy: bool) -> None:
         self.progress.setVisible(busy)
         if not busy:
@@ -494,6 +514,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.annotation.resolve_unsaved("close"):
             event.ignore()
             return
+        self.workspaces.save()
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.save_layers(self.document.layers.state())
         self.settings.sync()
