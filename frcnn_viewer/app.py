@@ -111,11 +111,11 @@ def main(argv: list[str] | None = None) -> int:
 def _screenshot(app, window, args) -> int:
     """Render the requested image and layers into ``args.screenshot``; 1 if it could not be made."""
     width, _, height = args.size.partition("x")
-    window.resize(int(width), int(height))
     if not args.window:  # the image view alone: let it fill the window
         for dock in window.docks.values():
             dock.hide()
     window.show()
+    window.resize(int(width), int(height))  # after show: the size asked for, even beyond the screen
     if args.image and not window.show_image(args.image):
         print(f"frcnn-viewer: cannot show image {args.image}", file=sys.stderr)
     window.wait_until_idle()  # a click picks among the detections: they must be there

@@ -39,7 +39,7 @@ from .state.annotation import AnnotationModel
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
-from .workspaces import DEFAULT_WINDOW_SIZE, Workspace, WorkspaceSwitcher, fit_to_screen
+from .workspaces import DEFAULT_WINDOW_SIZE, Workspace, WorkspaceSwitcher, keep_on_screen
 
 WAIT_TIMEOUT_MS = 600_000
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.ppm *.pgm);;All files (*)"
@@ -152,9 +152,7 @@ class MainWindow(QtWidgets.QMainWindow):
         geometry = self.settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(DEFAULT_WINDOW_SIZE)
-        available = self.screen().availableGeometry()
-        if not available.contains(self.frameGeometry()):
-            self.setGeometry(fit_to_screen(self.size(), available))
+        keep_on_screen(self)
 
     def _workspace_entered(self, workspace: Workspace) -> None:
         self.annotation.set_mode("annotate" if workspace is Workspace.ANNOTATE else "inspect")
@@ -509,6 +507,11 @@ class MainWindow(QtWidgets.QMainWindow):
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             self.open_paths(paths, wait=False)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not event.spontaneous():  # shown by the program, not restored from the task bar
+            keep_on_screen(self)  # now with its frame
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self.annotation.resolve_unsaved("close"):

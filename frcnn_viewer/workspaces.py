@@ -108,6 +108,19 @@ def fit_to_screen(wanted: QtCore.QSize, available: QtCore.QRect) -> QtCore.QRect
     return rect
 
 
+def keep_on_screen(window: QtWidgets.QWidget) -> None:
+    """Shrink and move ``window`` so that its frame lies in its screen's available area (the frame
+    is known once the window is shown: call it again then)."""
+    available = window.screen().availableGeometry()
+    frame = window.frameGeometry()
+    if available.contains(frame):
+        return
+    margins = frame.size() - window.size()
+    outer = fit_to_screen(frame.size(), available)
+    window.resize(outer.size() - margins)
+    window.move(outer.topLeft())
+
+
 class WorkspaceSwitcher(QtCore.QObject):
     """The tab bar that switches ``window`` between workspaces.
 
@@ -217,13 +230,26 @@ class WorkspaceSwitcher(QtCore.QObject):
             if name not in wanted:  # docks the saved arrangement does not know stay out of it
                 dock.hide()
         self._set_corners(workspace)
-        # restoreState leaves the tab bars of the arrangement it replaces on screen, drawn over the
-        # new one; the window shows again those its new arrangement uses
-        for bar in self.window.findChildren(QtWidgets.QTabBar, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly):
+        for bar in self._tab_bars():  # the window shows again those its new arrangement uses
             bar.hide()
         saved = self.settings.qsettings.value(self._key(workspace))
         if saved is None or not self.window.restoreState(saved, LAYOUT_VERSION):
             self._apply_default(workspace)
+        self.window.layout().activate()
+        self._hide_stale_tab_bars()
+
+    def _tab_bars(self) -> list[QtWidgets.QTabBar]:
+        """The tab bars of tabbed docks, oldest first."""
+        return self.window.findChildren(QtWidgets.QTabBar, options=QtCore.Qt.FindChildOption.FindDirectChildrenOnly)
+
+    def _hide_stale_tab_bars(self) -> None:
+        """``restoreState`` and ``tabifyDockWidget`` can leave the tab bar of the arrangement they
+        replace on screen (Qt retires it only at the next drag), drawn over the new one: hide a
+        tab bar when a newer one sits on it."""
+        shown = [bar for bar in self._tab_bars() if bar.isVisible()]
+        for i, bar in enumerate(shown):
+            if any(bar.geometry().intersects(newer.geometry()) for newer in shown[i + 1:]):
+                bar.hide()
 
     def _set_corners(self, workspace: Workspace) -> None:
         for corner, area in CORNERS[workspace].items():
