@@ -15,6 +15,7 @@ import numpy as np
 from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
 
 from .document import Change
+from .label_placement import TextLabel, elide
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -76,7 +77,7 @@ class Overlay:
 
     boxes: list[BoxGroup] = field(default_factory=list)
     segments: list[SegmentGroup] = field(default_factory=list)
-    labels: list[tuple[float, float, str, RGB]] = field(default_factory=list)
+    labels: list[TextLabel] = field(default_factory=list)
     heatmap: Heatmap | None = None
 
     def group(self, key: str) -> BoxGroup | None:
@@ -97,6 +98,12 @@ def _centres(boxes: np.ndarray) -> np.ndarray:
 def _links(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """``[M, 4]`` segments from the centres of ``starts`` to the centres of ``ends``."""
     return np.concatenate((_centres(starts), _centres(ends)), axis=1).reshape(-1, 4)
+
+
+def _box_label(box: np.ndarray, text: str, colour: RGB, bottom: bool = False) -> TextLabel:
+    """A label of ``box`` ``(x1, y1, x2, y2)``, anchored at its top-left corner (bottom-left with ``bottom``)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return TextLabel(x1, y2 if bottom else y1, text, colour, (x1, y1, x2, y2))
 
 
 def _mix(low: RGB, high: RGB, t: float) -> RGB:
@@ -122,8 +129,8 @@ def _ground_truth(layer: Layer, doc) -> Overlay:
         overlay.boxes.append(BoxGroup("uncovered", image.gt_boxes[uncovered], rgba(UNCOVERED_COLOUR), 2))
     if layer.options["show_names"]:
         for g, (box, name) in enumerate(zip(image.gt_boxes, image.gt_names)):
-            text = name + (" (difficult)" if image.difficult[g] else "") + (" - no positive anchor" if g in uncovered else "")
-            overlay.labels.append((float(box[0]), float(box[1]), text, UNCOVERED_COLOUR if g in uncovered else layer.colour))
+            text = elide(name) + (" (difficult)" if image.difficult[g] else "") + (" - no positive anchor" if g in uncovered else "")
+            overlay.labels.append(_box_label(box, text, UNCOVERED_COLOUR if g in uncovered else layer.colour))
     return overlay
 
 
@@ -208,7 +215,7 @@ def _roi_samples(layer: Layer, doc) -> Overlay:
     foreground = labels > 0
     overlay.boxes.append(BoxGroup("foreground", boxes[foreground], rgba(layer.colour)))
     for box, label in zip(boxes[foreground], labels[foreground]):
-        overlay.labels.append((float(box[0]), float(box[1]), doc.model.config.label_name(int(label)), layer.colour))
+        overlay.labels.append(_box_label(box, elide(doc.model.config.label_name(int(label))), layer.colour))
     return overlay
 
 
@@ -232,11 +239,11 @@ def _detections(layer: Layer, doc) -> Overlay:
     if matching is not None:
         missed = matching.missed(threshold)
         overlay.boxes.append(BoxGroup("missed", doc.image.gt_boxes[missed], rgba(MISSED_COLOUR), 2))
-        overlay.labels += [(float(doc.image.gt_boxes[g][0]), float(doc.image.gt_boxes[g][3]), "missed", MISSED_COLOUR) for g in missed]
+        overlay.labels += [_box_label(doc.image.gt_boxes[g], "missed", MISSED_COLOUR, bottom=True) for g in missed]
     if layer.options["show_names"]:
         for i in shown:
-            text = f"{doc.model.config.label_name(int(det.labels[i]))} {float(det.scores[i]):.2f}"
-            overlay.labels.append((float(boxes[i][0]), float(boxes[i][1]), text, palette[colours[i]][1]))
+            text = f"{elide(doc.model.config.label_name(int(det.labels[i])))} {float(det.scores[i]):.2f}"
+            overlay.labels.append(_box_label(boxes[i], text, palette[colours[i]][1]))
     provenance = doc.provenance()
     if provenance is not None:
         chain = np.array([provenance.anchor_box, provenance.proposal_box, provenance.box])

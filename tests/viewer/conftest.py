@@ -65,8 +65,8 @@ def window(qtbot, settings):
 
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
-    win.resize(1100, 800)
     win.show()
+    win.resize(1100, 800)  # after show, which keeps a window within the (800x800 offscreen) screen
     assert win.wait_until_idle(60_000)
     yield win
     win.close()
