@@ -22,7 +22,6 @@ from .plots import TrainingPlots
 from .watch_view import WatchView
 
 REDRAW_MS = 500
-MIN_HEIGHT = 250  # room for the curves below the canvas
 PRESET = "(preset)"
 ERROR_STYLE = "QLabel { background: #b3261e; color: white; padding: 3px 6px; }"
 
@@ -63,7 +62,7 @@ class TrainingDock(QtWidgets.QWidget):
         self.session = controller.session
         self.document = controller.document
         self._watch_name = ""
-        self.setMinimumHeight(MIN_HEIGHT)
+        self._proposed_data = ""
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(2, 2, 2, 2)
         scroll = QtWidgets.QScrollArea()
@@ -314,12 +313,18 @@ class TrainingDock(QtWidgets.QWidget):
             self.device_name.setText(str(exc))
 
     def _fill_data_choices(self) -> None:
-        current = self.data.currentText() or "shapes"
+        """The generated sets and every annotated source open; the newest one opened is proposed,
+        unless the user chose something else than what was proposed."""
         labels = list(GENERATED)
         for entry in self.document.entries:
             source = entry.source
             if source.annotated and not source.label.endswith("(training)") and source.label not in labels:
                 labels.append(source.label)
+        current = self.data.currentText()
+        if not current or current == self._proposed_data:  # the user left the proposal alone
+            opened = [label for label in labels if label not in GENERATED]
+            current = opened[-1] if opened else "shapes"
+            self._proposed_data = current
         blocker = QtCore.QSignalBlocker(self.data)
         self.data.clear()
         self.data.addItems(labels)
