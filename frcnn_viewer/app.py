@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .state.layers import LAYER_NAMES
+from .workspaces import Workspace
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image", type=int, default=0, help="index of the image to render with --screenshot (default 0)")
     parser.add_argument("--window", action="store_true", help="with --screenshot, capture the whole window instead of the image view")
     parser.add_argument("--size", default="1400x900", help="window size WIDTHxHEIGHT for --screenshot (default 1400x900)")
+    parser.add_argument("--workspace", choices=[w.value for w in Workspace],
+                        help="open in this workspace (default: the one used last; with --screenshot: inspect)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
     return parser
 
@@ -88,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         scratch = tempfile.TemporaryDirectory()
         settings = QtCore.QSettings(str(Path(scratch.name) / "settings.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
+    if args.workspace is not None:
+        try:
+            window.workspaces.show(args.workspace)
+        except ValueError as exc:
+            print(f"frcnn-viewer: error: {exc}", file=sys.stderr)
+            return 2
     wait = args.screenshot is not None  # interactively, the window shows at once and fills in
     try:
         if not wait:

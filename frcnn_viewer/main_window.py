@@ -36,6 +36,7 @@ from .panels.provenance_panel import ProvenancePanel
 from .panels.stats_panel import StatsPanel, summary_line
 from .settings import ViewerSettings
 from .state.annotation import AnnotationModel
+from .state.first_run import QUICK_TRAINING, quick_training_data
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
@@ -44,9 +45,12 @@ from .workspaces import DEFAULT_WINDOW_SIZE, Workspace, WorkspaceSwitcher, keep_
 WAIT_TIMEOUT_MS = 600_000
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.ppm *.pgm);;All files (*)"
 UNTRAINED_TEXT = (
-    "Untrained model: random weights. Proposals and detections mean nothing until you load a "
-    "checkpoint (File ▸ Load checkpoint). Anchors and their labels need no model and are exact."
+    "Untrained model: random weights. Proposals and detections mean nothing until you train a model "
+    "or load a checkpoint (File ▸ Load checkpoint). Anchors and their labels need no model and are exact."
 )
+QUICK_TRAIN_TEXT = "Train a quick model"
+QUICK_TRAIN_TIP = ("Train the light model on the open images (or the bundled shapes when they have no labels) in the "
+                   "Train workspace; the image view switches to each checkpoint as it arrives (every 100 iterations)")
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -89,11 +93,21 @@ class MainWindow(QtWidgets.QMainWindow):
         column = QtWidgets.QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
+        self.banner_row = QtWidgets.QFrame()
+        self.banner_row.setObjectName("untrained_banner_row")
+        self.banner_row.setStyleSheet("#untrained_banner_row { background: #f5c542; }")
+        row = QtWidgets.QHBoxLayout(self.banner_row)
+        row.setContentsMargins(0, 0, 6, 0)
         self.banner = QtWidgets.QLabel(UNTRAINED_TEXT)
         self.banner.setObjectName("untrained_banner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("QLabel { background: #f5c542; color: #222; padding: 4px 8px; font-weight: bold; }")
-        column.addWidget(self.banner)
+        self.banner.setStyleSheet("QLabel { color: #222; padding: 4px 8px; font-weight: bold; }")
+        self.quick_train_button = QtWidgets.QPushButton(QUICK_TRAIN_TEXT)
+        self.quick_train_button.setToolTip(QUICK_TRAIN_TIP)
+        self.quick_train_button.clicked.connect(lambda: self.train_quick_model(wait=False))
+        row.addWidget(self.banner, 1)
+        row.addWidget(self.quick_train_button)
+        column.addWidget(self.banner_row)
         column.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
@@ -364,6 +378,16 @@ class MainWindow(QtWidgets.QMainWindow):
         ``image_size``, ``num_images``, ``output_dir``, ``resume``… With ``wait``, returns whether it started."""
         return self.training.start(data, iterations, device, wait=wait, **config)
 
+    def train_quick_model(self, wait: bool = True, **config) -> bool:
+        """The banner's one click: in the Train workspace, train the light model (``cpu`` preset)
+        on the newest annotated images open, or on ``shapes`` when none has labels; each
+        checkpoint (every 100 iterations) replaces the model the canvas shows. ``config``
+        overrides the settings as for :meth:`start_training`."""
+        data = quick_training_data(self.document.entries)
+        self.workspaces.show(Workspace.TRAIN)
+        settings = {"iterations": None, "device": "auto", **QUICK_TRAINING, **config}
+        return self.training.start(data, settings.pop("iterations"), settings.pop("device"), wait=wait, **settings)
+
     def pause_training(self, wait: bool = True) -> bool:
         return self.training.pause(wait)
 
@@ -415,7 +439,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if Change.IMAGE in aspects and doc.image is not None:
             self.update_title()
         if Change.MODEL in aspects:
-            self.banner.setVisible(not (doc.model and doc.model.trained))
+            self.banner_row.setVisible(not (doc.model and doc.model.trained))
         if Change.CLASSES in aspects:  # a class added while annotating: the untrained model learns its name
             self.client.use_untrained(doc.class_names)
         if Change.SELECTION in aspects and doc.selected_detection is not None:

@@ -165,3 +165,14 @@ def test_screenshot_has_the_size_asked_for(qtbot, tmp_path, image_file):
     out = tmp_path / "window.png"
     assert viewer_main(["--screenshot", str(out), "--window", "--size", "1400x900", str(image_file)]) == 0
     assert Image.open(out).size == (1400, 900)
+
+
+def test_the_banner_trains_a_quick_model_on_the_open_images_in_the_train_workspace(window, coco_file, tmp_path):
+    window.open_paths([coco_file])
+    assert window.quick_train_button.isVisible()
+    assert window.train_quick_model(iterations=2, image_size=64, batch_size=1, device="cpu", output_dir=str(tmp_path))
+    assert window.workspaces.current is Workspace.TRAIN and window.docks["training"].isVisible()
+    info = window.training.session.info
+    assert info.data == str(coco_file) and info.train.checkpoint_every == 100 and info.class_names == ("red", "blue")
+    window.stop_training()
+    assert (tmp_path / "last.pt").is_file()
