@@ -75,6 +75,9 @@ class ParameterPanel(QtWidgets.QScrollArea):
         column.addWidget(reset)
         column.addStretch(1)
         self.setWidget(body)
+        # scroll up and down only: as wide as the form needs, with room for the scroll bar
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth())
         document.changed.connect(self._document_changed)
         self._sync()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..state.document import Document
 
@@ -62,6 +62,9 @@ class StatsPanel(QtWidgets.QScrollArea):
             label.setObjectName(f"count_{key}")
             form.addRow(title, label)
         self.setWidget(body)
+        # scroll up and down only: as wide as the form needs, with room for the scroll bar
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth())
         document.changed.connect(lambda _aspects: self.refresh())
         document.layers["detections"].changed.connect(lambda _layer, what: what == "score_threshold" and self.refresh())
         self.refresh()
