@@ -67,8 +67,10 @@ class TrainingDock(QtWidgets.QWidget):
         row.setContentsMargins(2, 2, 2, 2)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self._build_controls())
-        scroll.setMinimumWidth(330)
+        controls = self._build_controls()
+        scroll.setWidget(controls)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # up and down only
+        scroll.setMinimumWidth(controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth())
         row.addWidget(scroll)
         self.plots = TrainingPlots()
         row.addWidget(self._build_plot_column(), 3)
