@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--window", action="store_true", help="with --screenshot, capture the whole window instead of the image view")
     parser.add_argument("--size", default="1400x900", help="window size WIDTHxHEIGHT for --screenshot (default 1400x900)")
     parser.add_argument("--workspace", choices=[w.value for w in Workspace],
-                        help="open in this workspace (default: the one used last; with --screenshot: inspect)")
+                        help="open in this workspace (default: inspect)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
     return parser
 

@@ -159,7 +159,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.workspaces = WorkspaceSwitcher(self, self.settings, self._workspace_entered)
         self.annotation.actions.mode_toggled.connect(self._annotation_toggled)
         self.view_menu.addAction("&Reset workspace layout", self.workspaces.reset)
-        self.workspaces.restore()
+        self.workspaces.show(Workspace.INSPECT)  # each start in Inspect: annotation mode only when asked
 
     def _place_on_screen(self) -> None:
         """The remembered geometry (or 1400x900), never larger than the screen's available area."""

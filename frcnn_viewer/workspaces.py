@@ -126,7 +126,7 @@ class WorkspaceSwitcher(QtCore.QObject):
 
     Args:
         window: the main window whose docks (found by ``objectName``) are arranged.
-        settings: where each workspace's arrangement and the current workspace are kept.
+        settings: where each workspace's arrangement is kept.
         entered: called with each workspace entered (the window sets the annotation mode).
 
     Signals:
@@ -193,18 +193,9 @@ class WorkspaceSwitcher(QtCore.QObject):
         self.tabs.setCurrentIndex(list(Workspace).index(workspace))
         del blocker
         self._arrange(workspace)
-        self.settings.qsettings.setValue("workspaces/current", workspace.value)
         if self.entered is not None:
             self.entered(workspace)
         self.changed.emit(workspace)
-
-    def restore(self) -> None:
-        """Enter the workspace the user was in last time (Inspect the first time)."""
-        try:
-            workspace = parse_enum(Workspace, str(self.settings.qsettings.value("workspaces/current", Workspace.INSPECT.value)))
-        except ValueError:
-            workspace = Workspace.INSPECT
-        self.show(workspace if workspace in self.offered() else Workspace.INSPECT)
 
     def save(self) -> None:
         """Remember the current workspace's arrangement (called when leaving it and on close)."""

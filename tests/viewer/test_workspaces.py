@@ -100,7 +100,8 @@ def test_each_workspace_remembers_its_arrangement_across_runs(qtbot, window, set
     again = MainWindow(settings=settings)
     qtbot.addWidget(again)
     again.show()
-    assert again.workspaces.current is Workspace.TRAIN
+    assert again.workspaces.current is Workspace.INSPECT and again.docks["layers"].isVisible()
+    again.workspaces.show(Workspace.TRAIN)
     assert not again.docks["layers"].isVisible() and again.docks["training"].isVisible()
     again.workspaces.reset()  # back to the default
     assert again.docks["layers"].isVisible()
