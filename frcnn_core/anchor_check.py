@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
+
 from .anchor_coverage import AnchorLayout, CoverageReport, GtBoxes, grid_coverage
 from .anchor_optimizer import AnchorSearch, optimize_anchors
 from .config import DetectorConfig
@@ -20,10 +22,14 @@ from .config import DetectorConfig
 # Whether training switches to the optimised anchors when the check fires (`frcnn train
 # --autoanchor`, the training dock). Off: on large objects (coverage at IoU 0.5 from 26 % to
 # 99 %) the optimised anchors lost 0.11-0.13 mAP@0.5 and ~0.21 COCO AP under both assignment
-# rules, two seeds each (benchmarks/bench_autoanchor.py, README).
+# rules, two seeds each; on composite and shapes they were level or slightly behind
+# (benchmarks/bench_autoanchor.py, README).
 AUTOANCHOR_DEFAULT = False
 COVERAGE_THRESHOLD = 0.9  # share of GT boxes whose best anchor should reach IoU 0.5
-MIN_GAIN = 0.05  # how much more of them better anchors must cover to be worth a warning
+MIN_GAIN = 0.05
+# The check reads the GT boxes of at most this many images (a seeded sample of a larger set):
+# a generated set computes each record, and a COCO-sized one would add minutes to the start.
+MAX_CHECKED_IMAGES = 1000  # how much more of them better anchors must cover to be worth a warning
 
 
 def format_values(values) -> str:
@@ -67,14 +73,23 @@ class CoverageWarning:
         )
 
 
+def sample_gt_boxes(dataset, max_images: int, seed: int = 0) -> GtBoxes:
+    """The GT boxes of every image of ``dataset``, or of a seeded sample of ``max_images`` of them."""
+    if len(dataset) <= max_images:
+        return GtBoxes.from_dataset(dataset)
+    chosen = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:max_images].sort().values.tolist()
+    return GtBoxes.from_records((i, dataset.info(i)) for i in chosen)
+
+
 def anchor_coverage_check(
     dataset, config: DetectorConfig, threshold: float = COVERAGE_THRESHOLD, seed: int = 0
 ) -> CoverageWarning | None:
     """A :class:`CoverageWarning` when fewer than ``threshold`` of the GT boxes of
     ``dataset`` (or of a :class:`GtBoxes`) have an anchor of ``config`` with IoU >= 0.5
     and optimised anchors cover at least :data:`MIN_GAIN` more of them; else None (also
-    without GT boxes). The optimiser runs (seconds) only below the threshold."""
-    gt = dataset if isinstance(dataset, GtBoxes) else GtBoxes.from_dataset(dataset)
+    without GT boxes). A dataset of more than :data:`MAX_CHECKED_IMAGES` images is judged by
+    a seeded sample of that many. The optimiser runs (seconds) only below the threshold."""
+    gt = dataset if isinstance(dataset, GtBoxes) else sample_gt_boxes(dataset, MAX_CHECKED_IMAGES, seed)
     layout = AnchorLayout.from_config(config)
     coverage = grid_coverage(gt, layout)
     if coverage.gt_boxes == 0 or coverage.share_at_least(0.5) >= threshold:

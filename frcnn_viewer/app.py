@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .state.layer_registry import LAYER_NAMES
+from .workspaces import Workspace
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image", type=int, default=0, help="index of the image to render with --screenshot (default 0)")
     parser.add_argument("--window", action="store_true", help="with --screenshot, capture the whole window instead of the image view")
     parser.add_argument("--size", default="1400x900", help="window size WIDTHxHEIGHT for --screenshot (default 1400x900)")
+    parser.add_argument("--workspace", choices=[w.value for w in Workspace],
+                        help="open in this workspace (default: inspect)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
     return parser
 
@@ -88,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
         scratch = tempfile.TemporaryDirectory()
         settings = QtCore.QSettings(str(Path(scratch.name) / "settings.ini"), QtCore.QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
+    if args.workspace is not None:
+        try:
+            window.workspaces.show(args.workspace)
+        except ValueError as exc:
+            print(f"frcnn-viewer: error: {exc}", file=sys.stderr)
+            return 2
     wait = args.screenshot is not None  # interactively, the window shows at once and fills in
     try:
         if not wait:
@@ -111,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
 def _screenshot(app, window, args) -> int:
     """Render the requested image and layers into ``args.screenshot``; 1 if it could not be made."""
     width, _, height = args.size.partition("x")
-    window.resize(int(width), int(height))
     if not args.window:  # the image view alone: let it fill the window
         for dock in window.docks.values():
             dock.hide()
     window.show()
+    window.resize(int(width), int(height))  # after show: the size asked for, even beyond the screen
     if args.image and not window.show_image(args.image):
         print(f"frcnn-viewer: cannot show image {args.image}", file=sys.stderr)
     window.wait_until_idle()  # a click picks among the detections: they must be there

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from .state.document import Change, Document
-from .items import BoxOutlineItem, TextLabelsItem
+from .items import BoxOutlineItem, LabelBoard, TextLabelsItem
 from .state.layer_registry import LAYER_NAMES
 from .state.layers import Layer
 from .state.overlays import Overlay, build_overlay
@@ -25,12 +25,12 @@ BACKGROUND = (40, 40, 40)
 class LayerItems:
     """The graphics items of one layer, reused from one overlay to the next."""
 
-    def __init__(self, view: pg.ViewBox, z: float) -> None:
+    def __init__(self, view: pg.ViewBox, z: float, board: LabelBoard) -> None:
         self.view = view
         self.z = z
         self.boxes: dict[str, BoxOutlineItem] = {}
         self.segments: dict[str, pg.PlotCurveItem] = {}
-        self.labels = TextLabelsItem()
+        self.labels = TextLabelsItem(board)  # placed with the other layers' labels
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.overlay = Overlay()
         self.dirty = True
@@ -106,7 +106,8 @@ class Canvas(pg.GraphicsView):
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.image_item.setZValue(-100)
         self.view.addItem(self.image_item, ignoreBounds=True)
-        self.layer_items = {name: LayerItems(self.view, 10 * (i + 1)) for i, name in enumerate(LAYER_NAMES)}
+        self.label_board = LabelBoard()
+        self.layer_items = {name: LayerItems(self.view, 10 * (i + 1), self.label_board) for i, name in enumerate(LAYER_NAMES)}
         self.hover_item = BoxOutlineItem(line_width=2)
         self.hover_item.setZValue(200)
         self.view.addItem(self.hover_item, ignoreBounds=True)
@@ -206,4 +207,5 @@ class Canvas(pg.GraphicsView):
         if self._image_size is None:
             return
         point = self.view.mapSceneToView(scene_pos)
+        self.label_board.set_hover(point.x(), point.y())
         self.hovered.emit(point.x(), point.y())

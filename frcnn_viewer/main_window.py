@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from .annotate.actions import AnnotationActions
 from .annotate.box_editor import BoxEditor
@@ -43,17 +44,36 @@ from .panels.provenance_panel import ProvenancePanel
 from .panels.stats_panel import StatsPanel, summary_line
 from .settings import ViewerSettings
 from .state.annotation import AnnotationModel
+from .state.first_run import QUICK_TRAINING, quick_training_data
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
+from .workspaces import DEFAULT_WINDOW_SIZE, Workspace, WorkspaceSwitcher, keep_on_screen
 
 WAIT_TIMEOUT_MS = 600_000
 FIRST_IMAGE_TRIES = 20  # images tried, from the first new one, to show after opening a set
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif *.ppm *.pgm);;All files (*)"
 UNTRAINED_TEXT = (
-    "Untrained model: random weights. Proposals and detections mean nothing until you load a "
-    "checkpoint (File ▸ Load checkpoint). Anchors and their labels need no model and are exact."
+    "Untrained model: random weights. Proposals and detections mean nothing until you train a model "
+    "or load a checkpoint (File ▸ Load checkpoint). Anchors and their labels need no model and are exact."
 )
+QUICK_TRAIN_TEXT = "Train a quick model"
+QUICK_TRAIN_TIP = ("Train the light model on the open images (or the bundled shapes when they have no labels) in the "
+                   "Train workspace; the image view switches to each checkpoint as it arrives (every 100 iterations)")
+
+
+_GARBAGE_COLLECTOR: GarbageCollector | None = None
+
+
+def collect_garbage_in_the_gui_thread() -> None:
+    """Python's cyclic garbage collector runs on a timer in the GUI thread only (pyqtgraph's
+    ``GarbageCollector``), from the first window on. Run wherever an allocation triggers it, it
+    may free a Qt object in a worker thread (a training or inference thread), whose destructor
+    then waits for a lock the GUI thread holds while that waits for the interpreter: the
+    window freezes for good (seen with a closed window's menus freed in the inference thread)."""
+    global _GARBAGE_COLLECTOR
+    if _GARBAGE_COLLECTOR is None:
+        _GARBAGE_COLLECTOR = GarbageCollector(interval=1.0)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -73,6 +93,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def __init__(self, settings: QtCore.QSettings | None = None, parent=None) -> None:
         super().__init__(parent)
+        collect_garbage_in_the_gui_thread()
         self.setWindowTitle("frcnn-viewer")
         self.setAcceptDrops(True)
         self.document = Document()
@@ -90,12 +111,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self._connect()
         self.annotation = self._build_annotation()
-        self.resize(1400, 900)
-        geometry, state = self.settings.window_geometry(), self.settings.window_state()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        self._place_on_screen()
+        self._build_workspaces()
         self.client.use_untrained(self.document.class_names)
 
     # ----- layout ---------------------------------------------------------------------
@@ -104,11 +121,21 @@ class MainWindow(QtWidgets.QMainWindow):
         column = QtWidgets.QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
+        self.banner_row = QtWidgets.QFrame()
+        self.banner_row.setObjectName("untrained_banner_row")
+        self.banner_row.setStyleSheet("#untrained_banner_row { background: #f5c542; }")
+        row = QtWidgets.QHBoxLayout(self.banner_row)
+        row.setContentsMargins(0, 0, 6, 0)
         self.banner = QtWidgets.QLabel(UNTRAINED_TEXT)
         self.banner.setObjectName("untrained_banner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("QLabel { background: #f5c542; color: #222; padding: 4px 8px; font-weight: bold; }")
-        column.addWidget(self.banner)
+        self.banner.setStyleSheet("QLabel { color: #222; padding: 4px 8px; font-weight: bold; }")
+        self.quick_train_button = QtWidgets.QPushButton(QUICK_TRAIN_TEXT)
+        self.quick_train_button.setToolTip(QUICK_TRAIN_TIP)
+        self.quick_train_button.clicked.connect(lambda: self.train_quick_model(wait=False))
+        row.addWidget(self.banner, 1)
+        row.addWidget(self.quick_train_button)
+        column.addWidget(self.banner_row)
         column.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
@@ -145,16 +172,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "diagnosis": self._dock("Diagnosis", self.diagnosis_panel, left),
             "curves": self._dock("Curves", self.plots_panel, left),
         }
-        self.tabifyDockWidget(self.docks["parameters"], self.docks["anchor_design"])
-        self.tabifyDockWidget(self.docks["anchor_design"], self.docks["statistics"])
-        self.tabifyDockWidget(self.docks["statistics"], self.docks["provenance"])
-        self.tabifyDockWidget(self.docks["provenance"], self.docks["diagnosis"])
-        self.tabifyDockWidget(self.docks["diagnosis"], self.docks["curves"])
-        self.docks["parameters"].raise_()
-        vertical, horizontal = QtCore.Qt.Orientation.Vertical, QtCore.Qt.Orientation.Horizontal
-        self.resizeDocks([self.docks["images"], self.docks["parameters"]], [260, 480], vertical)
-        self.resizeDocks([self.docks["messages"]], [90], vertical)
-        self.resizeDocks([self.docks["images"], self.docks["layers"]], [330, 330], horizontal)
+        # where each dock goes is the workspaces' business (frcnn_viewer.workspaces.LAYOUTS)
 
     def _build_annotation(self) -> AnnotationController:
         """The annotation mode: its Qt-free model over the document, the box editor on the
@@ -169,6 +187,30 @@ class MainWindow(QtWidgets.QMainWindow):
         return AnnotationController(model, BoxEditor(self.canvas, self), panel, dock, actions, QtGui.QUndoStack(self),
                                     show_status=self.statusBar().showMessage, title_changed=self.update_title,
                                     open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training)
+
+    def _build_workspaces(self) -> None:
+        """Inspect, Annotate, Train (and Diagnose): tabs in the menu bar; annotation mode follows."""
+        self.workspaces = WorkspaceSwitcher(self, self.settings, self._workspace_entered)
+        self.annotation.actions.mode_toggled.connect(self._annotation_toggled)
+        self.view_menu.addAction("&Reset workspace layout", self.workspaces.reset)
+        self.workspaces.show(Workspace.INSPECT)  # each start in Inspect: annotation mode only when asked
+
+    def _place_on_screen(self) -> None:
+        """The remembered geometry (or 1400x900), never larger than the screen's available area."""
+        geometry = self.settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(DEFAULT_WINDOW_SIZE)
+        keep_on_screen(self)
+
+    def _workspace_entered(self, workspace: Workspace) -> None:
+        self.annotation.set_mode("annotate" if workspace is Workspace.ANNOTATE else "inspect")
+
+    def _annotation_toggled(self, on: bool) -> None:
+        """Ctrl+M (or :meth:`set_mode`) switches to the Annotate workspace and back to Inspect."""
+        if on:
+            self.workspaces.show(Workspace.ANNOTATE)
+        elif self.workspaces.current is Workspace.ANNOTATE:
+            self.workspaces.show(Workspace.INSPECT)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -203,7 +245,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(menu, "Export view as &PNG…", self._export_view_dialog)
         menu.addSeparator()
         self._action(menu, "&Quit", self.close, ["Ctrl+Q"])
-        menu = self.menuBar().addMenu("&View")
+        menu = self.view_menu = self.menuBar().addMenu("&View")
         self._action(menu, "&Fit to window", self.canvas.fit, ["F"])
         self._action(menu, "&Actual size (1:1)", self.canvas.zoom_actual_size, ["1"])
         self._action(menu, "Zoom &in", lambda: self.canvas.zoom(1.25), ["+", "="])
@@ -231,7 +273,7 @@ class MainWindow(QtWidgets.QMainWindow):
         worker.traced.connect(self._traced)
         worker.predicted.connect(self._predicted)
         worker.progress.connect(self._progress)
-        worker.failed.connect(lambda text: doc.report("error", text))
+        worker.failed.connect(self._worker_failed)  # a bound method: delivered in the GUI thread
         client.busy_changed.connect(self._busy_changed)
         self.opening.opened.connect(self._opened)
         self.opening.progress.connect(self._open_progress)
@@ -420,6 +462,16 @@ class MainWindow(QtWidgets.QMainWindow):
         ``image_size``, ``num_images``, ``output_dir``, ``resume``… With ``wait``, returns whether it started."""
         return self.training.start(data, iterations, device, wait=wait, **config)
 
+    def train_quick_model(self, wait: bool = True, **config) -> bool:
+        """The banner's one click: in the Train workspace, train the light model (``cpu`` preset)
+        on the newest annotated images open, or on ``shapes`` when none has labels; each
+        checkpoint (every 100 iterations) replaces the model the canvas shows. ``config``
+        overrides the settings as for :meth:`start_training`."""
+        data = quick_training_data(self.document.entries)
+        self.workspaces.show(Workspace.TRAIN)
+        settings = {"iterations": None, "device": "auto", **QUICK_TRAINING, **config}
+        return self.training.start(data, settings.pop("iterations"), settings.pop("device"), wait=wait, **settings)
+
     def pause_training(self, wait: bool = True) -> bool:
         return self.training.pause(wait)
 
@@ -502,7 +554,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if Change.IMAGE in aspects and doc.image is not None:
             self.update_title()
         if Change.MODEL in aspects:
-            self.banner.setVisible(not (doc.model and doc.model.trained))
+            self.banner_row.setVisible(not (doc.model and doc.model.trained))
         if Change.CLASSES in aspects:  # a class added while annotating: the untrained model learns its name
             self.client.use_untrained(doc.class_names)
         if Change.SELECTION in aspects and doc.selected_detection is not None:
@@ -538,6 +590,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.statusBar().showMessage(f"{what}: {100 * done // total} %" if total else f"{what} …", 2000)
+
+    def _worker_failed(self, text: str) -> None:
+        self.document.report("error", text)
 
     def _busy_changed(self, _busy: bool) -> None:
         self.progress.setVisible(self.busy)
@@ -604,10 +659,16 @@ class MainWindow(QtWidgets.QMainWindow):
         if paths:
             self.open_paths(paths, wait=False)
 
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not event.spontaneous():  # shown by the program, not restored from the task bar
+            keep_on_screen(self)  # now with its frame
+
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self.annotation.resolve_unsaved("close"):
             event.ignore()
             return
+        self.workspaces.save()
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.save_layers(self.document.layers.state())
         self.settings.sync()

@@ -11,7 +11,6 @@ relays the worker's progress, and knows whether an open is outstanding.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import logging
@@ -21,25 +20,13 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore
 
+from .running_threads import RUNNING
 from .state.sources import Progress, Source
 
 log = logging.getLogger(__name__)
 
 # opener(specs, progress) -> (sources, problems): open_sources' signature
 Opener = Callable[[list[str], Progress | None], tuple[list[Source], list[str]]]
-
-# Clients whose thread still runs, stopped at exit (Qt aborts if a running QThread is destroyed).
-_RUNNING: set[OpeningClient] = set()
-
-
-@atexit.register
-def _shutdown_running() -> None:
-    for client in list(_RUNNING):
-        try:
-            client.shutdown()
-        except RuntimeError:  # Qt already deleted the thread object
-            _RUNNING.discard(client)
-
 
 @dataclass
 class Opened:
@@ -130,7 +117,7 @@ class OpeningClient(QtCore.QObject):
         self._jobs = 0
         self._pending: set[int] = set()
         self.thread.start()
-        _RUNNING.add(self)
+        RUNNING.add(self)
 
     @property
     def busy(self) -> bool:
@@ -173,4 +160,4 @@ class OpeningClient(QtCore.QObject):
         """Stop the thread once the current open ends (called when the window closes)."""
         self.thread.quit()
         self.thread.wait(timeout_ms)
-        _RUNNING.discard(self)
+        RUNNING.discard(self)

@@ -9,7 +9,6 @@ waits on the model.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 
@@ -20,6 +19,7 @@ from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.staged_trace import StagedTrace
 
+from .running_threads import RUNNING
 from .state.diagnosis import DiagnosisSettings, diagnose_image
 from .state.models import ModelInfo, TraceRequest, untrained_config
 from .state.results import image_result
@@ -31,20 +31,6 @@ UNTRAINED_SEED = 0
 # the anchor and RoI samples of a traced image are drawn from this seed: an image shows the same
 # samples whatever parameter changes came before
 TRACE_SEED = 0
-
-# Threads still running, kept alive until shut down: Qt aborts the process if a running
-# QThread is destroyed, which would happen to a window dropped without being closed.
-_RUNNING: set[InferenceClient] = set()
-
-
-@atexit.register
-def _shutdown_running() -> None:
-    for client in list(_RUNNING):
-        try:
-            client.shutdown()
-        except RuntimeError:  # Qt already deleted the thread object: nothing left to stop
-            _RUNNING.discard(client)
-
 
 class InferenceWorker(QtCore.QObject):
     """Holds the model; every slot runs in the worker thread and ends with ``finished``."""
@@ -200,7 +186,7 @@ class InferenceClient(QtCore.QObject):
         self._pending = 0
         self._predicting = 0
         self.thread.start()
-        _RUNNING.add(self)
+        RUNNING.add(self)
 
     @property
     def busy(self) -> bool:
@@ -249,4 +235,4 @@ class InferenceClient(QtCore.QObject):
         self.cancel()
         self.thread.quit()
         self.thread.wait(timeout_ms)
-        _RUNNING.discard(self)
+        RUNNING.discard(self)

@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtWidgets
 
 from frcnn_core.anchor_coverage import HISTOGRAM_BINS
 
+from ..running_threads import RUNNING
 from ..state.anchor_design import AnchorDesign, AnchorDesigner, DesignRequest, layout_of
 from ..state.document import Change, Document
 
@@ -92,6 +93,7 @@ class AnchorDesignerPanel(QtWidgets.QWidget):
         self.worker.designed.connect(self._designed)
         self.worker.failed.connect(self._failed)
         self.thread.start()
+        RUNNING.add(self)
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
@@ -172,3 +174,4 @@ class AnchorDesignerPanel(QtWidgets.QWidget):
         """Stop the thread once its current request ends (called when the window closes)."""
         self.thread.quit()
         self.thread.wait(timeout_ms)
+        RUNNING.discard(self)

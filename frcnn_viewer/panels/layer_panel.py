@@ -170,3 +170,6 @@ class LayerPanel(QtWidgets.QScrollArea):
             column.addWidget(box)
         column.addStretch(1)
         self.setWidget(body)
+        # scroll up and down only: as wide as the form needs, with room for the scroll bar
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth())

@@ -41,8 +41,8 @@ def parse_numbers(text: str) -> tuple[float, ...]:
         raise ValueError(f"expected numbers separated by commas, got {text!r}") from None
 
 
-class ParameterPanel(QtWidgets.QWidget):
-    """Form over ``document.parameters``.
+class ParameterPanel(QtWidgets.QScrollArea):
+    """Form over ``document.parameters``, scrolling when its dock is short.
 
     ``widgets`` maps each ``DetectorConfig`` field name (``anchor_scales``, ``anchor_ratios``,
     ``anchor_stride``, ``rpn_pos_iou``, …, ``rpn_pre_nms_top_n_test``, …) to its editor.
@@ -52,7 +52,10 @@ class ParameterPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.document = document
         self.widgets: dict[str, QtWidgets.QWidget] = {}
-        column = QtWidgets.QVBoxLayout(self)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        body = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(body)
         anchors = QtWidgets.QGroupBox("Anchors and assignment (no model needed)")
         form = QtWidgets.QFormLayout(anchors)
         for key, title in SEQUENCE_FIELDS:
@@ -71,6 +74,10 @@ class ParameterPanel(QtWidgets.QWidget):
         reset.clicked.connect(self.reset)
         column.addWidget(reset)
         column.addStretch(1)
+        self.setWidget(body)
+        # scroll up and down only: as wide as the form needs, with room for the scroll bar
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth())
         document.changed.connect(self._document_changed)
         self._sync()
 

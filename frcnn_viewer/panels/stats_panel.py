@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..state.document import Document
 
@@ -45,18 +45,26 @@ def summary_line(counts: dict) -> str:
     return "  ·  ".join(parts)
 
 
-class StatsPanel(QtWidgets.QWidget):
-    """A form of every count the document knows for the current image (``values`` by count key)."""
+class StatsPanel(QtWidgets.QScrollArea):
+    """A form of every count the document knows for the current image (``values`` by count key),
+    scrolling when its dock is short."""
 
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
-        form = QtWidgets.QFormLayout(self)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        body = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(body)
         self.values: dict[str, QtWidgets.QLabel] = {}
         for key, title in COUNT_TITLES.items():
             label = self.values[key] = QtWidgets.QLabel("–")
             label.setObjectName(f"count_{key}")
             form.addRow(title, label)
+        self.setWidget(body)
+        # scroll up and down only: as wide as the form needs, with room for the scroll bar
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth())
         document.changed.connect(lambda _aspects: self.refresh())
         document.layers["detections"].changed.connect(lambda _layer, what: what == "score_threshold" and self.refresh())
         self.refresh()

@@ -16,6 +16,7 @@ import numpy as np
 from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
 from frcnn_core.diagnose import Stage
 
+from .label_placement import TextLabel, elide
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -65,7 +66,7 @@ class Overlay:
 
     boxes: list[BoxGroup] = field(default_factory=list)
     segments: list[SegmentGroup] = field(default_factory=list)
-    labels: list[tuple[float, float, str, RGB]] = field(default_factory=list)
+    labels: list[TextLabel] = field(default_factory=list)
     heatmap: Heatmap | None = None
 
     def group(self, key: str) -> BoxGroup | None:
@@ -96,6 +97,12 @@ def build_overlay(layer: Layer, doc) -> Overlay:
     return doc.layers.specs[layer.name].build(layer, doc)
 
 
+def _box_label(box: np.ndarray, text: str, colour: RGB, bottom: bool = False) -> TextLabel:
+    """A label of ``box`` ``(x1, y1, x2, y2)``, anchored at its top-left corner (bottom-left with ``bottom``)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return TextLabel(x1, y2 if bottom else y1, text, colour, (x1, y1, x2, y2))
+
+
 def _mix(low: RGB, high: RGB, t: float) -> RGB:
     return tuple(int(round(a + (b - a) * t)) for a, b in zip(low, high))
 
@@ -114,8 +121,8 @@ def ground_truth_overlay(layer: Layer, doc) -> Overlay:
         overlay.boxes.append(BoxGroup("uncovered", image.gt_boxes[uncovered], rgba(UNCOVERED_COLOUR), 2))
     if layer.options["show_names"]:
         for g, (box, name) in enumerate(zip(image.gt_boxes, image.gt_names)):
-            text = name + (" (difficult)" if image.difficult[g] else "") + (" - no positive anchor" if g in uncovered else "")
-            overlay.labels.append((float(box[0]), float(box[1]), text, UNCOVERED_COLOUR if g in uncovered else layer.colour))
+            text = elide(name) + (" (difficult)" if image.difficult[g] else "") + (" - no positive anchor" if g in uncovered else "")
+            overlay.labels.append(_box_label(box, text, UNCOVERED_COLOUR if g in uncovered else layer.colour))
     return overlay
 
 
@@ -200,7 +207,7 @@ def roi_samples_overlay(layer: Layer, doc) -> Overlay:
     foreground = labels > 0
     overlay.boxes.append(BoxGroup("foreground", boxes[foreground], rgba(layer.colour)))
     for box, label in zip(boxes[foreground], labels[foreground]):
-        overlay.labels.append((float(box[0]), float(box[1]), doc.model.config.label_name(int(label)), layer.colour))
+        overlay.labels.append(_box_label(box, elide(doc.model.config.label_name(int(label))), layer.colour))
     return overlay
 
 
@@ -225,11 +232,11 @@ def detections_overlay(layer: Layer, doc) -> Overlay:
         missed = matching.missed(threshold)
         overlay.boxes.append(BoxGroup("missed", doc.image.gt_boxes[missed], rgba(MISSED_COLOUR), 2))
         if not (doc.layers["diagnosis"].visible and doc.diagnosis is not None):  # else the diagnosis says why, in the same place
-            overlay.labels += [(float(doc.image.gt_boxes[g][0]), float(doc.image.gt_boxes[g][3]), "missed", MISSED_COLOUR) for g in missed]
+            overlay.labels += [_box_label(doc.image.gt_boxes[g], "missed", MISSED_COLOUR, bottom=True) for g in missed]
     if layer.options["show_names"]:
         for i in shown:
-            text = f"{doc.model.config.label_name(int(det.labels[i]))} {float(det.scores[i]):.2f}"
-            overlay.labels.append((float(boxes[i][0]), float(boxes[i][1]), text, palette[colours[i]][1]))
+            text = f"{elide(doc.model.config.label_name(int(det.labels[i])))} {float(det.scores[i]):.2f}"
+            overlay.labels.append(_box_label(boxes[i], text, palette[colours[i]][1]))
     provenance = doc.provenance()
     if provenance is not None:
         chain = np.array([provenance.anchor_box, provenance.proposal_box, provenance.box])
@@ -264,6 +271,6 @@ def diagnosis_overlay(layer: Layer, doc) -> Overlay:
     overlay.boxes.append(BoxGroup("missed", np.array([g.box for g in missed], np.float64).reshape(-1, 4), rgba(layer.colour), 2))
     overlay.boxes.append(BoxGroup("false_positive", np.array([f.box for f in diagnosis.false_positives], np.float64).reshape(-1, 4), rgba(FALSE_POSITIVE_COLOUR), 2))
     shown = diagnosis.gt if layer.options["show_detected"] else missed
-    overlay.labels += [(g.box[0], g.box[3], g.stage.description, layer.colour if g.stage is not Stage.DETECTED else WHITE) for g in shown]
-    overlay.labels += [(f.box[0], f.box[3], f"FP: {f.type.description}", FALSE_POSITIVE_COLOUR) for f in diagnosis.false_positives]
+    overlay.labels += [_box_label(np.asarray(g.box), g.stage.description, layer.colour if g.stage is not Stage.DETECTED else WHITE, bottom=True) for g in shown]
+    overlay.labels += [_box_label(np.asarray(f.box), f"FP: {f.type.description}", FALSE_POSITIVE_COLOUR, bottom=True) for f in diagnosis.false_positives]
     return overlay

@@ -16,7 +16,6 @@ model has the training classes.
 
 from __future__ import annotations
 
-import atexit
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,23 +33,10 @@ from ..state.training.options import TrainingOptions
 from ..state.training.phases import SETTLED, Phase, SessionChange
 from ..state.training.session import TrainingInfo, TrainingSession, TrainingState, WatchResult
 from ..state.training.snapshots import StepSnapshot
+from ..running_threads import RUNNING
 from .worker import TrainingWorker
 
 WAIT_TIMEOUT_MS = 600_000
-
-# Controllers with a live thread: Qt aborts the process if a running QThread is destroyed,
-# which would happen to a window dropped without being closed.
-_LIVE: set[TrainingController] = set()
-
-
-@atexit.register
-def _shutdown_live() -> None:
-    for controller in list(_LIVE):
-        try:
-            controller.shutdown()
-        except RuntimeError:  # Qt already deleted the thread object
-            _LIVE.discard(controller)
-
 
 class TrainingController(QtCore.QObject):
     """Training for one window. ``session`` holds the state; the signals are public.
@@ -117,7 +103,7 @@ class TrainingController(QtCore.QObject):
         worker.message.connect(self._message)
         worker.failed.connect(self._failed)
         worker.finished.connect(self._finished)
-        _LIVE.add(self)
+        RUNNING.add(self)
         self._thread.start()
         if self.watch_image is not None:
             self._send("watch", self._watch_key, self.watch_image.tensor)
@@ -201,7 +187,7 @@ class TrainingController(QtCore.QObject):
         if self._thread is not None:
             self._worker.gate.abort()
             self._thread.wait(timeout_ms)
-        _LIVE.discard(self)
+        RUNNING.discard(self)
 
     # ----- worker reports (slots of this object, so that they run in the UI thread) -------
     def _send(self, kind: str, *args) -> None:
@@ -275,7 +261,7 @@ class TrainingController(QtCore.QObject):
         self._thread.deleteLater()
         self._worker.deleteLater()
         self._thread = self._worker = None
-        _LIVE.discard(self)
+        RUNNING.discard(self)
         self.session.ended()
         self.stopped.emit()
 

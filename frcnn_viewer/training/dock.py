@@ -23,7 +23,6 @@ from .plots import TrainingPlots
 from .watch_view import WatchView
 
 REDRAW_MS = 500
-MIN_HEIGHT = 250  # room for the curves below the canvas
 PRESET = "(preset)"
 ERROR_STYLE = "QLabel { background: #b3261e; color: white; padding: 3px 6px; }"
 
@@ -64,13 +63,15 @@ class TrainingDock(QtWidgets.QWidget):
         self.session = controller.session
         self.document = controller.document
         self._watch_name = ""
-        self.setMinimumHeight(MIN_HEIGHT)
+        self._proposed_data = ""
         row = QtWidgets.QHBoxLayout(self)
         row.setContentsMargins(2, 2, 2, 2)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self._build_controls())
-        scroll.setMinimumWidth(330)
+        controls = self._build_controls()
+        scroll.setWidget(controls)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # up and down only
+        scroll.setMinimumWidth(controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth())
         row.addWidget(scroll)
         self.plots = TrainingPlots()
         row.addWidget(self._build_plot_column(), 3)
@@ -315,11 +316,17 @@ class TrainingDock(QtWidgets.QWidget):
             self.device_name.setText(str(exc))
 
     def _fill_data_choices(self) -> None:
-        current = self.data.currentText() or "shapes"
+        """The generated sets and every annotated source open; the newest one opened is proposed,
+        unless the user chose something else than what was proposed."""
         labels = list(GENERATED)
         for source in dict.fromkeys(entry.source for entry in self.document.entries):  # each source once
             if source.annotated and not source.label.endswith("(training)") and source.label not in labels:
                 labels.append(source.label)
+        current = self.data.currentText()
+        if not current or current == self._proposed_data:  # the user left the proposal alone
+            opened = [label for label in labels if label not in GENERATED]
+            current = opened[-1] if opened else "shapes"
+            self._proposed_data = current
         blocker = QtCore.QSignalBlocker(self.data)
         self.data.clear()
         self.data.addItems(labels)

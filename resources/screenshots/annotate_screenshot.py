@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtWidgets  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from png_budget import shrink_png  # noqa: E402  (this folder, on the path when run as a script)
+from scratch_window import scratch_window  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTO = ROOT / "resources" / "photos" / "chelsea.jpg"
@@ -39,16 +40,10 @@ def drag(canvas, start, end) -> None:
 
 def main(out: Path) -> None:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from frcnn_viewer.main_window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(PHOTO, tmp)
-        settings = QtCore.QSettings(str(Path(tmp) / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings)
-        window.resize(1400, 860)
-        for dock in window.findChildren(QtWidgets.QDockWidget):
-            dock.setVisible(dock.windowTitle() in SHOWN_DOCKS)
-        window.show()
+        window = scratch_window(tmp, 1400, 860, SHOWN_DOCKS)
         window.wait_until_idle()
         window.set_mode("annotate")
         window.open_paths([tmp])

@@ -20,7 +20,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
+
 from png_budget import shrink_png  # noqa: E402  (this folder, on the path when run as a script)
+from scratch_window import scratch_window  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOWN_DOCKS = ("Images", "Diagnosis", "Curves", "Parameters", "Statistics", "Provenance")
@@ -29,15 +31,9 @@ SHOWN_DOCKS = ("Images", "Diagnosis", "Curves", "Parameters", "Statistics", "Pro
 def main(checkpoint: Path, out: Path, stage: str = "nms") -> None:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     from frcnn_core.diagnose import MISS_STAGES, Stage
-    from frcnn_viewer.main_window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = QtCore.QSettings(str(Path(tmp) / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings)
-        window.resize(1400, 900)
-        for dock in window.findChildren(QtWidgets.QDockWidget):
-            dock.setVisible(dock.windowTitle() in SHOWN_DOCKS)
-        window.show()
+        window = scratch_window(tmp, 1400, 900, SHOWN_DOCKS)
         window.open_paths(["shapes"])
         if not window.load_checkpoint(checkpoint):
             raise SystemExit(f"{checkpoint}: not loaded ({window.document.messages[-1].text})")

@@ -18,7 +18,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
+
 from png_budget import shrink_png  # noqa: E402  (this folder, on the path when run as a script)
+from scratch_window import scratch_window  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = 150
@@ -27,15 +29,9 @@ SHOWN_DOCKS = ("Images", "Layers", "Training")
 
 def main(out: Path) -> None:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from frcnn_viewer.main_window import MainWindow
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = QtCore.QSettings(str(Path(tmp) / "settings.ini"), QtCore.QSettings.Format.IniFormat)
-        window = MainWindow(settings=settings)
-        window.resize(1500, 1000)
-        for dock in window.findChildren(QtWidgets.QDockWidget):
-            dock.setVisible(dock.windowTitle() in SHOWN_DOCKS)
-        window.show()
+        window = scratch_window(tmp, 1500, 1000, SHOWN_DOCKS)
         window.open_paths(["shapes"])
         window.docks["training"].widget().watch_current_image()
         for name in ("anchor_labels", "roi_samples"):

@@ -7,12 +7,31 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
+
+# Qt's words when an object is used from a thread it does not live in (timers, parents, sockets...)
+QT_THREAD_WARNING = re.compile(r"another thread|different thread|thread other than|cross-thread", re.IGNORECASE)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)  # inside pytest-qt's wrapper, which drops the capture
+def pytest_runtest_makereport(item, call):
+    """Fail a viewer test during which Qt warned that one of its objects was used from the wrong
+    thread (e.g. ``QObject::killTimer: Timers cannot be stopped from another thread``)."""
+    report = yield
+    capture = getattr(item, "qt_log_capture", None)  # pytest-qt's record of the test's Qt messages
+    if call.when == "call" and capture is not None and report.passed:
+        wrong = [record.message for record in capture.records if QT_THREAD_WARNING.search(record.message)]
+        if wrong:
+            report.outcome = "failed"
+            report.longrepr = "Qt objects used from another thread:\n" + "\n".join(wrong)
+    return report
+
 
 # Two classes on a 160x120 image: a red square and a blue bar (xyxy pixels).
 CLASSES = ("red", "blue")
@@ -46,8 +65,8 @@ def window(qtbot, settings):
 
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
-    win.resize(1100, 800)
     win.show()
+    win.resize(1100, 800)  # after show, which keeps a window within the (800x800 offscreen) screen
     assert win.wait_until_idle(60_000)
     yield win
     win.close()

@@ -76,15 +76,15 @@ def test_the_verdict_follows_a_gt_edit_and_the_settings(doc):
 def test_the_overlay_labels_misses_with_their_stage_and_false_positives_with_their_type(doc):
     doc.show_trace(0, forced_trace(doc, detections([BOXES[0], [100.0, 2.0, 150.0, 30.0]], [0.9, 0.8], [BLUE, RED])), doc.image)
     overlay = build_overlay(doc.layers["diagnosis"], doc)
-    texts = [text for _, _, text, _ in overlay.labels]
+    texts = [label.text for label in overlay.labels]
     assert Stage.CLASS.description in texts and Stage.HEAD.description in texts
     assert f"FP: {FalsePositiveType.CLASS.description}" in texts and f"FP: {FalsePositiveType.BACKGROUND.description}" in texts
     np.testing.assert_allclose(overlay.group("missed").boxes, BOXES)
     assert len(overlay.group("false_positive").boxes) == 2
     # the detections layer leaves the "missed" labels to the diagnosis layer
-    assert "missed" not in [text for _, _, text, _ in build_overlay(doc.layers["detections"], doc).labels]
+    assert "missed" not in [label.text for label in build_overlay(doc.layers["detections"], doc).labels]
     doc.layers["diagnosis"].set_visible(False)
-    assert "missed" in [text for _, _, text, _ in build_overlay(doc.layers["detections"], doc).labels]
+    assert "missed" in [label.text for label in build_overlay(doc.layers["detections"], doc).labels]
     assert doc.describe_diagnosis(50, 40) is None  # hidden layer: no hover text
     doc.layers["diagnosis"].set_visible(True)
     text = doc.describe_diagnosis(50, 40)  # inside the red square and the detection on it: the GT box

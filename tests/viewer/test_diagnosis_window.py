@@ -16,6 +16,7 @@ from frcnn_core.checkpoint import save_checkpoint
 from frcnn_core.cli import main
 from frcnn_core.diagnose import FalsePositiveType, Stage
 from frcnn_viewer.state.curves import evaluation_curves
+from frcnn_viewer.workspaces import Workspace
 
 from .conftest import BOXES, CLASSES
 
@@ -72,6 +73,7 @@ def test_diagnose_equals_the_cli_json_and_the_panel_counts_it(window, qtbot, coc
     assert panel.counts()["gt"] == {s.value: n for s, n in doc.diagnosis_summary().stages.items()}
 
     # the curves tab: the core's PR curves and confusion matrix of the same results
+    window.workspaces.show(Workspace.DIAGNOSE)
     window.docks["curves"].raise_()
     assert window.plots_panel.wait()
     expected_curves = evaluation_curves(doc.results, CLASSES, 0.5, SCORE)
@@ -94,7 +96,7 @@ def test_relabelling_a_box_in_annotation_mode_changes_its_verdict(window, qtbot,
     det = Detections(torch.tensor([BOXES[0]]), torch.tensor([0.9]), torch.tensor([2]), torch.full((1, 3), 1 / 3), torch.zeros(1, dtype=torch.int64), torch.zeros(1, 4))
     trace = dataclasses.replace(trace, pre_nms_boxes=gt, pre_nms_scores=torch.ones(2), proposals=gt, proposal_scores=torch.ones(2), detections=det)
     assert doc.show_trace(0, trace, doc.image)
-    labels = lambda: [text for _, _, text, _ in window.canvas.layer_items["diagnosis"].labels.labels()]  # noqa: E731
+    labels = lambda: [label.text for label in window.canvas.layer_items["diagnosis"].labels.labels()]  # noqa: E731
     assert Stage.CLASS.description in labels() and f"FP: {FalsePositiveType.CLASS.description}" in labels()
     window.set_mode("annotate")
     window.activateWindow()

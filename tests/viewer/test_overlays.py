@@ -90,7 +90,7 @@ def test_ground_truth_flags_boxes_without_a_positive_anchor(doc):
     doc.set_parameters(rpn_pos_iou=0.99)
     drawn = overlay(doc, "ground_truth")
     assert len(drawn.group("uncovered").boxes) == len(doc.anchor_state.gt_without_positive()) == 2
-    assert all("no positive anchor" in text for _, _, text, _ in drawn.labels)
+    assert all("no positive anchor" in label.text for label in drawn.labels)
 
 
 def test_objectness_heatmap_covers_the_feature_grid(doc):

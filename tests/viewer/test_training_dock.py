@@ -63,3 +63,14 @@ def test_a_runs_metrics_log_is_reopened_as_curves(window, tmp_path):
     (tmp_path / "bad.jsonl").write_text("{}\n")
     assert not window.training.open_metrics(tmp_path / "bad.jsonl")
     assert "bad.jsonl" in window.document.messages[-1].text and curve_points(dock.plots.curves["total"]) == 10
+
+
+def test_the_data_field_proposes_the_dataset_just_opened_unless_the_user_chose(window, voc_dir, coco_file):
+    dock = window.docks["training"].widget()
+    assert dock.data.currentText() == "shapes"  # the bundled samples are open
+    window.open_paths([voc_dir])
+    assert dock.data.currentText() == str(voc_dir)
+    dock.data.setCurrentText("composite")  # the user's choice stays
+    window.open_paths([coco_file])
+    assert dock.data.currentText() == "composite"
+    assert dock.data.findText(str(coco_file)) >= 0
