@@ -179,7 +179,12 @@ class MainWindow(QtWidgets.QMainWindow):
         canvas, its dock, actions and menu, and the controller given exactly these pieces."""
         model = AnnotationModel(self.document)
         panel = AnnotationPanel(model.classes)
-        dock = self._dock("Annotate", panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        scroll = QtWidgets.QScrollArea()  # on a laptop screen the panel scrolls instead of making the window taller
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(panel)
+        dock = self._dock("Annotate", scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         dock.hide()
         actions = AnnotationActions(self)
         self.menuBar().addMenu(actions.menu)

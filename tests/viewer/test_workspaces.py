@@ -67,7 +67,7 @@ def test_every_workspace_fits_the_screen_without_overlapping_widgets(window, coc
 
 def test_each_workspace_shows_its_docks(window):
     shown = {}
-    for workspace in (Workspace.INSPECT, Workspace.ANNOTATE, Workspace.TRAIN):
+    for workspace in Workspace:
         window.workspaces.show(workspace)
         QtWidgets.QApplication.processEvents()
         shown[workspace] = {name for name, dock in window.workspaces.docks().items() if dock.isVisible()}
@@ -75,7 +75,8 @@ def test_each_workspace_shows_its_docks(window):
     assert not shown[Workspace.INSPECT] & {"dock_training", "dock_annotate"}
     assert "dock_annotate" in shown[Workspace.ANNOTATE] and "dock_parameters" not in shown[Workspace.ANNOTATE]
     assert "dock_training" in shown[Workspace.TRAIN] and "dock_annotate" not in shown[Workspace.TRAIN]
-    assert Workspace.DIAGNOSE not in window.workspaces.offered()  # no diagnosis dock in this window
+    assert {"dock_diagnosis", "dock_curves"} <= shown[Workspace.DIAGNOSE] and "dock_training" not in shown[Workspace.DIAGNOSE]
+    assert window.workspaces.offered() == list(Workspace)
 
 
 def test_annotate_workspace_is_annotation_mode_both_ways(window):
