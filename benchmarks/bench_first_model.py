@@ -20,7 +20,7 @@ import torch
 
 from frcnn_core.data import open_dataset
 from frcnn_core.evaluate import match_image
-from frcnn_viewer.training.options import TrainingOptions, build_trainer, open_training_data
+from frcnn_viewer.state.training.options import TrainingOptions, build_trainer, open_training_data
 from frcnn_viewer.state.first_run import QUICK_TRAINING
 
 
