@@ -20,7 +20,7 @@ from .settings import ViewerSettings
 from .state.annotation import parse_enum
 
 # bump when the default layouts change, so that arrangements saved by an older version are dropped
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 DEFAULT_WINDOW_SIZE = QtCore.QSize(1400, 900)
 
 Area = QtCore.Qt.DockWidgetArea
@@ -73,8 +73,8 @@ LAYOUTS: dict[Workspace, tuple[DockPlace, ...]] = {
         DockPlace("dock_messages", BOTTOM, height=70),
     ),
     Workspace.ANNOTATE: (
-        DockPlace("dock_images", LEFT, width=260),
-        DockPlace("dock_annotate", RIGHT, width=290),
+        DockPlace("dock_images", LEFT, width=240),
+        DockPlace("dock_annotate", RIGHT, width=400),  # its form's minimum width: no clipped fields
         DockPlace("dock_layers", RIGHT, tab_with="dock_annotate"),
         DockPlace("dock_messages", BOTTOM, height=70),
     ),
