@@ -1,10 +1,12 @@
-"""Small image and annotation files for the data-loader tests (written into ``tmp_path``)."""
+"""Small image and annotation files for the data-loader tests (written into ``tmp_path``), and
+a tiny in-memory dataset for the trainer tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 
@@ -50,3 +52,19 @@ def voc_xml(filename: str, width: int, height: int, objects: list[tuple]) -> str
         )
     parts.append("</annotation>")
     return "\n".join(parts)
+
+
+class TinyBoxes:
+    """Four 96x96 images, each with one bright rectangle of class 1 or 2."""
+
+    class_names = ("bright", "dark")
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        image = torch.full((3, 96, 96), 0.5)
+        x = 10 + 15 * i
+        image[:, 20:60, x : x + 30] = 1.0 if i % 2 == 0 else 0.0
+        target = {"boxes": torch.tensor([[float(x), 20.0, x + 30.0, 60.0]]), "labels": torch.tensor([1 + i % 2]), "difficult": torch.tensor([False])}
+        return image, target

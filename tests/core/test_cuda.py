@@ -10,7 +10,7 @@ from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.train import TrainConfig, Trainer
 from frcnn_core.train.batches import PrefetchingBatchSource
 
-from test_trainer import TinyBoxes
+from data_files import TinyBoxes
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

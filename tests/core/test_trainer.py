@@ -5,26 +5,11 @@ import math
 
 import pytest
 import torch
+from data_files import TinyBoxes
 
 from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.train import METRICS_FILE, NonFiniteLossError, TrainConfig, Trainer
-
-
-class TinyBoxes:
-    """Four 96x96 images, each with one bright rectangle of class 1 or 2."""
-
-    class_names = ("bright", "dark")
-
-    def __len__(self):
-        return 4
-
-    def __getitem__(self, i):
-        image = torch.full((3, 96, 96), 0.5)
-        x = 10 + 15 * i
-        image[:, 20:60, x : x + 30] = 1.0 if i % 2 == 0 else 0.0
-        target = {"boxes": torch.tensor([[float(x), 20.0, x + 30.0, 60.0]]), "labels": torch.tensor([1 + i % 2]), "difficult": torch.tensor([False])}
-        return image, target
 
 
 def make_trainer(tmp_path, iterations=6, **kw):
