@@ -13,7 +13,7 @@ columns (rows) whose anchors stay inside the image up to ``rpn_allowed_border``
 definition (every anchor of the grid, ``torchvision.ops.box_iou``) the tests compare with.
 
 Geometry is the model's: each image is resized by :func:`frcnn_core.image_batch.resized_size`
-and its feature grid is :func:`feature_size_for`, the grid of one
+and its feature grid is :func:`frcnn_core.anchor_assignment.padded_feature_size`, the grid of one
 image alone (a training batch pads to its largest image; the extra cells hold anchors
 inside the image only when ``rpn_allowed_border`` exceeds half a stride).
 """
@@ -34,7 +34,6 @@ from .boxes import pairwise_iou
 from .config import DetectorConfig
 from .image_batch import resized_size
 
-feature_size_for = padded_feature_size  # the model's grid (frcnn_core.anchor_assignment)
 
 
 # sqrt(area) in network-input pixels: COCO's small / medium / large edges
@@ -179,7 +178,7 @@ class InputBoxes:
         sizes = torch.stack((keys >> 32, keys & ((1 << 32) - 1)), dim=1)  # [U, 2] (H, W)
         resized = [resized_size(int(h), int(w), min_size, max_size) for h, w in sizes.tolist()]
         input_sizes = torch.tensor(resized, dtype=torch.int64)
-        feature_sizes = torch.tensor([feature_size_for(s, stride) for s in resized], dtype=torch.int64)
+        feature_sizes = torch.tensor([padded_feature_size(s, stride) for s in resized], dtype=torch.int64)
         # the model's scale_boxes: float32 boxes times (w / W, h / H) computed in double
         scale = (input_sizes.double() / sizes.double()).float()  # [U, 2] (sy, sx)
         per_box = scale[inverse]
@@ -359,7 +358,7 @@ def full_grid_best_iou(gt: GtBoxes, layout: AnchorLayout) -> Tensor:
     for image in torch.unique(gt.image_index).tolist():
         rows = torch.nonzero(gt.image_index == image, as_tuple=True)[0]
         h, w = boxes.input_sizes[rows[0]].tolist()
-        anchors = grid_anchors(feature_size_for((h, w), layout.anchor_stride), layout.anchor_stride, layout.anchor_scales, layout.anchor_ratios)
+        anchors = grid_anchors(padded_feature_size((h, w), layout.anchor_stride), layout.anchor_stride, layout.anchor_scales, layout.anchor_ratios)
         anchors = anchors[inside_image(anchors, (h, w), layout.rpn_allowed_border)]
         if anchors.numel():
             best[rows] = pairwise_iou(boxes.boxes[rows], anchors).max(dim=1).values

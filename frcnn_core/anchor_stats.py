@@ -12,20 +12,21 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .anchor_coverage import AnchorLayout, GtBoxes, feature_size_for, grid_coverage
+from .anchor_assignment import padded_feature_size
+from .anchor_coverage import AnchorLayout, GtBoxes, grid_coverage
 from .anchors import grid_anchors, inside_image
 
 
 def anchor_counts(image_size: tuple[int, int], stride: int, scales, ratios) -> dict:
     """Total and inside-the-image anchor counts, and the anchor shapes ``(ratio, scale, w, h)``."""
-    anchors = grid_anchors(feature_size_for(image_size, stride), stride, scales, ratios)
+    anchors = grid_anchors(padded_feature_size(image_size, stride), stride, scales, ratios)
     shapes = [
         {"ratio": r, "scale": s, "width": stride * s / math.sqrt(r), "height": stride * s * math.sqrt(r)}
         for r in ratios for s in scales
     ]
     return {
         "image_size": list(image_size),
-        "feature_size": list(feature_size_for(image_size, stride)),
+        "feature_size": list(padded_feature_size(image_size, stride)),
         "anchors": int(anchors.shape[0]),
         "inside": int(inside_image(anchors, image_size).sum()),
         "shapes": shapes,

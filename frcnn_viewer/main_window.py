@@ -674,7 +674,7 @@ class MainWindow(QtWidgets.QMainWindow):
             event.ignore()
             return
         self.workspaces.save()
-        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.save_window(self.saveGeometry())
         self.settings.save_layers(self.document.layers.state())
         self.settings.sync()
         self.training.shutdown()

@@ -31,15 +31,12 @@ class ViewerSettings:
         recent = [str(p) for p in paths] + [p for p in self.recent_files() if p not in map(str, paths)]
         self.qsettings.setValue("recent_files", recent[:MAX_RECENT])
 
-    def save_window(self, geometry: QtCore.QByteArray, state: QtCore.QByteArray) -> None:
+    def save_window(self, geometry: QtCore.QByteArray) -> None:
+        """The window's size and position (each workspace keeps its own dock arrangement)."""
         self.qsettings.setValue("window/geometry", geometry)
-        self.qsettings.setValue("window/state", state)
 
     def window_geometry(self) -> QtCore.QByteArray | None:
         return self.qsettings.value("window/geometry")
-
-    def window_state(self) -> QtCore.QByteArray | None:
-        return self.qsettings.value("window/state")
 
     def save_layers(self, state: dict) -> None:
         self.qsettings.setValue("layers", json.dumps(state))

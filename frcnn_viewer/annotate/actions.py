@@ -78,6 +78,7 @@ class AnnotationActions(QtCore.QObject):
         self.toolbar.addAction(self.mode_action)
         for name, _text in MODEL_ACTIONS:
             self.toolbar.addAction(named[name])
+            named[name].setVisible(False)  # shown in annotation mode (set_annotating)
         self.conflicts = ShortcutConflicts(window, [*self.keyed.values(), self.mode_action])
 
     def _action(self, window: QtWidgets.QWidget, name: str, text: str) -> QtGui.QAction:
@@ -90,5 +91,7 @@ class AnnotationActions(QtCore.QObject):
         (``1`` for 1:1 zoom, the arrows), or give them back."""
         for action in self.keyed.values():
             action.setEnabled(on)
+        for name, _text in MODEL_ACTIONS:  # retraining on the labelled images belongs to annotating
+            self.named[name].setVisible(on)
         (self.conflicts.suspend if on else self.conflicts.restore)()
         self.mode_action.setChecked(on)
