@@ -18,8 +18,8 @@ import time
 import torch
 
 from frcnn_core import FasterRCNN, cpu_config
-from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.data import ShapesDataset
+from frcnn_core.models.checkpoint import load_checkpoint
 from frcnn_viewer.state.curves import evaluation_curves
 from frcnn_viewer.state.diagnosis import DiagnosisSettings, diagnose_image
 from frcnn_viewer.state.results import image_result

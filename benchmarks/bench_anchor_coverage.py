@@ -15,8 +15,8 @@ import time
 import torch
 
 from frcnn_core import DetectorConfig, cpu_config
-from frcnn_core.anchor_coverage import AnchorLayout, GtBoxes, grid_coverage, full_grid_best_iou
-from frcnn_core.anchor_optimizer import optimize_anchors
+from frcnn_core.anchors.coverage import AnchorLayout, GtBoxes, full_grid_best_iou, grid_coverage
+from frcnn_core.anchors.optimizer import optimize_anchors
 
 PHOTO_SIZES = ((480, 640), (375, 500), (600, 800), (640, 480), (333, 500), (427, 640), (1080, 1920))
 

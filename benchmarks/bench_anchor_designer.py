@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_anchor_coverage import random_gt  # noqa: E402
 from PySide6 import QtWidgets  # noqa: E402
 
-from frcnn_core.anchor_coverage import AnchorLayout, GtBoxes, grid_coverage  # noqa: E402
+from frcnn_core.anchors.coverage import AnchorLayout, GtBoxes, grid_coverage  # noqa: E402
 from frcnn_core.data import open_dataset  # noqa: E402
 from frcnn_viewer import MainWindow  # noqa: E402
 

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from frcnn_core import FasterRCNN, cpu_config
-from frcnn_core.anchor_coverage import AnchorLayout, GtBoxes, grid_coverage
-from frcnn_core.anchor_optimizer import optimize_anchors
+from frcnn_core.anchors.coverage import AnchorLayout, GtBoxes, grid_coverage
+from frcnn_core.anchors.optimizer import optimize_anchors
 from frcnn_core.cli.evaluation import score_detections
 from frcnn_core.data import CompositeDataset, open_dataset
 from frcnn_core.data.composite import CROP_KINDS, Paste, outline_mask

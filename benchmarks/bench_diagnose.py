@@ -17,11 +17,11 @@ import time
 import torch
 
 from frcnn_core import FasterRCNN, cpu_config
-from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.data import open_dataset
-from frcnn_core.diagnose import diagnose_dataset
+from frcnn_core.evaluation.diagnose import diagnose_dataset
+from frcnn_core.evaluation.scoring import score_detections
 from frcnn_core.inference import predict_dataset
-from frcnn_core.scoring import score_detections
+from frcnn_core.models.checkpoint import load_checkpoint
 
 
 def main() -> None:

@@ -19,9 +19,9 @@ import time
 import torch
 
 from frcnn_core.data import open_dataset
-from frcnn_core.evaluate import match_image
-from frcnn_viewer.state.training.options import TrainingOptions, build_trainer, open_training_data
+from frcnn_core.evaluation.metrics import match_image
 from frcnn_viewer.state.first_run import QUICK_TRAINING
+from frcnn_viewer.state.training.options import TrainingOptions, build_trainer, open_training_data
 
 
 def score(model, images, score_threshold: float) -> tuple[int, int, int]:

@@ -4,7 +4,7 @@ A model is trained on a few labelled ``composite`` images (the ``cpu`` preset), 
 ``composite`` val images are "labelled" with their GT hidden: the suggestions the viewer
 would show (``SuggestionSet``: detections scoring at least the threshold) are accepted, and
 the edits still needed to reach the true GT are counted by
-``frcnn_viewer.state.annotation_edits.edits_to_reach`` (match at IoU >= 0.7 is right;
+``labelling_edits.edits_to_reach`` (match at IoU >= 0.7 is right;
 0.5-0.7 one move; wrong class one relabel; extra one delete; missing one draw). Without
 suggestions every true box is one draw. Also printed: the time to train and to make the
 suggestions, and whether the images the uncertainty rule puts first are those that need the
@@ -22,15 +22,15 @@ import time
 
 import numpy as np
 import torch
+from labelling_edits import EditCount, edits_to_reach
 
 from frcnn_core import FasterRCNN
-from frcnn_core.checkpoint import load_checkpoint
 from frcnn_core.data import open_dataset
-from frcnn_core.evaluate import evaluate_voc
+from frcnn_core.evaluation.metrics import evaluate_voc
+from frcnn_core.models.checkpoint import load_checkpoint
 from frcnn_core.presets import Preset, PresetName, detector_config, train_config
 from frcnn_core.train import Trainer
-from frcnn_viewer.state.annotation_edits import EditCount, edits_to_reach
-from frcnn_viewer.state.annotation_suggestions import SuggestionSet
+from frcnn_viewer.annotation.model.suggestions import SuggestionSet
 from frcnn_viewer.state.results import detection_uncertainty
 
 

@@ -1,5 +1,5 @@
 """Time RoIAlign forward + backward: torchvision.ops.roi_align against our matrix-product
-version (frcnn_core.separable_roi_align), on the same features and boxes, alternated,
+version (frcnn_core.roi.align), on the same features and boxes, alternated,
 printing the ratio (theirs / ours: > 1 means we are faster). The two settings are the
 `cpu` preset's training batch and the seed's (VGG16 at 800 px).
 
@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 
 import torch
+from bench_detector import interleaved_medians
 from torchvision.ops import roi_align
 
-from frcnn_core.separable_roi_align import separable_roi_align
+from frcnn_core.roi.align import separable_roi_align
 from frcnn_core.train.devices import describe_device, select_device
-
-from bench_detector import interleaved_medians
 
 # name: (images, channels, feature height/width, RoIs per image, input pixels)
 SETTINGS = {

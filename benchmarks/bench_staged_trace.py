@@ -22,7 +22,7 @@ from collections.abc import Callable
 import torch
 
 from frcnn_core import DetectorConfig, FasterRCNN
-from frcnn_core.staged_trace import Stage, StagedTrace
+from frcnn_core.trace.staged import Stage, StagedTrace
 
 
 def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:

@@ -17,18 +17,17 @@ import time
 from pathlib import Path
 
 import torch
+from bench_detector import torchvision_peer
 
 from frcnn_core import FasterRCNN, build_backbone, cpu_config
 from frcnn_core.cli.options import float_list, image_size, positive_int
 from frcnn_core.data import open_dataset, split_dataset
+from frcnn_core.evaluation.scoring import score_detections
 from frcnn_core.inference import predict_dataset
-from frcnn_core.postprocess import Detections
-from frcnn_core.scoring import score_detections
+from frcnn_core.roi.postprocess import Detections
 from frcnn_core.train import TrainConfig, Trainer, describe_device, select_device
 from frcnn_core.train.batches import batch_source
 from frcnn_core.train.schedule import lr_factor
-
-from bench_detector import torchvision_peer
 
 
 def train_torchvision(model, dataset, cfg: TrainConfig, device) -> float:

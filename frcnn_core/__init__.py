@@ -1,24 +1,71 @@
 """frcnn_core: an observable Faster R-CNN in PyTorch (no Qt here, ever).
 
 Boxes are ``(x1, y1, x2, y2)`` float pixels; deltas are ``(dx, dy, dw, dh)``.
+
+The folders follow one image through the detector: ``models`` (backbone, batching, the
+composed detector, checkpoints) → ``anchors`` (grid, anchor targets, coverage) → ``rpn``
+(head, proposal layer) → ``roi`` (proposal targets, RoI pooling, head, post-processing)
+→ ``losses``; ``trace`` records every intermediate, ``evaluation`` scores and diagnoses,
+``data``/``annotations`` read the user's files, ``train`` trains, ``cli`` is the shell.
+Everything a script needs is importable from here; the names in :data:`__all__` are the
+public surface (``tests/test_public_surface.py`` pins it, ``CHANGELOG.md`` records changes).
 """
 
-from .anchor_assignment import AnchorAssignment, AnchorGeometry, assign_anchors, model_geometry
-from .anchor_targets import IGNORED, NEGATIVE, POSITIVE, AnchorTargets, assign_anchor_targets
-from .anchors import anchor_base, grid_anchors, inside_image
-from .backbones import BACKBONES, PretrainedWeightsMissing, build_backbone
+import warnings
+
+from .anchors.assignment import AnchorAssignment, AnchorGeometry, assign_anchors, model_geometry
+from .anchors.check import anchors_for_training
+from .anchors.coverage import AnchorLayout, CoverageReport, GtBoxes, grid_coverage
+from .anchors.grid import anchor_base, grid_anchors, inside_image
+from .anchors.optimizer import optimize_anchors
+from .anchors.targets import IGNORED, NEGATIVE, POSITIVE, AnchorTargets, assign_anchor_targets
 from .boxes import decode_boxes, encode_boxes, pairwise_iou
-from .config import DetectorConfig, cpu_config
-from .model import LOSS_NAMES, FasterRCNN
-from .postprocess import Detections
-from .proposal_targets import ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, RoiSamples, assign_proposal_targets
-from .proposals import Proposals, propose
-from .trace import Trace
+from .config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, DetectorConfig, cpu_config
+from .data import DatasetError, open_dataset
+from .deprecated import DEPRECATED
+from .evaluation.confusion import confusion_matrix
+from .evaluation.diagnose import FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report
+from .evaluation.metrics import ImageMatching, evaluate_coco, evaluate_voc, match_image
+from .evaluation.scoring import score_detections
+from .files.export import read_rich_results, to_coco_results, to_rich_results
+from .inference import predict_dataset
+from .models.backbones import BACKBONES, PretrainedWeightsMissing, build_backbone
+from .models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .models.faster_rcnn import LOSS_NAMES, FasterRCNN
+from .presets import PresetName, choose_preset, detector_config, train_config
+from .roi.postprocess import Detections
+from .roi.targets import ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, RoiSamples, assign_proposal_targets
+from .rpn.proposals import Proposals, propose
+from .trace.staged import FIELD_STAGES, StagedTrace
+from .trace.trace import Trace
+from .train import TrainConfig, Trainer
 
 __all__ = [
+    # anchors
     "AnchorAssignment", "AnchorGeometry", "assign_anchors", "model_geometry", "POSITIVE", "NEGATIVE", "IGNORED",
-    "ROI_SOURCE_GT", "ROI_SOURCE_JITTERED_GT", "AnchorTargets", "assign_anchor_targets", "anchor_base", "grid_anchors", "inside_image",
-    "BACKBONES", "PretrainedWeightsMissing", "build_backbone", "decode_boxes", "encode_boxes", "pairwise_iou",
-    "DetectorConfig", "cpu_config", "LOSS_NAMES", "FasterRCNN", "Detections", "RoiSamples",
-    "assign_proposal_targets", "Proposals", "propose", "Trace",
+    "AnchorTargets", "assign_anchor_targets", "anchor_base", "grid_anchors", "inside_image",
+    "AnchorLayout", "CoverageReport", "GtBoxes", "grid_coverage", "optimize_anchors", "anchors_for_training",
+    # boxes, configuration, models
+    "decode_boxes", "encode_boxes", "pairwise_iou", "DetectorConfig", "cpu_config", "ANCHOR_ASSIGNMENT_FIELDS",
+    "INFERENCE_FIELDS", "BACKBONES", "PretrainedWeightsMissing", "build_backbone", "LOSS_NAMES", "FasterRCNN",
+    "CheckpointError", "load_checkpoint", "save_checkpoint", "PresetName", "choose_preset", "detector_config",
+    "train_config",
+    # the stages
+    "Proposals", "propose", "RoiSamples", "assign_proposal_targets", "ROI_SOURCE_GT", "ROI_SOURCE_JITTERED_GT",
+    "Detections",
+    # traces
+    "Trace", "StagedTrace", "FIELD_STAGES",
+    # data, training, evaluation, files
+    "DatasetError", "open_dataset", "TrainConfig", "Trainer", "predict_dataset", "evaluate_voc", "evaluate_coco",
+    "match_image", "ImageMatching", "score_detections", "confusion_matrix", "diagnose_trace", "diagnose_dataset",
+    "diagnosis_report", "Stage", "FalsePositiveType", "to_coco_results", "to_rich_results", "read_rich_results",
 ]
+
+
+def __getattr__(name: str):
+    """Deprecated names (:mod:`frcnn_core.deprecated`) warn, then work as they did."""
+    if name in DEPRECATED:
+        instead, value = DEPRECATED[name]
+        warnings.warn(f"frcnn_core.{name} is deprecated; use {instead}", DeprecationWarning, stacklevel=2)
+        return value
+    raise AttributeError(f"module 'frcnn_core' has no attribute {name!r}")

@@ -197,7 +197,7 @@ def unknown_fields(cls, changes) -> None:
 
 
 # The fields that shape the anchor grid and its labels: changing one relabels the anchors of an
-# image without running any network (frcnn_core.anchor_assignment.assign_anchors).
+# image without running any network (frcnn_core.anchors.assignment.assign_anchors).
 ANCHOR_ASSIGNMENT_FIELDS = (
     "anchor_stride", "anchor_scales", "anchor_ratios", "rpn_pos_iou", "rpn_neg_iou", "rpn_num_samples",
     "rpn_pos_fraction", "rpn_allowed_border", "rpn_positives_per_gt", "min_size", "max_size",

@@ -9,8 +9,8 @@ import torch
 import torch.distributed as dist
 
 from .data.errors import DatasetError
-from .model import FasterRCNN
-from .postprocess import Detections
+from .models.faster_rcnn import FasterRCNN
+from .roi.postprocess import Detections
 from .train.distributed import ProcessGroup
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .backbones import imagenet_weights_cached
 from .config import DetectorConfig, cpu_config
-from .json_files import load_json
+from .files.json_input import load_json
+from .models.backbones import imagenet_weights_cached
 from .train import TrainConfig
 
 

@@ -17,22 +17,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6 import QtCore, QtGui, QtWidgets
 from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6 import QtCore, QtGui, QtWidgets
 
-from .annotate.actions import AnnotationActions
-from .annotate.box_editor import BoxEditor
-from .annotate.controller import AnnotationController
-from .annotate.panel import AnnotationPanel
+from .annotation.model.mode import AnnotationModel
+from .annotation.view.actions import AnnotationActions
+from .annotation.view.box_editor import BoxEditor
+from .annotation.view.controller import AnnotationController
+from .annotation.view.panel import AnnotationPanel
 from .canvas import Canvas
-from .state.anchor_design import AnchorDesign
-from .state.document import Change, Document
-from .state.image_list import RANKED
 from .opening import Opened, OpeningClient
-from .state.models import ModelInfo, class_mismatch
-from .state.results import ImageResult
-from .state.exporting import FORMATS
-from .state.exporting import export_detections as write_detections
 from .panels.anchor_designer import AnchorDesignerPanel
 from .panels.diagnosis_panel import DiagnosisPanel
 from .panels.image_list import ImageListPanel
@@ -43,8 +37,14 @@ from .panels.plots_panel import PlotsPanel
 from .panels.provenance_panel import ProvenancePanel
 from .panels.stats_panel import StatsPanel, summary_line
 from .settings import ViewerSettings
-from .state.annotation import AnnotationModel
+from .state.anchor_design import AnchorDesign
+from .state.document import Change, Document
+from .state.exporting import FORMATS
+from .state.exporting import export_detections as write_detections
 from .state.first_run import QUICK_TRAINING, quick_training_data
+from .state.image_list import RANKED
+from .state.models import ModelInfo, class_mismatch
+from .state.results import ImageResult
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
@@ -417,7 +417,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def diagnose(self, wait: bool = True, iou: float = 0.5, score_threshold: float = 0.5) -> dict | None:
         """Why was each GT box missed, what is each false positive: diagnose every image at
         ``iou`` and ``score_threshold`` (in the worker, as "Analyse all") and return the report
-        ``frcnn diagnose --json`` writes (:func:`frcnn_core.diagnose.diagnosis_report`) over the
+        ``frcnn diagnose --json`` writes (:func:`frcnn_core.evaluation.diagnose.diagnosis_report`) over the
         images with GT. With ``wait=False`` it only starts (the Diagnosis panel shows the
         counts when done) and returns ``None``; bad settings are reported and return ``None``."""
         if not self.document.set_diagnosis_settings(iou, score_threshold):
@@ -493,7 +493,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.training.state()
 
     def set_mode(self, mode: str) -> None:
-        """``"annotate"``: the mouse draws and edits GT boxes (see :mod:`frcnn_viewer.annotate`);
+        """``"annotate"``: the mouse draws and edits GT boxes (see :mod:`frcnn_viewer.annotation.view`);
         ``"inspect"``: it picks feature cells and detections."""
         self.annotation.set_mode(mode)
 

@@ -16,8 +16,8 @@ import torch
 from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig, FasterRCNN
-from frcnn_core.checkpoint import load_checkpoint
-from frcnn_core.staged_trace import StagedTrace
+from frcnn_core.models.checkpoint import load_checkpoint
+from frcnn_core.trace.staged import StagedTrace
 
 from .running_threads import RUNNING
 from .state.diagnosis import DiagnosisSettings, diagnose_image

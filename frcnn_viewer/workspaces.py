@@ -16,8 +16,8 @@ from enum import Enum
 
 from PySide6 import QtCore, QtWidgets
 
+from .annotation.model.mode import parse_enum
 from .settings import ViewerSettings
-from .state.annotation import parse_enum
 
 # bump when the default layouts change, so that arrangements saved by an older version are dropped
 LAYOUT_VERSION = 4

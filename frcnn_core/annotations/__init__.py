@@ -5,7 +5,7 @@
 Ultralytics' ``data.yaml``), :mod:`.cvat` (CVAT for images 1.1 XML) and :mod:`.labelme`
 (labelme JSON) convert to and from it at the file boundary. Every reader raises :class:`AnnotationError`
 naming the file and the offending value; every writer writes atomically
-(:mod:`frcnn_core.atomic`).
+(:mod:`frcnn_core.files.atomic`).
 """
 
 from .coco import export_coco, import_coco

@@ -32,8 +32,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..atomic import atomic_write_text
-from ..json_files import load_json
+from ..files.atomic import atomic_write_text
+from ..files.json_input import load_json
 from .model import AnnotationError, Box, BoxAnnotation, ImageAnnotation, fit_box
 
 

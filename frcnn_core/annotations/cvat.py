@@ -43,8 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-from ..atomic import atomic_write_text
+from ..files.atomic import atomic_write_text
 from .model import AnnotationError, Box, BoxAnnotation, ImageAnnotation, fit_box
 from .voc import parse_xml
 

@@ -27,7 +27,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..atomic import atomic_write_text
+from ..files.atomic import atomic_write_text
 from .model import AnnotationError, Box, BoxAnnotation, ImageAnnotation, fit_box
 
 VERSION = "5.5.0"

@@ -37,7 +37,7 @@ from pathlib import Path
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from ..atomic import atomic_write_text
+from ..files.atomic import atomic_write_text
 from .model import AnnotationError, Box, BoxAnnotation, ImageAnnotation, fit_box
 
 _BNDBOX_TAGS = ("xmin", "ymin", "xmax", "ymax")

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from ..atomic import atomic_write_bytes, atomic_write_text
+from ..files.atomic import atomic_write_bytes, atomic_write_text
 from .model import AnnotationError, Box, BoxAnnotation, ImageAnnotation, fit_box
 
 log = logging.getLogger(__name__)

@@ -7,12 +7,12 @@ import argparse
 import json
 from pathlib import Path
 
-from ..anchor_check import AUTOANCHOR_DEFAULT, anchors_for_training, format_values
-from ..anchor_coverage import AnchorLayout, CoverageReport, GtBoxes
-from ..anchor_optimizer import optimize_anchors
-from ..anchor_stats import anchor_counts, dataset_coverage
-from ..atomic import atomic_write_text
+from ..anchors.check import AUTOANCHOR_DEFAULT, anchors_for_training, format_values
+from ..anchors.coverage import AnchorLayout, CoverageReport, GtBoxes
+from ..anchors.optimizer import optimize_anchors
+from ..anchors.stats import anchor_counts, dataset_coverage
 from ..config import DetectorConfig
+from ..files.atomic import atomic_write_text
 from ..presets import read_config_file
 from .options import float_list, image_size, positive_int
 from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress
@@ -61,7 +61,7 @@ def user_fixed_anchors(args) -> bool:
 
 
 def anchors_at_training_start(args, dataset, config: DetectorConfig, announce: bool = True) -> DetectorConfig:
-    """The training-start check (:func:`frcnn_core.anchor_check.anchors_for_training`): prints
+    """The training-start check (:func:`frcnn_core.anchors.check.anchors_for_training`): prints
     what it found when ``announce`` and returns the config to train with."""
     config, lines = anchors_for_training(dataset, config, args.autoanchor, user_fixed_anchors(args))
     if announce:

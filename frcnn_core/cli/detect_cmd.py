@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..checkpoint import load_checkpoint
 from ..data import ImageFolderDataset, VideoDataset, is_video_file
-from ..export import to_coco_results, to_rich_results, write_json
+from ..files.export import to_coco_results, to_rich_results, write_json
+from ..files.render import render_detections
 from ..inference import predict_dataset
-from ..render import render_detections
+from ..models.checkpoint import load_checkpoint
 from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
 from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress

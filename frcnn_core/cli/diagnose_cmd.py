@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..diagnose import MISS_STAGES, FalsePositiveType, Stage, diagnose_dataset, funnel
-from ..export import write_json
+from ..evaluation.diagnose import MISS_STAGES, FalsePositiveType, Stage, diagnose_dataset, funnel
+from ..files.export import write_json
 from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
 from .eval_cmd import open_checkpoint_and_data

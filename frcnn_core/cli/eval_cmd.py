@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..checkpoint import load_checkpoint
+from ..models.checkpoint import load_checkpoint
 from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
 from .evaluation import evaluate_and_report

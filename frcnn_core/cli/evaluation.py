@@ -1,4 +1,4 @@
-"""Shared by ``frcnn eval`` and the end of ``frcnn train``: predict, score (:mod:`frcnn_core.scoring`), print, save."""
+"""Shared by ``frcnn eval`` and the end of ``frcnn train``: predict, score (:mod:`frcnn_core.evaluation.scoring`), print, save."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import torch
 
-from ..confusion import confusion_matrix
-from ..export import write_json
+from ..evaluation.confusion import confusion_matrix
+from ..evaluation.plots import save_confusion_matrix, save_pr_curves
+from ..evaluation.scoring import dataset_targets, score_detections
+from ..files.export import write_json
 from ..inference import predict_dataset
-from ..plots import save_confusion_matrix, save_pr_curves
-from ..scoring import dataset_targets, score_detections
 from ..train.distributed import ProcessGroup
 from .progress import progress_bar
 

@@ -9,9 +9,9 @@ import sys
 import torch
 
 from ..annotations import AnnotationError
-from ..backbones import PretrainedWeightsMissing
-from ..checkpoint import CheckpointError
 from ..data import DatasetError
+from ..models.backbones import PretrainedWeightsMissing
+from ..models.checkpoint import CheckpointError
 from ..train import NonFiniteLossError
 from . import anchors_cmd, detect_cmd, diagnose_cmd, eval_cmd, train_cmd
 

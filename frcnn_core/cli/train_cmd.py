@@ -8,9 +8,9 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..backbones import fetch_imagenet_weights
 from ..data import open_dataset
-from ..model import FasterRCNN
+from ..models.backbones import fetch_imagenet_weights
+from ..models.faster_rcnn import FasterRCNN
 from ..presets import PRESETS, choose_preset, detector_config, input_size_fields, read_config_file, train_config
 from ..train import LAST_CHECKPOINT, Trainer, describe_device, init_from_environment, select_device
 from ..train.distributed import shutdown

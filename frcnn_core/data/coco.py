@@ -2,7 +2,7 @@
 
 Labels are the categories sorted by their COCO id: label ``k`` is the ``k``-th
 category, ``category_ids[k - 1]`` its COCO id, and ``image_id`` is the COCO image id,
-so detections exported with :func:`frcnn_core.export.to_coco_results` use the file's
+so detections exported with :func:`frcnn_core.files.export.to_coco_results` use the file's
 own ids. ``bbox`` ``[x, y, w, h]`` becomes ``(x, y, x + w, y + h)``.
 
 Opening reads only the JSON, so a set of COCO train2017's size (118 000 images,
@@ -36,7 +36,7 @@ import numpy as np
 from torch import Tensor
 
 from ..annotations.model import AnnotationError, fit_box
-from ..json_files import load_json
+from ..files.json_input import load_json
 from .errors import DatasetError
 from .images import probe_image, read_rgb
 from .sample import DetectionDataset, Record, pixels_to_tensor

@@ -13,9 +13,9 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from ..checkpoint import CheckpointError, checkpoint_config, read_checkpoint, save_checkpoint
-from ..model import LOSS_NAMES, FasterRCNN
-from ..trace import Trace
+from ..models.checkpoint import CheckpointError, checkpoint_config, read_checkpoint, save_checkpoint
+from ..models.faster_rcnn import LOSS_NAMES, FasterRCNN
+from ..trace.trace import Trace
 from .batches import batch_source
 from .devices import select_device
 from .distributed import ProcessGroup

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from frcnn_core.anchor_coverage import HISTOGRAM_BINS
+from frcnn_core.anchors.coverage import HISTOGRAM_BINS
 
 from ..running_threads import RUNNING
 from ..state.anchor_design import AnchorDesign, AnchorDesigner, DesignRequest, layout_of

@@ -1,6 +1,6 @@
 """Diagnosis panel: why were GT boxes missed, what are the false positives, over the analysed list.
 
-Shows :meth:`Document.diagnosis_summary` (the verdicts of :mod:`frcnn_core.diagnose` over
+Shows :meth:`Document.diagnosis_summary` (the verdicts of :mod:`frcnn_core.evaluation.diagnose` over
 every image "Analyse all" has diagnosed) as a funnel (how many GT boxes reach each stage of
 the detector, the ones lost there in the stage's colour) and as two tables of counts, per
 miss stage and per false-positive type. Clicking a stage or a type (a table row, or a lost
@@ -14,7 +14,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from frcnn_core.diagnose import MISS_STAGES, FalsePositiveType, Stage, funnel
+from frcnn_core.evaluation.diagnose import MISS_STAGES, FalsePositiveType, Stage, funnel
 
 from ..state.diagnosis import DiagnosisSummary, ErrorKind
 from ..state.document import Change, Document

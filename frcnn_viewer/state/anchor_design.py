@@ -1,9 +1,9 @@
 """The anchor designer's numbers: how well the current anchors cover every GT box of the open
 images, and anchors that would cover them better. Plain Python, run in a worker thread.
 
-Everything is measured by :mod:`frcnn_core.anchor_coverage` (the real stride-16 grid at the
+Everything is measured by :mod:`frcnn_core.anchors.coverage` (the real stride-16 grid at the
 network's input size, only the anchors the assignment rule may use) and found by
-:func:`frcnn_core.anchor_optimizer.optimize_anchors`, exactly as ``frcnn anchors --optimize``
+:func:`frcnn_core.anchors.optimizer.optimize_anchors`, exactly as ``frcnn anchors --optimize``
 and the training-start check do.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from frcnn_core import DetectorConfig
-from frcnn_core.anchor_coverage import AnchorLayout, CoverageReport, GtBoxes, InputBoxes, grid_coverage
-from frcnn_core.anchor_optimizer import AnchorSearch, optimize_anchors
+from frcnn_core.anchors.coverage import AnchorLayout, CoverageReport, GtBoxes, InputBoxes, grid_coverage
+from frcnn_core.anchors.optimizer import AnchorSearch, optimize_anchors
 
 from .sources import ImageEntry
 

@@ -1,8 +1,8 @@
 """The curves people expect of "analyse all": per-class precision–recall and the confusion matrix.
 
 Computed by the core, exactly as ``frcnn eval --plots`` computes them
-(:func:`frcnn_core.evaluate.evaluate_voc` with :func:`frcnn_core.scoring.pr_curve`, and
-:func:`frcnn_core.confusion.confusion_matrix`), over the images whose results hold GT. No Qt:
+(:func:`frcnn_core.evaluation.metrics.evaluate_voc` with :func:`frcnn_core.evaluation.scoring.pr_curve`, and
+:func:`frcnn_core.evaluation.confusion.confusion_matrix`), over the images whose results hold GT. No Qt:
 the plots tab draws what :func:`evaluation_curves` returns.
 """
 
@@ -13,16 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from frcnn_core.confusion import confusion_matrix
-from frcnn_core.evaluate import evaluate_voc
-from frcnn_core.scoring import pr_curve
+from frcnn_core.evaluation.confusion import confusion_matrix
+from frcnn_core.evaluation.metrics import evaluate_voc
+from frcnn_core.evaluation.scoring import pr_curve
 
 from .results import ImageResult
 
 
 @dataclass(frozen=True)
 class ClassCurve:
-    """One class's precision–recall curve (points as :func:`frcnn_core.scoring.pr_curve`
+    """One class's precision–recall curve (points as :func:`frcnn_core.evaluation.scoring.pr_curve`
     thins them) and its VOC AP (``None`` without GT of the class)."""
 
     name: str

@@ -1,6 +1,6 @@
-"""Why was it missed? The viewer's side of :mod:`frcnn_core.diagnose` (no Qt).
+"""Why was it missed? The viewer's side of :mod:`frcnn_core.evaluation.diagnose` (no Qt).
 
-The rule is the core's (:func:`frcnn_core.diagnose.diagnose_trace`): the viewer only feeds it
+The rule is the core's (:func:`frcnn_core.evaluation.diagnose.diagnose_trace`): the viewer only feeds it
 the trace and the GT of an image as shown, adds up the verdicts of many images, picks out
 the images that hold a given stage or false-positive type, and says what a box under the
 mouse was measured at. Boxes here are in displayed pixels (see
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from frcnn_core import DetectorConfig, Trace
-from frcnn_core.diagnose import FalsePositiveType, ImageDiagnosis, Stage, diagnose_trace
+from frcnn_core.evaluation.diagnose import FalsePositiveType, ImageDiagnosis, Stage, diagnose_trace
 
 from .results import model_target
 from .sources import LoadedImage

@@ -6,7 +6,7 @@ and :attr:`Document.message` and call the methods here with what the user asked 
 
 The document decides nothing about the detector: anchor labels come from
 :func:`frcnn_core.assign_anchors` (or the trace of a training step), TP/FP/missed from
-:func:`frcnn_core.evaluate.match_image` (the matching of ``frcnn eval``) through :mod:`frcnn_viewer.state.results`, and the
+:func:`frcnn_core.evaluation.metrics.match_image` (the matching of ``frcnn eval``) through :mod:`frcnn_viewer.state.results`, and the
 parameters are a :class:`frcnn_core.DetectorConfig` edited by its own field names.
 """
 
@@ -20,11 +20,20 @@ import torch
 
 from frcnn_core import AnchorAssignment, DetectorConfig, Trace, assign_anchors
 from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
-from frcnn_core.diagnose import ImageDiagnosis, diagnosis_report
-from frcnn_core.evaluate import ImageMatching
+from frcnn_core.evaluation.diagnose import ImageDiagnosis, diagnosis_report
+from frcnn_core.evaluation.metrics import ImageMatching
 
 from .changes import Change
-from .diagnosis import DiagnosisSettings, DiagnosisSummary, ErrorKind, describe_diagnosis_at, diagnose_image, in_original_pixels, ranked_by_kind, summarize
+from .diagnosis import (
+    DiagnosisSettings,
+    DiagnosisSummary,
+    ErrorKind,
+    describe_diagnosis_at,
+    diagnose_image,
+    in_original_pixels,
+    ranked_by_kind,
+    summarize,
+)
 from .events import Event
 from .layer_registry import new_layer_list
 from .layers import LayerList
@@ -32,7 +41,6 @@ from .models import ModelInfo, TraceRequest, model_labels
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
 from .sources import ImageEntry, ImageLoadError, LoadedImage, Source, entries_of, load_image
-
 
 ANCHOR_SAMPLING_SEED = 0  # the anchor mini-batch shown is drawn with this seed: the same every time
 
@@ -287,7 +295,7 @@ class Document:
         known = sorted(((b, i) for b, i in scored if b is not None), key=lambda pair: (-pair[0], pair[1]))
         return [i for _, i in known] + [i for b, i in scored if b is None]
 
-    # ----- diagnosis: why was it missed? (frcnn_core.diagnose) ----------------------------
+    # ----- diagnosis: why was it missed? (frcnn_core.evaluation.diagnose) ----------------------------
     def set_diagnosis_settings(self, iou: float | None = None, score_threshold: float | None = None) -> bool:
         """Change the diagnosis rule's IoU and score threshold; the current image's verdicts are
         recomputed at once (no model needed), the list's are stale until analysed again
@@ -336,7 +344,7 @@ class Document:
             self.changed.emit(frozenset({Change.LIST_FILTER}))
 
     def diagnosis_report(self) -> dict:
-        """:func:`frcnn_core.diagnose.diagnosis_report` of :meth:`diagnosed` in list order (the
+        """:func:`frcnn_core.evaluation.diagnose.diagnosis_report` of :meth:`diagnosed` in list order (the
         JSON of ``frcnn diagnose``): boxes in the files' pixels, ``image_id`` and ``file_name``
         as the dataset gives them."""
         diagnoses, images = [], []

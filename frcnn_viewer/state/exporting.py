@@ -1,4 +1,4 @@
-"""Export detections as JSON with ``frcnn_core.export``: the schemas ``frcnn detect`` writes.
+"""Export detections as JSON with ``frcnn_core.files.export``: the schemas ``frcnn detect`` writes.
 
 Boxes go out in the original file's pixels (an image shown downscaled is scaled back),
 with each dataset's own image ids and, for a COCO dataset whose classes the model
@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from frcnn_core.export import to_coco_results, to_rich_results, write_json
+from frcnn_core.files.export import to_coco_results, to_rich_results, write_json
 
 from .models import ModelInfo
 from .results import ImageResult

@@ -68,7 +68,7 @@ LAYER_SPECS = (
         (SHOW_NAMES, OptionControl("score_threshold", "Min score", Control.FRACTION)), redraw_with=("diagnosis",),
     ),
     LayerSpec("objectness", "Objectness heatmap", (255, 60, 0), False, 0.7, {}, ON_TRACE, objectness_overlay),
-    # why each GT box was missed and what each false positive is (frcnn_core.diagnose)
+    # why each GT box was missed and what each false positive is (frcnn_core.evaluation.diagnose)
     LayerSpec(
         "diagnosis", "Diagnosis (why missed)", (255, 0, 255), True, 1.0, {"show_detected": False},
         ON_TRACE | {Change.DIAGNOSIS}, diagnosis_overlay, (OptionControl("show_detected", "Label detected GT too", Control.CHECK),),

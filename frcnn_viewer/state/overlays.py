@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
-from frcnn_core.diagnose import Stage
+from frcnn_core.evaluation.diagnose import Stage
 
 from .label_placement import TextLabel, elide
 from .layers import (

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from frcnn_core import Detections, DetectorConfig
-from frcnn_core.diagnose import ImageDiagnosis
-from frcnn_core.evaluate import ImageMatching, match_image
+from frcnn_core.evaluation.diagnose import ImageDiagnosis
+from frcnn_core.evaluation.metrics import ImageMatching, match_image
 
 from .models import class_match, model_labels
 from .sources import LoadedImage

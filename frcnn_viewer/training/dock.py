@@ -12,13 +12,13 @@ import math
 import torch
 from PySide6 import QtCore, QtWidgets
 
-from frcnn_core.backbones import BACKBONES
+from frcnn_core.models.backbones import BACKBONES
 from frcnn_core.train import describe_device, select_device
 
 from ..state.document import Change
-from .controller import TrainingController
 from ..state.training.options import GENERATED, TrainingOptions
 from ..state.training.phases import Phase, SessionChange
+from .controller import TrainingController
 from .plots import TrainingPlots
 from .watch_view import WatchView
 

@@ -18,12 +18,19 @@ from pathlib import Path
 import torch
 from PySide6 import QtCore
 
-from frcnn_core.scoring import score_detections
+from frcnn_core.evaluation.scoring import score_detections
 from frcnn_core.inference import predict_dataset
 from frcnn_core.train import NonFiniteLossError, Trainer, describe_device
 
 from ..state.training.loop import ABORT, SINGLE_STEP, Request, StepGate, is_out_of_memory, training_steps
-from ..state.training.options import TrainingOptions, build_trainer, describe_settings, open_training_data, open_validation_data, previous_metrics
+from ..state.training.options import (
+    TrainingOptions,
+    build_trainer,
+    describe_settings,
+    open_training_data,
+    open_validation_data,
+    previous_metrics,
+)
 from ..state.training.session import TrainingInfo, WatchResult
 from ..state.training.snapshots import snapshot_of
 

@@ -18,10 +18,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6 import QtCore, QtWidgets  # noqa: E402
-
-
 from png_budget import shrink_png  # noqa: E402  (this folder, on the path when run as a script)
+from PySide6 import QtCore, QtWidgets  # noqa: E402
 from scratch_window import scratch_window  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +28,7 @@ SHOWN_DOCKS = ("Images", "Diagnosis", "Curves", "Parameters", "Statistics", "Pro
 
 def main(checkpoint: Path, out: Path, stage: str = "nms") -> None:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    from frcnn_core.diagnose import MISS_STAGES, Stage
+    from frcnn_core.evaluation.diagnose import MISS_STAGES, Stage
 
     with tempfile.TemporaryDirectory() as tmp:
         window = scratch_window(tmp, 1400, 900, SHOWN_DOCKS)

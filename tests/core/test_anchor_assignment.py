@@ -1,4 +1,4 @@
-"""frcnn_core.anchor_assignment: labelling without a model gives exactly what the model's trace gives."""
+"""frcnn_core.anchors.assignment: labelling without a model gives exactly what the model's trace gives."""
 
 import numpy as np
 import pytest

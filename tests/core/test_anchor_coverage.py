@@ -2,14 +2,14 @@
 
 import pytest
 import torch
+from torchvision.ops import box_iou
 
 from frcnn_core import DetectorConfig, cpu_config
-from frcnn_core.anchor_coverage import SIZE_BUCKETS, AnchorLayout, GtBoxes, InputBoxes, full_grid_best_iou, grid_coverage
-from frcnn_core.anchor_stats import dataset_coverage
-from frcnn_core.anchors import grid_anchors, inside_image
+from frcnn_core.anchors.coverage import SIZE_BUCKETS, AnchorLayout, GtBoxes, InputBoxes, full_grid_best_iou, grid_coverage
+from frcnn_core.anchors.grid import grid_anchors, inside_image
+from frcnn_core.anchors.stats import dataset_coverage
 from frcnn_core.data import ShapesDataset
-from frcnn_core.image_batch import resized_size
-from torchvision.ops import box_iou
+from frcnn_core.models.image_batch import resized_size
 
 
 def random_gt(n: int, seed: int) -> GtBoxes:

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from frcnn_core import cpu_config
-from frcnn_core.anchor_check import anchor_coverage_check
-from frcnn_core.anchor_coverage import AnchorLayout, GtBoxes, grid_coverage
-from frcnn_core.anchor_optimizer import kmeans_shapes, optimize_anchors, shape_iou
+from frcnn_core.anchors.check import anchor_coverage_check
+from frcnn_core.anchors.coverage import AnchorLayout, GtBoxes, grid_coverage
+from frcnn_core.anchors.optimizer import kmeans_shapes, optimize_anchors, shape_iou
 from frcnn_core.data import ShapesDataset
 
 

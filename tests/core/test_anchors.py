@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from frcnn_core import anchor_base, grid_anchors
-from frcnn_core.anchors import anchor_cell_index, inside_image
+from frcnn_core.anchors.grid import anchor_cell_index, inside_image
 
 
 def seed_anchor_base(stride=16, ratios=(0.5, 1, 2), scales=(8, 16, 32)):

@@ -1,4 +1,4 @@
-"""frcnn_core.atomic: a failed save never damages the existing file or leaves litter."""
+"""frcnn_core.files.atomic: a failed save never damages the existing file or leaves litter."""
 
 import os
 import stat
@@ -6,8 +6,8 @@ import stat
 import pytest
 import torch
 
-from frcnn_core import atomic
-from frcnn_core.atomic import atomic_output, atomic_write_bytes, atomic_write_text
+from frcnn_core.files import atomic
+from frcnn_core.files.atomic import atomic_output, atomic_write_bytes, atomic_write_text
 
 
 def _litter(folder):

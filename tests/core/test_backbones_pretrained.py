@@ -11,8 +11,8 @@ import pytest
 import torch
 import torchvision
 
-from frcnn_core.backbones import PretrainedWeightsMissing, build_backbone, fetch_imagenet_weights, imagenet_weights_cached
 from frcnn_core.cli import main
+from frcnn_core.models.backbones import PretrainedWeightsMissing, build_backbone, fetch_imagenet_weights, imagenet_weights_cached
 
 RESNET18_FILE = Path(torchvision.models.ResNet18_Weights.IMAGENET1K_V1.url).name
 TINY_TRAIN = ["--data", "shapes", "--num-images", "2", "--image-size", "64", "--iterations", "1", "--batch-size", "1", "--device", "cpu", "--no-progress"]

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from frcnn_core.checkpoint import checkpoint_config, read_checkpoint
 from frcnn_core.cli import main
 from frcnn_core.config import cpu_config
+from frcnn_core.models.checkpoint import checkpoint_config, read_checkpoint
 
 PRESET_SCALES = cpu_config(1).anchor_scales
 TRAIN = ["--iterations", "2", "--batch-size", "2", "--device", "cpu", "--no-progress", "--preset", "cpu"]

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from frcnn_core import FasterRCNN, cpu_config
-from frcnn_core.checkpoint import save_checkpoint
 from frcnn_core.cli import main
 from frcnn_core.data import ShapesDataset
-from frcnn_core.diagnose import diagnose_dataset
+from frcnn_core.evaluation.diagnose import diagnose_dataset
+from frcnn_core.models.checkpoint import save_checkpoint
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

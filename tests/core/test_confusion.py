@@ -1,10 +1,10 @@
-"""frcnn_core.confusion.confusion_matrix by hand: rows truth, columns prediction, 0 background."""
+"""frcnn_core.evaluation.confusion.confusion_matrix by hand: rows truth, columns prediction, 0 background."""
 
 import numpy as np
 import torch
 
-from frcnn_core.confusion import confusion_matrix
-from frcnn_core.evaluate import evaluate_voc
+from frcnn_core.evaluation.confusion import confusion_matrix
+from frcnn_core.evaluation.metrics import evaluate_voc
 
 
 def _det(rows):

@@ -4,13 +4,12 @@ import math
 
 import pytest
 import torch
+from data_files import TinyBoxes
 
 from frcnn_core import FasterRCNN, cpu_config
-from frcnn_core.checkpoint import load_checkpoint
+from frcnn_core.models.checkpoint import load_checkpoint
 from frcnn_core.train import TrainConfig, Trainer
 from frcnn_core.train.batches import PrefetchingBatchSource
-
-from data_files import TinyBoxes
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

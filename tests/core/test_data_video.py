@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from frcnn_core import FasterRCNN, cpu_config
-from frcnn_core.checkpoint import save_checkpoint
 from frcnn_core.cli import main
 from frcnn_core.data import DatasetError, VideoDataset, open_dataset
+from frcnn_core.models.checkpoint import save_checkpoint
 
 FRAMES, WIDTH, HEIGHT = 12, 64, 48
 

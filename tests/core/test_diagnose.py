@@ -1,4 +1,4 @@
-"""frcnn_core.diagnose on hand-made traces: each stage and each false-positive type forced."""
+"""frcnn_core.evaluation.diagnose on hand-made traces: each stage and each false-positive type forced."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from torchvision.ops import nms
 
 from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.data import ShapesDataset
-from frcnn_core.diagnose import FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, funnel
-from frcnn_core.evaluate import evaluate_voc
+from frcnn_core.evaluation.diagnose import FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, funnel
+from frcnn_core.evaluation.metrics import evaluate_voc
+from frcnn_core.evaluation.scoring import dataset_targets
 from frcnn_core.inference import predict_dataset
-from frcnn_core.postprocess import Detections
-from frcnn_core.scoring import dataset_targets
-from frcnn_core.trace import Trace
+from frcnn_core.roi.postprocess import Detections
+from frcnn_core.trace.trace import Trace
 
 FAR = [[300.0, 300.0, 310.0, 310.0]]  # overlaps nothing in these 200 x 200 scenes
 GT = [40.0, 40.0, 80.0, 80.0]

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from frcnn_core.checkpoint import load_checkpoint
+from frcnn_core.models.checkpoint import load_checkpoint
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from frcnn_core.evaluate import evaluate_coco, evaluate_voc, voc_ap
+from frcnn_core.evaluation.metrics import evaluate_coco, evaluate_voc, voc_ap
 
 GT3 = [[0, 0, 10, 10], [50, 0, 60, 10], [0, 50, 10, 60]]  # far apart: each detection overlaps one box at most
 

@@ -1,10 +1,10 @@
-"""frcnn_core.evaluate.match_image: the one VOC matching of eval, the viewer and the diagnosis."""
+"""frcnn_core.evaluation.metrics.match_image: the one VOC matching of eval, the viewer and the diagnosis."""
 
 import numpy as np
 import pytest
 import torch
 
-from frcnn_core.evaluate import ImageMatching, evaluate_voc, match_image
+from frcnn_core.evaluation.metrics import ImageMatching, evaluate_voc, match_image
 
 GT = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], np.float32)
 GT_LABELS = np.array([1, 2])

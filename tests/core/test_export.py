@@ -11,7 +11,7 @@ import pytest
 import torch
 from pycocotools.coco import COCO
 
-from frcnn_core.export import SCHEMA, ResultsFormatError, read_rich_results, to_coco_results, to_rich_results, write_json
+from frcnn_core.files.export import SCHEMA, ResultsFormatError, read_rich_results, to_coco_results, to_rich_results, write_json
 
 DETECTIONS = [
     {"boxes": torch.tensor([[10.123456, 20.0, 30.5, 60.25], [0.0, 0.0, 5.0, 5.0]]), "scores": torch.tensor([0.9123456789, 0.5]), "labels": torch.tensor([2, 1])},

@@ -16,11 +16,11 @@ from PIL import Image
 from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.annotations import export_coco
 from frcnn_core.annotations.model import BoxAnnotation, ImageAnnotation
-from frcnn_core.checkpoint import save_checkpoint
 from frcnn_core.cli import main
 from frcnn_core.cli import progress as cli_progress
 from frcnn_core.data import CocoDataset, ShapesDataset
 from frcnn_core.inference import predict_dataset
+from frcnn_core.models.checkpoint import save_checkpoint
 
 NAMES = ("circle", "square", "triangle", "cross")
 
@@ -125,7 +125,7 @@ def test_an_unreadable_image_gets_no_detections_and_a_warning(files, tmp_path, c
 
 def test_progress_callback_counts_images(files):
     checkpoint, coco = files
-    from frcnn_core.checkpoint import load_checkpoint
+    from frcnn_core.models.checkpoint import load_checkpoint
 
     model, _ = load_checkpoint(checkpoint)
     ds = CocoDataset(coco)
@@ -157,7 +157,7 @@ def test_deeply_nested_json_is_one_line_naming_the_file(files, tmp_path, capsys,
 
 def test_deeply_nested_results_and_annotation_files_are_clear_errors(tmp_path):
     from frcnn_core.annotations import AnnotationError, import_coco
-    from frcnn_core.export import ResultsFormatError, read_rich_results
+    from frcnn_core.files.export import ResultsFormatError, read_rich_results
 
     deep = _deep(tmp_path / "deep.json", "[", "]")
     with pytest.raises(ResultsFormatError, match="deep.json: JSON nested too deeply"):

@@ -5,7 +5,7 @@ import torch
 from torchvision.ops import box_iou
 
 from frcnn_core import LOSS_NAMES, DetectorConfig, FasterRCNN, cpu_config
-from frcnn_core.proposal_targets import ROI_SOURCE_JITTERED_GT
+from frcnn_core.roi.targets import ROI_SOURCE_JITTERED_GT
 
 
 def test_train_mode_returns_four_finite_losses(two_box_image, tiny_config):
@@ -93,7 +93,7 @@ def test_trace_without_target_skips_target_stages(tiny_config):
 
 
 def test_no_trace_work_unless_asked(two_box_image, tiny_config, monkeypatch):
-    import frcnn_core.model as model_module
+    import frcnn_core.models.faster_rcnn as model_module
 
     calls = []
     monkeypatch.setattr(model_module, "build_trace", lambda *a, **k: calls.append(1))
@@ -169,8 +169,8 @@ def test_overfits_one_image(two_box_image, tiny_config):
 
 
 def test_sampling_stats_count_per_image():
-    from frcnn_core.anchor_targets import AnchorTargets
-    from frcnn_core.model import sampling_stats
+    from frcnn_core.anchors.targets import AnchorTargets
+    from frcnn_core.models.faster_rcnn import sampling_stats
 
     def anchors(labels):
         labels = torch.tensor(labels)

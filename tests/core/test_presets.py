@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torchvision
 
-from frcnn_core.backbones import imagenet_weights_cached
 from frcnn_core.cli.main import build_parser
 from frcnn_core.cli.train_cmd import config_overrides
+from frcnn_core.models.backbones import imagenet_weights_cached
 from frcnn_core.presets import Preset, PresetName, choose_preset, detector_config, train_config
 
 VGG16_FILE = Path(torchvision.models.VGG16_Weights.IMAGENET1K_V1.url).name

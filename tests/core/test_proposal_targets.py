@@ -6,7 +6,7 @@ import torch
 from torchvision.ops import box_iou
 
 from frcnn_core import assign_proposal_targets, decode_boxes
-from frcnn_core.proposal_targets import JITTER, ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, jitter_boxes
+from frcnn_core.roi.targets import JITTER, ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, jitter_boxes
 
 
 def test_quota_labels_and_targets():

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torchvision.ops import roi_align
 
-from frcnn_core.roi_head import FastRCNNHead
-from frcnn_core.separable_roi_align import separable_roi_align
+from frcnn_core.roi.align import separable_roi_align
+from frcnn_core.roi.head import FastRCNNHead
 
 
 def _boxes(generator: torch.Generator, count: int, size: float) -> torch.Tensor:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from frcnn_core import DetectorConfig, FasterRCNN, Trace, cpu_config
-from frcnn_core.staged_trace import FIELD_STAGES, STAGE_INPUTS, Stage, StagedTrace, earliest_stage, stages_to_rerun
+from frcnn_core.trace.staged import FIELD_STAGES, STAGE_INPUTS, Stage, StagedTrace, earliest_stage, stages_to_rerun
 
 SEED = 7
 SPLITTING_SCORE = 0.345  # about half the fixture's detections score above it

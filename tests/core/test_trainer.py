@@ -8,7 +8,7 @@ import torch
 from data_files import TinyBoxes
 
 from frcnn_core import FasterRCNN, cpu_config
-from frcnn_core.checkpoint import load_checkpoint
+from frcnn_core.models.checkpoint import load_checkpoint
 from frcnn_core.train import METRICS_FILE, NonFiniteLossError, TrainConfig, Trainer
 
 

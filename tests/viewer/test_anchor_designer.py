@@ -7,7 +7,7 @@ import threading
 import numpy as np
 from PySide6 import QtCore
 
-from frcnn_core.anchor_coverage import AnchorLayout, GtBoxes, grid_coverage
+from frcnn_core.anchors.coverage import AnchorLayout, GtBoxes, grid_coverage
 from frcnn_core.data import open_dataset
 
 

@@ -9,9 +9,9 @@ from PIL import Image
 from PySide6 import QtGui
 
 from frcnn_core.annotations import BoxAnnotation
-from frcnn_viewer.annotate.commands import AddBox, ChangeBox, RemoveBox, RenameClass, SetVerified
-from frcnn_viewer.state.annotation_classes import ClassList
-from frcnn_viewer.state.annotation_session import AnnotationSession, SessionChange
+from frcnn_viewer.annotation.model.classes import ClassList
+from frcnn_viewer.annotation.model.session import AnnotationSession, SessionChange
+from frcnn_viewer.annotation.view.commands import AddBox, ChangeBox, RemoveBox, RenameClass, SetVerified
 
 from .conftest import draw_image
 

@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 
 from frcnn_core.annotations import AnnotationError, BoxAnnotation, read_voc_xml
-from frcnn_viewer.state import annotation_geometry as geometry
-from frcnn_viewer.state.annotation_classes import PALETTE, ClassList
-from frcnn_viewer.state.annotation_session import AnnotationSession
-from frcnn_viewer.state.annotation_sets import export_set_coco, export_set_yolo, import_set_coco, is_verified
+from frcnn_viewer.annotation.model import geometry
+from frcnn_viewer.annotation.model.classes import PALETTE, ClassList
+from frcnn_viewer.annotation.model.session import AnnotationSession
+from frcnn_viewer.annotation.model.sets import export_set_coco, export_set_yolo, import_set_coco, is_verified
 
 from .conftest import draw_image
 

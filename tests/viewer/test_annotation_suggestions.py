@@ -13,11 +13,10 @@ from torchvision.ops import box_iou
 
 from frcnn_core import Detections, FasterRCNN, cpu_config
 from frcnn_core.annotations import BoxAnnotation, ImageAnnotation, write_voc_xml
-from frcnn_viewer.state.annotation_class_file import CLASS_FILE, ClassFileError, read_class_file, write_class_file
-from frcnn_viewer.state.annotation_edits import EditCount, edits_to_reach
-from frcnn_viewer.state.annotation_files import AnnotationFiles, open_annotation_sources
-from frcnn_viewer.state.annotation_retrain import MIN_LABELLED, RunSoFar, retrain_keywords
-from frcnn_viewer.state.annotation_suggestions import SuggestionSet, covered, missed_notes, suggestion_note
+from frcnn_viewer.annotation.model.class_file import CLASS_FILE, ClassFileError, read_class_file, write_class_file
+from frcnn_viewer.annotation.model.files import AnnotationFiles, open_annotation_sources
+from frcnn_viewer.annotation.model.retrain import MIN_LABELLED, RunSoFar, retrain_keywords
+from frcnn_viewer.annotation.model.suggestions import SuggestionSet, covered, missed_notes, suggestion_note
 from frcnn_viewer.state.document import Document
 from frcnn_viewer.state.results import ImageResult, detection_uncertainty
 from frcnn_viewer.state.sources import entries_of
@@ -56,23 +55,6 @@ def test_shown_filters_by_score_gt_overlap_and_dismissals_best_first():
     with pytest.raises(ValueError, match="between 0 and 1"):
         suggestions.set_min_score(1.5)
 
-
-def test_edits_count_moves_relabels_deletes_and_draws():
-    true = np.array([[0, 0, 100, 100], [200, 0, 300, 100], [400, 0, 500, 100], [600, 0, 700, 100]], dtype=float)
-    names = ["cat", "cat", "dog", "dog"]
-    start = np.array([
-        [0, 0, 100, 100],  # right
-        [200, 0, 280, 100],  # IoU 0.8, wrong class: relabel
-        [400, 0, 470, 100],  # IoU 0.7 exactly: right
-        [600, 0, 660, 100],  # IoU 0.6: move
-        [900, 0, 950, 50],  # extra: delete
-    ], dtype=float)
-    count = edits_to_reach(start, ["cat", "dog", "dog", "dog", "cat"], true, names)
-    assert count == EditCount(draws=0, moves=1, relabels=1, deletes=1, right=2)
-    assert count.total == 3
-    assert edits_to_reach(start[:1], ["cat"], true, names) == EditCount(draws=3, right=1)
-    assert edits_to_reach(np.zeros((0, 4)), [], true, names) == EditCount(draws=4)
-    assert edits_to_reach(start[:1], ["dog"], np.zeros((0, 4)), []) == EditCount(deletes=1)
 
 
 def test_uncertainty_is_the_largest_class_score_entropy_in_bits():

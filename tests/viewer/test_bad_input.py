@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from frcnn_core import FasterRCNN, cpu_config
-from frcnn_core.checkpoint import save_checkpoint
+from frcnn_core.models.checkpoint import save_checkpoint
 
 from .conftest import draw_image
 

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 
 from frcnn_core import Detections, FasterRCNN, cpu_config
-from frcnn_core.checkpoint import save_checkpoint
-from frcnn_core.evaluate import match_image
+from frcnn_core.evaluation.metrics import match_image
+from frcnn_core.models.checkpoint import save_checkpoint
 from frcnn_viewer.state.models import class_match, class_mismatch, untrained_config
 from frcnn_viewer.state.results import image_result
 from frcnn_viewer.state.sources import load_image

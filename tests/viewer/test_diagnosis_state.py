@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from frcnn_core import Detections, FasterRCNN
-from frcnn_core.confusion import confusion_matrix
-from frcnn_core.diagnose import FalsePositiveType, Stage, diagnose_trace
-from frcnn_core.evaluate import evaluate_voc
+from frcnn_core.evaluation.confusion import confusion_matrix
+from frcnn_core.evaluation.diagnose import FalsePositiveType, Stage, diagnose_trace
+from frcnn_core.evaluation.metrics import evaluate_voc
 from frcnn_viewer.state.curves import evaluation_curves
 from frcnn_viewer.state.diagnosis import DiagnosisSettings, in_original_pixels
 from frcnn_viewer.state.document import Change, Document

@@ -12,9 +12,9 @@ import torch
 from PySide6 import QtCore
 
 from frcnn_core import Detections, FasterRCNN, cpu_config
-from frcnn_core.checkpoint import save_checkpoint
 from frcnn_core.cli import main
-from frcnn_core.diagnose import FalsePositiveType, Stage
+from frcnn_core.evaluation.diagnose import FalsePositiveType, Stage
+from frcnn_core.models.checkpoint import save_checkpoint
 from frcnn_viewer.state.curves import evaluation_curves
 from frcnn_viewer.workspaces import Workspace
 

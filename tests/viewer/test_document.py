@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from frcnn_core import FasterRCNN
+from frcnn_core.evaluation.metrics import match_image
 from frcnn_viewer.state.document import Change, Document
 from frcnn_viewer.state.models import ModelInfo, class_mismatch, untrained_config
 from frcnn_viewer.state.results import ImageResult
-from frcnn_core.evaluate import match_image
 
 from .conftest import BOXES, CLASSES
 from .fakes import memory_source

@@ -15,7 +15,7 @@ import torch
 from PySide6 import QtCore, QtWidgets
 
 from frcnn_core.data.sample import DetectionDataset, Record
-from frcnn_core.evaluate import match_image
+from frcnn_core.evaluation.metrics import match_image
 from frcnn_viewer.state.document import Document
 from frcnn_viewer.state.image_list import COLUMNS, Column, ImageListState, ListChange
 from frcnn_viewer.state.results import ImageResult

@@ -11,7 +11,7 @@ from PySide6 import QtCore
 
 from frcnn_core import Detections, FasterRCNN, cpu_config
 from frcnn_core.annotations import read_voc_xml
-from frcnn_viewer.state.annotation_class_file import CLASS_FILE
+from frcnn_viewer.annotation.model.class_file import CLASS_FILE
 from frcnn_viewer.state.models import ModelInfo
 from frcnn_viewer.state.results import ImageResult, detection_uncertainty
 

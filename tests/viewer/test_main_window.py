@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from frcnn_core.export import read_rich_results
+from frcnn_core.files.export import read_rich_results
 from frcnn_viewer import LAYER_NAMES
 from frcnn_viewer.state.image_list import COLUMNS, Column
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from frcnn_core.checkpoint import load_checkpoint
+from frcnn_core.models.checkpoint import load_checkpoint
 from frcnn_core.train import METRICS_FILE, NonFiniteLossError, Trainer
 
 from .fakes import TRAINING_TIMEOUT_MS, curve_points

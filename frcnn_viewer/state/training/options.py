@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from frcnn_core import DetectorConfig, FasterRCNN
-from frcnn_core.anchor_check import AUTOANCHOR_DEFAULT, anchors_for_training
-from frcnn_core.checkpoint import CheckpointError
+from frcnn_core.anchors.check import AUTOANCHOR_DEFAULT, anchors_for_training
 from frcnn_core.data import open_dataset
-from frcnn_core.data.loading import split_dataset
 from frcnn_core.data.errors import DatasetError
+from frcnn_core.data.loading import split_dataset
+from frcnn_core.models.checkpoint import CheckpointError
 from frcnn_core.presets import PRESETS, choose_preset, detector_config, input_size_fields, train_config
 from frcnn_core.train import METRICS_FILE, TrainConfig, Trainer, select_device
 

@@ -1,0 +1,1 @@
+"""How good a model is and why: VOC/COCO metrics, the diagnosis of misses, confusion, plots."""
