@@ -37,7 +37,7 @@ from .roi.postprocess import Detections
 from .roi.targets import ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, RoiSamples, assign_proposal_targets
 from .rpn.proposals import Proposals, propose
 from .trace.staged import FIELD_STAGES, StagedTrace
-from .trace.trace import Trace
+from .trace.trace import FeatureLevel, Trace
 from .train import TrainConfig, Trainer
 
 __all__ = [
@@ -54,7 +54,7 @@ __all__ = [
     "Proposals", "propose", "RoiSamples", "assign_proposal_targets", "ROI_SOURCE_GT", "ROI_SOURCE_JITTERED_GT",
     "Detections",
     # traces
-    "Trace", "StagedTrace", "FIELD_STAGES",
+    "Trace", "FeatureLevel", "StagedTrace", "FIELD_STAGES",
     # data, training, evaluation, files
     "DatasetError", "open_dataset", "TrainConfig", "Trainer", "predict_dataset", "evaluate_voc", "evaluate_coco",
     "match_image", "ImageMatching", "score_detections", "confusion_matrix", "diagnose_trace", "diagnose_dataset",

@@ -19,7 +19,7 @@ from frcnn_core.cli.main import build_parser
 CORE_NAMES = {
     "ANCHOR_ASSIGNMENT_FIELDS", "AnchorAssignment", "AnchorGeometry", "AnchorLayout", "AnchorTargets", "BACKBONES",
     "CheckpointError", "CoverageReport", "DatasetError", "Detections", "DetectorConfig", "FIELD_STAGES",
-    "FalsePositiveType", "FasterRCNN", "GtBoxes", "IGNORED", "INFERENCE_FIELDS", "ImageMatching", "LOSS_NAMES",
+    "FalsePositiveType", "FasterRCNN", "FeatureLevel", "GtBoxes", "IGNORED", "INFERENCE_FIELDS", "ImageMatching", "LOSS_NAMES",
     "NEGATIVE", "POSITIVE", "PresetName", "PretrainedWeightsMissing", "Proposals", "ROI_SOURCE_GT",
     "ROI_SOURCE_JITTERED_GT", "RoiSamples", "Stage", "StagedTrace", "Trace", "TrainConfig", "Trainer",
     "anchor_base", "anchors_for_training", "assign_anchor_targets", "assign_anchors", "assign_proposal_targets",

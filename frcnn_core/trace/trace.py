@@ -20,6 +20,33 @@ from ..anchors.targets import IGNORED, NEGATIVE, POSITIVE, AnchorTargets
 from ..roi.postprocess import Detections
 
 
+@dataclass(frozen=True)
+class FeatureLevel:
+    """One feature map the anchors of a trace are laid on.
+
+    ``name`` (``"C4"`` for our single-level trunk, torchvision's FPN keys ``"0"``…``"pool"``
+    shown as ``P2``…``P6``), ``stride`` in network-input pixels, ``feature_size`` ``(Hf, Wf)``,
+    the anchor ``sizes`` (side of the square anchor, input pixels) and ``aspect_ratios``
+    (height / width) of every cell, and ``num_anchors = Hf * Wf * len(sizes) * len(aspect_ratios)``:
+    the level's anchors are the next ``num_anchors`` rows of :attr:`Trace.anchors`, levels in order,
+    row-major over cells ``(y, x)``, then ratio-major, size-minor inside a cell.
+    """
+
+    name: str
+    stride: int
+    feature_size: tuple[int, int]
+    sizes: tuple[float, ...]
+    aspect_ratios: tuple[float, ...]
+    num_anchors: int
+
+    @property
+    def anchors_per_cell(self) -> int:
+        return len(self.sizes) * len(self.aspect_ratios)
+
+
+SINGLE_LEVEL_NAME = "C4"
+
+
 @dataclass
 class Trace:
     """One image through Faster R-CNN.
@@ -50,6 +77,9 @@ class Trace:
         detections (boxes, scores, labels, class_scores ``[D, C+1]``, proposal_index, deltas).
     Losses:
         losses ``{"rpn_cls", "rpn_reg", "roi_cls", "roi_reg", "total"}`` floats (with a target).
+    Levels:
+        levels: one :class:`FeatureLevel` per feature map, in the order of the anchors' rows
+        (our detectors have one, filled in from the geometry when not given).
     """
 
     image_size: tuple[int, int]
@@ -89,6 +119,28 @@ class Trace:
     losses: dict[str, float] | None = None
     iteration: int | None = None
     extra: dict = field(default_factory=dict)
+    levels: tuple[FeatureLevel, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.levels:
+            stride = int(self.stride)
+            self.levels = (FeatureLevel(
+                SINGLE_LEVEL_NAME, stride, tuple(self.feature_size), tuple(float(stride * s) for s in self.anchor_scales),
+                tuple(float(r) for r in self.anchor_ratios), int(self.anchors.shape[0]),
+            ),)
+
+    def level_slices(self) -> list[slice]:
+        """The rows of :attr:`anchors` (and every anchor-indexed tensor) of each level, in order."""
+        slices, start = [], 0
+        for level in self.levels:
+            slices.append(slice(start, start + level.num_anchors))
+            start += level.num_anchors
+        return slices
+
+    def level_of_anchor(self, anchor_index: Tensor) -> Tensor:
+        """``[K]`` level index of each anchor index (``[K]`` long)."""
+        ends = torch.tensor([s.stop for s in self.level_slices()], dtype=torch.long)
+        return torch.bucketize(anchor_index.long(), ends, right=True)
 
     @property
     def num_anchors_per_cell(self) -> int:
@@ -118,10 +170,12 @@ class Trace:
             return None
         return AnchorAssignment.from_targets(self.geometry, self.anchors, targets, self.gt_boxes, self.rpn_pos_iou)
 
-    def objectness_map(self) -> Tensor:
-        """``[Hf, Wf]`` highest objectness probability over the anchors of each feature cell."""
-        hf, wf = self.feature_size
-        return self.objectness.reshape(hf, wf, self.num_anchors_per_cell).max(dim=2).values
+    def objectness_map(self, level: int = 0) -> Tensor:
+        """``[Hf, Wf]`` highest objectness probability over the anchors of each feature cell of
+        feature level ``level`` (our detectors have one)."""
+        info, rows = self.levels[level], self.level_slices()[level]
+        hf, wf = info.feature_size
+        return self.objectness[rows].reshape(hf, wf, info.anchors_per_cell).max(dim=2).values
 
     def cell_anchor_indices(self, cell_y: int, cell_x: int) -> Tensor:
         """Flat indices of the ``A`` anchors of feature cell ``(cell_y, cell_x)``."""
