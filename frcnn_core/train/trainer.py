@@ -13,12 +13,13 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from ..models.checkpoint import CheckpointError, checkpoint_config, read_checkpoint, save_checkpoint
+from ..models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ..models.faster_rcnn import LOSS_NAMES, FasterRCNN
 from ..trace.trace import Trace
 from .batches import batch_source
 from .devices import select_device
 from .distributed import ProcessGroup
+from .fine_tune import prepare_for_fine_tuning
 from .schedule import lr_factor
 from .settings import TrainConfig
 
@@ -63,7 +64,8 @@ class StepResult:
 
 
 class Trainer:
-    """SGD training of a :class:`FasterRCNN` on a detection dataset.
+    """SGD training of a :class:`FasterRCNN` (or any detector with its forward/loss contract, e.g.
+    a torchvision one: :mod:`frcnn_core.train.fine_tune`) on a detection dataset.
 
     ``step()`` runs one iteration and returns a :class:`StepResult`; ``run(n)`` runs ``n``
     (or all remaining) iterations, calling each callback with every result. With an
@@ -233,11 +235,10 @@ class Trainer:
 
         ``iterations`` may extend the run's total length.
         """
-        payload = read_checkpoint(path)
+        model, payload = load_checkpoint(path)
         if "trainer" not in payload:
             raise CheckpointError(f"{path} holds weights only, no training state to resume from")
-        model = FasterRCNN(checkpoint_config(payload, path).replace(pretrained_backbone=False))
-        model.load_state_dict(payload["model"])
+        prepare_for_fine_tuning(model)
         state = payload["trainer"]
         config = TrainConfig.from_dict(json.loads(state["config"]))
         if iterations is not None:

@@ -10,6 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..state.document import Change, Document
 from ..state.layers import Control, Layer, OptionControl
+from ..state.levels import level_choices
 
 
 
@@ -52,15 +53,17 @@ class LayerBox(QtWidgets.QGroupBox):
     def _build_options(self, form: QtWidgets.QFormLayout) -> None:
         """One control per option, as the layer's spec declares them."""
         self.shape_rows: dict[str, QtWidgets.QHBoxLayout] = {}
+        self.level_boxes: dict[str, QtWidgets.QComboBox] = {}
         for control in self.document.layers.specs[self.layer.name].controls:
             build = {
                 Control.CHECK: self._checkbox, Control.CHOICE: self._choice, Control.COUNT: self._count,
-                Control.FRACTION: self._fraction, Control.ANCHOR_SHAPES: self._anchor_shapes,
+                Control.FRACTION: self._fraction, Control.ANCHOR_SHAPES: self._anchor_shapes, Control.LEVEL: self._level,
             }[control.control]
             build(form, control)
-        if self.shape_rows:
+        if self.shape_rows or self.level_boxes:
             self.document.changed.connect(self._params_changed)
             self._rebuild_shape_filters()
+            self._refill_levels()
 
     def _choice(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
         box = self.options[control.key] = QtWidgets.QComboBox()
@@ -68,6 +71,25 @@ class LayerBox(QtWidgets.QGroupBox):
             box.addItem(title, value)
         box.currentIndexChanged.connect(lambda _: self.layer.set_option(control.key, box.currentData()))
         form.addRow(control.title, box)
+
+    def _level(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
+        """A choice over the feature levels of the model shown, refilled when they change."""
+        box = self.options[control.key] = self.level_boxes[control.key] = QtWidgets.QComboBox()
+        box.setToolTip("Draw the anchors of every feature level, or of one (an FPN model has several)")
+        box.currentIndexChanged.connect(lambda index: index >= 0 and self.layer.set_option(control.key, box.currentData()))
+        form.addRow(control.title, box)
+
+    def _refill_levels(self) -> None:
+        choices = level_choices(self.document.feature_levels())
+        for key, box in self.level_boxes.items():
+            if [(box.itemData(i), box.itemText(i)) for i in range(box.count())] == list(choices):
+                continue
+            blocker = QtCore.QSignalBlocker(box)
+            box.clear()
+            for value, title in choices:
+                box.addItem(title, value)
+            del blocker
+        self._sync()
 
     def _count(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
         slider = self.sliders[control.key] = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
@@ -102,8 +124,10 @@ class LayerBox(QtWidgets.QGroupBox):
         form.addRow(box)
 
     def _params_changed(self, aspects: frozenset) -> None:
-        if Change.PARAMS in aspects:
+        if Change.PARAMS in aspects and self.shape_rows:
             self._rebuild_shape_filters()
+        if aspects & {Change.MODEL, Change.TRACE} and self.level_boxes:
+            self._refill_levels()
 
     def _rebuild_shape_filters(self) -> None:
         """One checkbox per anchor scale and ratio of the current parameters."""
@@ -143,7 +167,7 @@ class LayerBox(QtWidgets.QGroupBox):
             if isinstance(widget, QtWidgets.QCheckBox):
                 widget.setChecked(bool(value))
             elif isinstance(widget, QtWidgets.QComboBox):
-                widget.setCurrentIndex(widget.findData(value))
+                widget.setCurrentIndex(max(widget.findData(value), 0))  # a level the model lacks: all are drawn
             elif isinstance(widget, QtWidgets.QSpinBox):
                 widget.setValue(int(value))
             elif isinstance(widget, QtWidgets.QSlider):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .changes import Change
 from .layers import Control, LayerList, LayerSpec, OptionControl
+from .levels import ALL_LEVELS, LEVEL_OPTION
 from .overlays import (
     anchor_labels_overlay,
     anchors_overlay,
@@ -23,6 +24,7 @@ from .overlays import (
 )
 
 SHOW_NAMES = OptionControl("show_names", "Class names", Control.CHECK)
+LEVEL = OptionControl(LEVEL_OPTION, "Level", Control.LEVEL)
 ON_IMAGE = frozenset({Change.IMAGE, Change.ANCHORS})
 ON_TRACE = frozenset({Change.IMAGE, Change.TRACE})
 
@@ -32,9 +34,10 @@ LAYER_SPECS = (
     ),
     # hidden_scales / hidden_ratios: anchor scale and ratio values not drawn
     LayerSpec(
-        "anchors", "Anchors", (0, 200, 255), False, 0.8, {"subset": "inside", "hidden_scales": (), "hidden_ratios": ()},
-        ON_IMAGE | {Change.SELECTION}, anchors_overlay,
+        "anchors", "Anchors", (0, 200, 255), False, 0.8, {"subset": "inside", "hidden_scales": (), "hidden_ratios": (), LEVEL_OPTION: ALL_LEVELS},
+        ON_IMAGE | {Change.SELECTION, Change.TRACE}, anchors_overlay,
         (
+            LEVEL,
             OptionControl("subset", "Show", Control.CHOICE, (("all", "All anchors"), ("inside", "Inside the image"), ("cell", "One feature cell (click the image)"))),
             OptionControl("hidden_scales", "Scales", Control.ANCHOR_SHAPES),
             OptionControl("hidden_ratios", "Ratios", Control.ANCHOR_SHAPES),
@@ -42,9 +45,10 @@ LAYER_SPECS = (
     ),
     # sampled: only the mini-batch of the RPN loss, else every candidate label
     LayerSpec(
-        "anchor_labels", "Anchor labels", (0, 255, 0), False, 1.0, {"sampled": True, "show_ignored": False, "show_links": True},
-        ON_IMAGE, anchor_labels_overlay,
+        "anchor_labels", "Anchor labels", (0, 255, 0), False, 1.0, {"sampled": True, "show_ignored": False, "show_links": True, LEVEL_OPTION: ALL_LEVELS},
+        ON_IMAGE | {Change.TRACE}, anchor_labels_overlay,
         (
+            LEVEL,
             OptionControl("sampled", "Labels", Control.CHOICE, ((True, "Sampled mini-batch"), (False, "All candidates"))),
             OptionControl("show_ignored", "Ignored anchors", Control.CHECK),
             OptionControl("show_links", "Links to matched GT", Control.CHECK),
@@ -67,7 +71,7 @@ LAYER_SPECS = (
         ON_TRACE | {Change.SELECTION, Change.DIAGNOSIS}, detections_overlay,
         (SHOW_NAMES, OptionControl("score_threshold", "Min score", Control.FRACTION)), redraw_with=("diagnosis",),
     ),
-    LayerSpec("objectness", "Objectness heatmap", (255, 60, 0), False, 0.7, {}, ON_TRACE, objectness_overlay),
+    LayerSpec("objectness", "Objectness heatmap", (255, 60, 0), False, 0.7, {LEVEL_OPTION: ALL_LEVELS}, ON_TRACE, objectness_overlay, (LEVEL,)),
     # why each GT box was missed and what each false positive is (frcnn_core.evaluation.diagnose)
     LayerSpec(
         "diagnosis", "Diagnosis (why missed)", (255, 0, 255), True, 1.0, {"show_detected": False},

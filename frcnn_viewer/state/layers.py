@@ -28,6 +28,7 @@ class Control(Enum):
     COUNT = "count"  # a slider up to ``slider_maximum`` beside a spin box up to ``maximum`` (int)
     FRACTION = "fraction"  # a 0..1 slider with its value shown (float)
     ANCHOR_SHAPES = "anchor shapes"  # one check box per anchor scale / ratio of the parameters (hidden values)
+    LEVEL = "level"  # a combo box over the model's feature levels: all, or one by name (frcnn_viewer.state.levels)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
 from frcnn_core.evaluation.diagnose import Stage
 
 from .label_placement import TextLabel, elide
+from .levels import LEVEL_OPTION, finest_grid, level_index
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -248,16 +249,24 @@ def detections_overlay(layer: Layer, doc) -> Overlay:
 
 
 def objectness_overlay(layer: Layer, doc) -> Overlay:
+    """The highest objectness over the anchors of each feature cell of the chosen level; with
+    every level of a multi-level model, the highest over the levels on the finest level's grid."""
     trace = doc.trace
     if trace is None:
         return Overlay()
-    values = trace.objectness_map().numpy()
+    levels = trace.levels
+    index = level_index(levels, layer.options[LEVEL_OPTION])
+    if index is None and len(levels) > 1:
+        values, stride = finest_grid(levels, [trace.objectness_map(i).numpy() for i in range(len(levels))])
+    else:
+        index = 0 if index is None else index
+        values, stride = trace.objectness_map(index).numpy(), levels[index].stride
     heat = np.empty((*values.shape, 4), dtype=np.uint8)
     heat[..., :3] = layer.colour
     heat[..., 3] = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8)
-    hf, wf = trace.feature_size
+    hf, wf = values.shape
     sx, sy = trace.scale
-    return Overlay(heatmap=Heatmap(np.ascontiguousarray(heat), (0.0, 0.0, wf * trace.stride / sx, hf * trace.stride / sy)))
+    return Overlay(heatmap=Heatmap(np.ascontiguousarray(heat), (0.0, 0.0, wf * stride / sx, hf * stride / sy)))
 
 
 def diagnosis_overlay(layer: Layer, doc) -> Overlay:

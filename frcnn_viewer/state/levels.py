@@ -1,0 +1,62 @@
+"""The feature level a layer draws: every level, or one by the model's name for it.
+
+A detector lays its anchors on one feature map (ours: ``C4``) or on several (torchvision's FPN:
+``P2``…``P6``, MobileNet's three). The trace says which (:attr:`frcnn_core.Trace.levels`, one
+:class:`~frcnn_core.FeatureLevel` each, their anchors the next ``num_anchors`` rows of the
+anchor-indexed tensors, levels in order); the anchors, anchor-labels and objectness layers
+carry a ``level`` option (:attr:`~frcnn_viewer.state.layers.Control.LEVEL`) holding
+:data:`ALL_LEVELS` or one of those names. No Qt here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from frcnn_core import FeatureLevel
+
+ALL_LEVELS = "all"  # the ``level`` option's value that shows every level
+LEVEL_OPTION = "level"
+
+
+def level_choices(levels: Sequence[FeatureLevel]) -> tuple[tuple[str, str], ...]:
+    """``(value, title)`` of every choice: all levels, then each level by its name and stride."""
+    return ((ALL_LEVELS, "All levels"), *((level.name, f"{level.name} (stride {level.stride})") for level in levels))
+
+
+def level_index(levels: Sequence[FeatureLevel], choice: str) -> int | None:
+    """Index into ``levels`` of the level named ``choice``; ``None`` for :data:`ALL_LEVELS` or a
+    name the model does not have (every level is then drawn)."""
+    return next((i for i, level in enumerate(levels) if level.name == choice), None)
+
+
+def level_rows(levels: Sequence[FeatureLevel], choice: str) -> slice:
+    """The anchor rows of the chosen level (every row for :data:`ALL_LEVELS`)."""
+    index = level_index(levels, choice)
+    if index is None:
+        return slice(0, sum(level.num_anchors for level in levels))
+    start = sum(level.num_anchors for level in levels[:index])
+    return slice(start, start + levels[index].num_anchors)
+
+
+def level_mask(levels: Sequence[FeatureLevel], choice: str, count: int) -> np.ndarray:
+    """``[count]`` bool: which of ``count`` anchor-indexed rows belong to the chosen level."""
+    mask = np.zeros(count, dtype=bool)
+    mask[level_rows(levels, choice)] = True
+    return mask
+
+
+def finest_grid(levels: Sequence[FeatureLevel], maps: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
+    """One ``[Hf, Wf]`` map on the grid of the finest level (smallest stride): at each of its cells
+    the highest value of ``maps`` (one ``[h, w]`` map per level, each cell of a coarser level
+    covering ``stride / finest stride`` cells of the finest); returns it and that stride."""
+    finest = min(range(len(levels)), key=lambda i: levels[i].stride)
+    stride = levels[finest].stride
+    height, width = maps[finest].shape
+    combined = np.full((height, width), -np.inf, dtype=np.float64)
+    for level, values in zip(levels, maps):
+        rows = np.minimum(np.arange(height) * stride // level.stride, values.shape[0] - 1)
+        cols = np.minimum(np.arange(width) * stride // level.stride, values.shape[1] - 1)
+        combined = np.maximum(combined, values[np.ix_(rows, cols)])
+    return combined, stride
