@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from frcnn_core import AnchorAssignment, DetectorConfig, Trace, assign_anchors
+from frcnn_core import AnchorAssignment, DetectorConfig, FeatureLevel, Trace, assign_anchors
 from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
 from frcnn_core.evaluation.diagnose import ImageDiagnosis, diagnosis_report
 from frcnn_core.evaluation.metrics import ImageMatching
+from frcnn_core.trace.trace import SINGLE_LEVEL_NAME
 
 from .changes import Change
 from .diagnosis import (
@@ -38,6 +39,7 @@ from .events import Event
 from .layer_registry import new_layer_list
 from .layers import LayerList
 from .models import ModelInfo, TraceRequest, model_labels
+from .levels import LevelGrid, geometry_grid, trace_grids
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
 from .sources import ImageEntry, ImageLoadError, LoadedImage, Source, entries_of, load_image
@@ -69,7 +71,8 @@ class Document:
     trace: Trace | None = None
     matching: ImageMatching | None = None
     results: dict[int, ImageResult] = field(default_factory=dict)
-    selected_cell: tuple[int, int] | None = None
+    selected_cell: tuple[int, int] | None = None  # on the first level's grid
+    selected_point: tuple[float, float] | None = None  # where that cell was picked: each level's cell there
     selected_detection: int | None = None
     messages: list[Message] = field(default_factory=list)
     changed: Event = field(default_factory=Event, repr=False)
@@ -113,7 +116,7 @@ class Document:
         had_diagnosis = self.diagnosis is not None
         self.index, self.image = index, image
         self.trace = self.matching = self.diagnosis = None
-        self.selected_cell = self.selected_detection = None
+        self.selected_cell = self.selected_point = self.selected_detection = None
         self._trace_key += 1
         self._update_anchors()
         self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION} | ({Change.DIAGNOSIS} if had_diagnosis else set())))
@@ -147,7 +150,11 @@ class Document:
         image.difficult = np.asarray(difficult, dtype=bool).reshape(-1)
         self._update_anchors()
         self._update_diagnosis()
-        self.changed.emit(frozenset({Change.ANCHORS} | ({Change.DIAGNOSIS} if self.diagnosis is not None else set())))
+        aspects = {Change.ANCHORS} | ({Change.DIAGNOSIS} if self.diagnosis is not None else set())
+        if self.model is not None and not self.model.anchors_from_parameters:
+            self._trace_key += 1  # its anchor labels come from a trace with the new GT
+            aspects.add(Change.PROPOSALS)
+        self.changed.emit(frozenset(aspects))
 
     # ----- model and parameters -------------------------------------------------------
     def set_model(self, model: ModelInfo) -> None:
@@ -184,7 +191,7 @@ class Document:
         self.parameters = parameters
         aspects = set()
         if changed & set(ANCHOR_ASSIGNMENT_FIELDS):
-            self.selected_cell = None
+            self.selected_cell = self.selected_point = None
             self._update_anchors()
             aspects |= {Change.PARAMS, Change.ANCHORS, Change.SELECTION}
         if changed & set(INFERENCE_FIELDS):
@@ -201,8 +208,14 @@ class Document:
         return {name: getattr(self.parameters, name) for name in INFERENCE_FIELDS}
 
     def _update_anchors(self) -> None:
+        """The anchors and their labels shown: laid and labelled from the parameters (our
+        detector, no model run), or those of the trace (a torchvision model's FPN anchors,
+        labelled by its own rule; ``None`` until the trace arrives or without GT)."""
         if self.image is None:
             self.anchor_state = None
+            return
+        if self.model is not None and not self.model.anchors_from_parameters:
+            self.anchor_state = self.trace.anchor_assignment() if self.trace is not None else None
             return
         gt = self.image.gt_boxes if self.image.annotated else None
         generator = torch.Generator().manual_seed(ANCHOR_SAMPLING_SEED)
@@ -228,8 +241,12 @@ class Document:
         self.trace = trace
         self.selected_detection = None
         self.matching = image_result(self.image, trace.detections, self.model.config).matching
+        aspects = {Change.TRACE, Change.SELECTION, Change.DIAGNOSIS}
+        if not self.model.anchors_from_parameters:
+            self._update_anchors()
+            aspects.add(Change.ANCHORS)
         self._update_diagnosis()
-        self.changed.emit(frozenset({Change.TRACE, Change.SELECTION, Change.DIAGNOSIS}))
+        self.changed.emit(frozenset(aspects))
         return True
 
     def show_trace(self, index: int, trace: Trace, image: LoadedImage, anchor_state: AnchorAssignment | None = None) -> bool:
@@ -243,7 +260,7 @@ class Document:
         if self.model is None or not 0 <= index < len(self.entries):
             return False
         self.index, self.image, self.trace = index, image, trace
-        self.selected_cell = self.selected_detection = None
+        self.selected_cell = self.selected_point = self.selected_detection = None
         self.matching = image_result(image, trace.detections, self.model.config).matching
         if anchor_state is None:
             self._update_anchors()
@@ -357,6 +374,29 @@ class Document:
         settings = self.diagnosis_settings
         return diagnosis_report(diagnoses, images, class_names, settings.iou, settings.score_threshold)
 
+    def level_grids(self) -> list[LevelGrid]:
+        """The feature levels of the anchors shown, with their rows and cell arithmetic: the one
+        grid of the parameters (our detector, ``C4``), or every level of the trace (a torchvision
+        FPN, ``P2``…``P6``); none before a torchvision model's first trace."""
+        if self.image is None:
+            return []
+        if self.model is None or self.model.anchors_from_parameters:
+            return [geometry_grid(self.anchor_state.geometry, SINGLE_LEVEL_NAME)] if self.anchor_state is not None else []
+        return trace_grids(self.trace) if self.trace is not None else []
+
+    def feature_levels(self) -> tuple[FeatureLevel, ...]:
+        """The feature levels of the anchors shown (:meth:`level_grids`), for the level choice."""
+        return tuple(grid.level for grid in self.level_grids())
+
+    def shown_anchors(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``([N, 4] xyxy original pixels, [N] inside)`` of every anchor shown (``None`` without),
+        rows as :meth:`level_grids` says."""
+        if self.anchor_state is not None:
+            return self.anchor_state.anchors, self.anchor_state.inside
+        if self.trace is not None and self.model is not None and not self.model.anchors_from_parameters:
+            return self.trace.anchors.numpy(), self.trace.inside.numpy()
+        return None
+
     # ----- selection ------------------------------------------------------------------
     def shown_detections(self) -> np.ndarray:
         """Indices of the current detections at or above the detections layer's score threshold."""
@@ -378,11 +418,21 @@ class Document:
                 hit = int(shown[candidates[np.argmin(areas[candidates])]])
         if hit is not None:
             self.select_detection(hit)
-        elif self.anchor_state is not None:
-            self.select_cell(*self.anchor_state.geometry.cell_at(x, y))
+        else:
+            grids = self.level_grids()
+            if grids:
+                self.selected_cell, self.selected_point = grids[0].geometry.cell_at(x, y), (float(x), float(y))
+                self.selected_detection = None
+                self.changed.emit(frozenset({Change.SELECTION}))
 
     def select_cell(self, cell_y: int, cell_x: int) -> None:
+        """Pick feature cell ``(cell_y, cell_x)`` of the first level's grid (with several levels,
+        the cell of each level at its centre)."""
         self.selected_cell = (int(cell_y), int(cell_x))
+        grids = self.level_grids()
+        if grids:
+            x1, y1, x2, y2 = grids[0].geometry.cell_rect(*self.selected_cell)
+            self.selected_point = ((x1 + x2) / 2, (y1 + y2) / 2)
         self.selected_detection = None
         self.changed.emit(frozenset({Change.SELECTION}))
 
@@ -409,8 +459,8 @@ class Document:
                 counts.pop("gt_without_positive")
         if self.trace is not None:
             trace_counts = self.trace.counts()
-            for key in ("pre_nms_proposals", "proposals", "detections", "fg_rois", "bg_rois"):
-                if key in trace_counts:
+            for key in ("anchors", "inside", "pre_nms_proposals", "proposals", "detections", "fg_rois", "bg_rois"):
+                if key in trace_counts and key not in counts:
                     counts[key] = trace_counts[key]
             threshold = self.layers["detections"].options["score_threshold"]
             counts["shown_detections"] = len(self.shown_detections())
@@ -423,10 +473,13 @@ class Document:
         if self.image is None:
             return ""
         parts = [f"x {x:.0f}  y {y:.0f}"]
+        grids = self.level_grids()
+        if len(grids) == 1:
+            parts.append("cell ({}, {})".format(*grids[0].geometry.cell_at(x, y)))
+        elif grids:
+            parts.append("cells " + "  ".join("{} ({}, {})".format(g.level.name, *g.geometry.cell_at(x, y)) for g in grids))
         state = self.anchor_state
         if state is not None:
-            cell_y, cell_x = state.geometry.cell_at(x, y)
-            parts.append(f"cell ({cell_y}, {cell_x})")
             anchor = self.hovered_anchor(x, y)
             if anchor is not None:
                 g = int(state.matched_gt[anchor])

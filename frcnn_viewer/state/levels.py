@@ -11,10 +11,11 @@ carry a ``level`` option (:attr:`~frcnn_viewer.state.layers.Control.LEVEL`) hold
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from frcnn_core import FeatureLevel
+from frcnn_core import AnchorGeometry, FeatureLevel, Trace
 
 ALL_LEVELS = "all"  # the ``level`` option's value that shows every level
 LEVEL_OPTION = "level"
@@ -41,10 +42,58 @@ def level_rows(levels: Sequence[FeatureLevel], choice: str) -> slice:
 
 
 def level_mask(levels: Sequence[FeatureLevel], choice: str, count: int) -> np.ndarray:
-    """``[count]`` bool: which of ``count`` anchor-indexed rows belong to the chosen level."""
+    """``[count]`` bool: which of ``count`` anchor-indexed rows belong to the chosen level (all
+    of them for :data:`ALL_LEVELS`, a name the model lacks, or no known levels)."""
+    if level_index(levels, choice) is None:
+        return np.ones(count, dtype=bool)
     mask = np.zeros(count, dtype=bool)
     mask[level_rows(levels, choice)] = True
     return mask
+
+
+@dataclass(frozen=True)
+class LevelGrid:
+    """One feature level's anchors: the level, its ``rows`` of the anchor-indexed arrays and its
+    cell arithmetic (:class:`frcnn_core.AnchorGeometry`, anchor scales in multiples of its stride)."""
+
+    level: FeatureLevel
+    rows: slice
+    geometry: AnchorGeometry
+
+    def scale_values(self) -> np.ndarray:
+        """``[num_anchors]`` scale (anchor side / stride) of each of the level's anchors."""
+        return np.asarray(self.geometry.scales)[self.geometry.scale_index()]
+
+    def ratio_values(self) -> np.ndarray:
+        """``[num_anchors]`` height / width of each of the level's anchors."""
+        return np.asarray(self.geometry.ratios)[self.geometry.ratio_index()]
+
+
+def trace_grids(trace: Trace) -> list[LevelGrid]:
+    """The grid of every level of ``trace``, in the order of its anchors' rows."""
+    grids = []
+    for level, rows in zip(trace.levels, trace.level_slices()):
+        geometry = AnchorGeometry(
+            tuple(trace.image_size), tuple(trace.input_size), tuple(trace.scale), tuple(level.feature_size), int(level.stride),
+            tuple(size / level.stride for size in level.sizes), tuple(level.aspect_ratios),
+        )
+        grids.append(LevelGrid(level, rows, geometry))
+    return grids
+
+
+def geometry_grid(geometry: AnchorGeometry, name: str) -> LevelGrid:
+    """The one level of a single-level grid (our detectors' ``C4``)."""
+    level = FeatureLevel(
+        name, geometry.stride, tuple(geometry.feature_size), tuple(float(geometry.stride * s) for s in geometry.scales),
+        tuple(float(r) for r in geometry.ratios), geometry.num_anchors,
+    )
+    return LevelGrid(level, slice(0, geometry.num_anchors), geometry)
+
+
+def chosen_grids(grids: Sequence[LevelGrid], choice: str) -> list[LevelGrid]:
+    """The grids of the chosen level (every grid for :data:`ALL_LEVELS` or an unknown name)."""
+    index = level_index([grid.level for grid in grids], choice)
+    return list(grids) if index is None else [grids[index]]
 
 
 def finest_grid(levels: Sequence[FeatureLevel], maps: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:

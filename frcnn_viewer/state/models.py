@@ -15,19 +15,35 @@ from frcnn_core import DetectorConfig, cpu_config
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """The model the inference worker holds: its config and where its weights came from."""
+    """The model the inference worker holds: its config, where its weights came from and, for a
+    torchvision Faster R-CNN, its torchvision builder (``arch``; ``None`` for our own detector)."""
 
     config: DetectorConfig
     checkpoint: str | None = None
+    arch: str | None = None
 
     @property
     def trained(self) -> bool:
         return self.checkpoint is not None
 
+    @property
+    def anchors_from_parameters(self) -> bool:
+        """Whether the parameters describe the model's anchors and their labelling rule, so they
+        are laid and labelled without running it (:func:`frcnn_core.assign_anchors`): true of our
+        detector; a torchvision model's FPN anchors and labels come from its trace."""
+        return self.arch is None
+
+    @property
+    def architecture(self) -> str:
+        """The architecture in a few words, for the status bar."""
+        if self.arch is not None:
+            return f"torchvision {self.arch}"
+        return f"frcnn {self.config.backbone}"
+
     def describe(self) -> str:
         if self.checkpoint is None:
             return f"untrained model (random weights, {self.config.backbone} backbone)"
-        return f"{self.checkpoint} ({self.config.backbone}, {self.config.num_classes} classes)"
+        return f"{self.checkpoint} ({self.architecture}, {self.config.num_classes} classes)"
 
 
 def untrained_config(class_names: tuple[str, ...]) -> DetectorConfig:

@@ -17,7 +17,7 @@ from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
 from frcnn_core.evaluation.diagnose import Stage
 
 from .label_placement import TextLabel, elide
-from .levels import LEVEL_OPTION, finest_grid, level_index
+from .levels import LEVEL_OPTION, chosen_grids, finest_grid, level_index, level_mask
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -128,25 +128,35 @@ def ground_truth_overlay(layer: Layer, doc) -> Overlay:
 
 
 def anchors_overlay(layer: Layer, doc) -> Overlay:
-    state = doc.anchor_state
+    """The anchors of the chosen level (or of all), less the hidden scales and ratios: inside
+    the image, all, or those of the picked feature cell (on each level drawn, the cell at the
+    picked point, with that level's grid when one level is drawn)."""
+    shown = doc.shown_anchors()
     overlay = Overlay()
-    if state is None:
+    if shown is None:
         return overlay
+    anchors, inside = shown
     options = layer.options
-    grid = state.geometry
-    keep = ~np.isin(np.asarray(grid.scales)[grid.scale_index()], options["hidden_scales"])
-    keep &= ~np.isin(np.asarray(grid.ratios)[grid.ratio_index()], options["hidden_ratios"])
+    grids = chosen_grids(doc.level_grids(), options[LEVEL_OPTION])
+    keep = np.zeros(len(anchors), dtype=bool)
+    for grid in grids:
+        keep[grid.rows] = ~np.isin(grid.scale_values(), options["hidden_scales"]) & ~np.isin(grid.ratio_values(), options["hidden_ratios"])
     if options["subset"] == "inside":
-        keep &= state.inside
+        keep &= inside
     elif options["subset"] == "cell":
-        cell_mask = np.zeros(len(state.anchors), dtype=bool)
-        if doc.selected_cell is not None:
-            cell_mask[grid.cell_anchor_indices(*doc.selected_cell)] = True
+        cell_mask = np.zeros(len(anchors), dtype=bool)
+        point = doc.selected_point
+        if len(grids) == 1:
+            overlay.segments.append(SegmentGroup("grid", _grid_segments(grids[0].geometry), rgba(WHITE, 70)))
+        if point is not None:
+            cells = []
+            for grid in grids:
+                cell = grid.geometry.cell_at(*point)
+                cell_mask[grid.rows.start + grid.geometry.cell_anchor_indices(*cell)] = True
+                cells.append(grid.geometry.cell_rect(*cell))
+            overlay.boxes.append(BoxGroup("cell", np.array(cells, dtype=np.float64).reshape(-1, 4), rgba(WHITE), 2))
         keep &= cell_mask
-        overlay.segments.append(SegmentGroup("grid", _grid_segments(grid), rgba(WHITE, 70)))
-        if doc.selected_cell is not None:
-            overlay.boxes.append(BoxGroup("cell", np.array([grid.cell_rect(*doc.selected_cell)]), rgba(WHITE), 2))
-    overlay.boxes.insert(0, BoxGroup("anchors", state.anchors[keep], rgba(layer.colour)))
+    overlay.boxes.insert(0, BoxGroup("anchors", anchors[keep], rgba(layer.colour)))
     return overlay
 
 
@@ -162,15 +172,17 @@ def _grid_segments(grid: AnchorGeometry) -> np.ndarray:
 
 
 def anchor_labels_overlay(layer: Layer, doc) -> Overlay:
+    """Positive, negative (and ignored) anchors of the chosen level, with links to their GT."""
     state = doc.anchor_state
     overlay = Overlay()
     if state is None:
         return overlay
     labels = state.labels if layer.options["sampled"] else state.candidate_labels
+    level = level_mask(doc.feature_levels(), layer.options[LEVEL_OPTION], len(labels))
     if layer.options["show_ignored"]:
-        overlay.boxes.append(BoxGroup("ignored", state.anchors[labels == IGNORED], rgba(IGNORED_COLOUR, 160)))
-    overlay.boxes.append(BoxGroup("negative", state.anchors[labels == NEGATIVE], rgba(NEGATIVE_COLOUR)))
-    positive = labels == POSITIVE
+        overlay.boxes.append(BoxGroup("ignored", state.anchors[level & (labels == IGNORED)], rgba(IGNORED_COLOUR, 160)))
+    overlay.boxes.append(BoxGroup("negative", state.anchors[level & (labels == NEGATIVE)], rgba(NEGATIVE_COLOUR)))
+    positive = level & (labels == POSITIVE)
     overlay.boxes.append(BoxGroup("positive", state.anchors[positive], rgba(layer.colour)))
     if layer.options["show_links"] and positive.any() and len(state.gt_boxes):
         matched = state.gt_boxes[state.matched_gt[positive]]

@@ -159,7 +159,7 @@ def suggestion_note(trace: Trace, index: int, config: DetectorConfig) -> str:
     background = f", background {scores[0]:.2f}" if len(scores) else ""
     return (
         f"suggestion: {p.label} {p.score:.2f}{runner_up}{background}; from proposal #{p.proposal} "
-        f"(objectness {p.objectness:.2f}) of the anchor at cell {p.anchor_cell} — Enter accepts, Delete rejects"
+        f"(objectness {p.objectness:.2f}) of the anchor at cell {p.anchor_cell} of {p.anchor_level} — Enter accepts, Delete rejects"
     )
 
 
