@@ -52,6 +52,9 @@ class DetectorConfig:
     rpn_post_nms_top_n_test: int = 300
     rpn_nms_thresh: float = 0.7
     rpn_min_size: float = 16.0
+    # proposals whose objectness probability is below this are dropped before NMS (torchvision's
+    # rpn_score_thresh: 0.05 for its MobileNetV3 builders, 0 for the ResNet-50 ones)
+    rpn_score_thresh: float = 0.0
     # proposal targets
     roi_num_samples: int = 128
     roi_fg_fraction: float = 0.25
@@ -95,7 +98,7 @@ class DetectorConfig:
                      "rpn_pre_nms_top_n_test", "rpn_post_nms_top_n_test", "detections_per_image"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("rpn_nms_thresh", "nms_thresh", "score_thresh"):
+        for name in ("rpn_nms_thresh", "rpn_score_thresh", "nms_thresh", "score_thresh"):
             if not 0 <= getattr(self, name) <= 1:
                 problems.append(f"{name} must be in 0..1, got {getattr(self, name)}")
         if self.rpn_min_size < 0:
@@ -205,6 +208,6 @@ ANCHOR_ASSIGNMENT_FIELDS = (
 # The test-time proposal layer and detection post-processing: a trained model runs with any
 # values of these (the weights do not depend on them).
 INFERENCE_FIELDS = (
-    "rpn_pre_nms_top_n_test", "rpn_post_nms_top_n_test", "rpn_nms_thresh", "rpn_min_size",
+    "rpn_pre_nms_top_n_test", "rpn_post_nms_top_n_test", "rpn_nms_thresh", "rpn_min_size", "rpn_score_thresh",
     "score_thresh", "nms_thresh", "detections_per_image",
 )

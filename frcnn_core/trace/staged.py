@@ -88,6 +88,7 @@ FIELD_STAGES: dict[str, Stage] = {
     "rpn_post_nms_top_n_test": Stage.PROPOSALS,
     "rpn_nms_thresh": Stage.PROPOSALS,
     "rpn_min_size": Stage.PROPOSALS,
+    "rpn_score_thresh": Stage.PROPOSALS,
     # read by the RoI targets and by post-processing: their common input
     "box_weights": Stage.PROPOSALS,
     # RoI sampling
