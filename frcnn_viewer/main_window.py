@@ -26,6 +26,7 @@ from .annotation.view.box_editor import BoxEditor
 from .annotation.view.controller import AnnotationController
 from .annotation.view.panel import AnnotationPanel
 from .canvas import Canvas
+from .checkpoint_dialog import CHECKPOINT_SUFFIXES, CheckpointDialog
 from .opening import Opened, OpeningClient
 from .panels.anchor_designer import AnchorDesignerPanel
 from .panels.diagnosis_panel import DiagnosisPanel
@@ -219,11 +220,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
+        self.architecture_label = QtWidgets.QLabel()  # the model's architecture: ours or torchvision's builder
+        self.architecture_label.setObjectName("architecture")
         self.summary_label = QtWidgets.QLabel()
         self.progress = QtWidgets.QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setRange(0, 0)
         self.progress.setVisible(False)
+        bar.addPermanentWidget(self.architecture_label)
         bar.addPermanentWidget(self.summary_label)
         bar.addPermanentWidget(self.progress)
 
@@ -391,11 +395,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def previous_image(self) -> bool:
         return self.document.step(-1)
 
-    def load_checkpoint(self, path: str | Path, wait: bool = True) -> bool:
-        """Load a checkpoint in the worker. A bad one is reported and the current model stays.
-        With ``wait``, returns whether it was loaded."""
+    def load_checkpoint(self, path: str | Path, wait: bool = True, arch: str | None = None) -> bool:
+        """Load a checkpoint in the worker: ours, or a torchvision Faster R-CNN's file (a
+        ``state_dict`` or the reference ``train.py`` checkpoint; ``arch``, one of torchvision's
+        builder names, when the file cannot tell which). A file without class names takes the
+        open images' when they are as many (said in the messages). A bad one is reported and
+        the current model stays. With ``wait``, returns whether it was loaded."""
         before = self.document.model
-        self.client.load_checkpoint(str(path))
+        self.client.load_checkpoint(str(path), arch, self.document.class_names)
         if not wait:
             return True
         self.wait_until_idle()
@@ -573,7 +580,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _model_ready(self, info: ModelInfo) -> None:
         self.document.set_model(info)
+        self.architecture_label.setText(info.architecture)
         self.document.report("info", f"model: {info.describe()}")
+        for note in info.notes:
+            self.document.report("info", note)
         self._warn_about_classes()
 
     def _traced(self, key: int, trace) -> None:
@@ -638,9 +648,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.recent_menu.addAction(path, lambda p=path: self.open_paths([p], wait=False))
 
     def _load_checkpoint_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load a checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")
-        if path:
-            self.load_checkpoint(path, wait=False)
+        dialog = CheckpointDialog(self)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and dialog.path():
+            self.load_checkpoint(dialog.path(), wait=False, arch=dialog.arch())
 
     def _export_dialog(self, scope: str) -> None:
         path, chosen = QtWidgets.QFileDialog.getSaveFileName(
@@ -660,9 +670,14 @@ class MainWindow(QtWidgets.QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        """Dropped checkpoints (``.pt``, ``.pth``) are loaded as the model; anything else is opened."""
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            self.open_paths(paths, wait=False)
+        checkpoints = [p for p in paths if Path(p).suffix.lower() in CHECKPOINT_SUFFIXES]
+        for path in checkpoints:
+            self.load_checkpoint(path, wait=False)
+        others = [p for p in paths if p not in checkpoints]
+        if others:
+            self.open_paths(others, wait=False)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)

@@ -17,11 +17,12 @@ from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.models.checkpoint import load_checkpoint
+from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN
 from frcnn_core.trace.staged import StagedTrace
 
 from .running_threads import RUNNING
 from .state.diagnosis import DiagnosisSettings, diagnose_image
-from .state.models import ModelInfo, TraceRequest, untrained_config
+from .state.models import ModelInfo, TraceRequest, names_for_unnamed, untrained_config
 from .state.results import image_result
 from .state.sources import ImageEntry, ImageLoadError, load_image
 
@@ -68,13 +69,25 @@ class InferenceWorker(QtCore.QObject):
         finally:
             self.finished.emit()
 
-    @QtCore.Slot(str)
-    def load_checkpoint(self, path: str) -> None:
-        """Load a checkpoint, whatever its classes: GT is matched to its detections by class name
-        (:class:`~frcnn_viewer.state.models.ClassMatch`; the window warns about the ones it lacks)."""
+    @QtCore.Slot(str, object, object)
+    def load_checkpoint(self, path: str, arch: str | None, class_names: tuple[str, ...]) -> None:
+        """Load a checkpoint, ours or a torchvision Faster R-CNN's file (``arch``: its builder, or
+        ``None`` to find it from the file), whatever its classes: GT is matched to its detections
+        by class name (:class:`~frcnn_viewer.state.models.ClassMatch`; the window warns about the
+        ones it lacks). A file without class names takes the open images' ``class_names`` when
+        it has as many classes (:func:`~frcnn_viewer.state.models.names_for_unnamed`)."""
         try:
-            model, _ = load_checkpoint(path)
-            self._set_model(model.eval(), ModelInfo(model.config, str(path)))
+            model, payload = load_checkpoint(path, arch=arch)
+            notes = list(payload["torchvision"].lines()) if "torchvision" in payload else []
+            names, note = names_for_unnamed(model.config, class_names)
+            if names:
+                model.reconfigure(class_names=names)
+            notes += [note] if note else []
+            if isinstance(model, TorchvisionFasterRCNN):
+                info = ModelInfo(model.config, str(path), model.arch.value, tuple(notes), model.fixed_fields)
+            else:
+                info = ModelInfo(model.config, str(path), notes=tuple(notes))
+            self._set_model(model.eval(), info)
         except Exception as exc:  # CheckpointError, OSError, torch errors: all mean "not loaded"
             self.failed.emit(f"checkpoint not loaded, keeping the current model: {exc}")
         finally:
@@ -95,7 +108,13 @@ class InferenceWorker(QtCore.QObject):
         try:
             if self._model is None or request.key < self.latest_trace_key:
                 return
-            trace = self._staged_trace(request).trace(request_config(self._info, request))
+            if isinstance(self._model, TorchvisionFasterRCNN):
+                # its settings live in its modules: changed through reconfigure, the image traced
+                # whole (its stages are torchvision's, fast enough to run again on each change)
+                self._model.reconfigure(**request.config_changes)
+                trace = self._model.trace(request.image, request.target, generator=torch.Generator().manual_seed(TRACE_SEED))
+            else:
+                trace = self._staged_trace(request).trace(request_config(self._info, request))
             self.traced.emit(request.key, trace)
         except Exception as exc:
             log.exception("trace failed")
@@ -126,7 +145,10 @@ class InferenceWorker(QtCore.QObject):
         try:
             if self._model is None:
                 return
-            self._model.config = self._info.config.replace(**config_changes)
+            if isinstance(self._model, TorchvisionFasterRCNN):
+                self._model.reconfigure(**config_changes)
+            else:
+                self._model.config = self._info.config.replace(**config_changes)
             for done, (index, entry) in enumerate(entries, start=1):
                 if self.cancel.is_set():
                     break
@@ -167,7 +189,7 @@ class InferenceClient(QtCore.QObject):
 
     busy_changed = QtCore.Signal(bool)
     _untrained = QtCore.Signal(object)
-    _checkpoint = QtCore.Signal(str)
+    _checkpoint = QtCore.Signal(str, object, object)
     _trace = QtCore.Signal(object)
     _predict = QtCore.Signal(int, object, object, object)
 
@@ -200,8 +222,8 @@ class InferenceClient(QtCore.QObject):
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
         self._send(self._untrained, tuple(class_names))
 
-    def load_checkpoint(self, path: str) -> None:
-        self._send(self._checkpoint, str(path))
+    def load_checkpoint(self, path: str, arch: str | None = None, class_names: tuple[str, ...] = ()) -> None:
+        self._send(self._checkpoint, str(path), arch, tuple(class_names))
 
     def trace(self, request: TraceRequest) -> None:
         self.worker.latest_trace_key = request.key

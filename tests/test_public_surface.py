@@ -34,10 +34,11 @@ CORE_NAMES = {
 # command -> (positional arguments, option strings)
 COMMANDS = {
     "train": ([], [
-        "--anchor-ratios", "--anchor-scales", "--autoanchor", "--backbone", "--batch-size", "--checkpoint-every",
-        "--config", "--data", "--device", "--image-size", "--iterations", "--lr", "--no-autoanchor", "--no-progress",
+        "--anchor-ratios", "--anchor-scales", "--arch", "--autoanchor", "--backbone", "--batch-size", "--checkpoint-every",
+        "--config", "--data", "--device", "--image-size", "--init", "--iterations", "--lr", "--no-autoanchor", "--no-progress",
         "--num-images", "--output", "--preset", "--pretrained", "--resume", "--seed", "--val-data",
     ]),
+    "export-weights": (["checkpoint", "output"], ["--arch"]),
     "detect": (["checkpoint", "inputs"], [
         "--batch-size", "--data", "--device", "--format", "--no-progress", "--output", "--render", "--score-threshold",
         "--split", "-o",
@@ -58,7 +59,7 @@ WINDOW_METHODS = {
     "set_layer_visible": ["name", "visible"],
     "set_layer_option": ["name", "key", "value"],
     "set_parameters": ["changes"],
-    "load_checkpoint": ["path", "wait"],
+    "load_checkpoint": ["path", "wait", "arch"],
     "diagnose": ["wait", "iou", "score_threshold"],
     "anchor_design": ["optimise", "timeout_ms"],
     "export_detections": ["path", "scope", "format"],

@@ -279,6 +279,12 @@ class TorchvisionFasterRCNN(StagedDetector):
             detections_per_image=int(heads.detections_per_img),
         )
 
+    @property
+    def fixed_fields(self) -> frozenset[str]:
+        """The :class:`DetectorConfig` fields torchvision's modules have no setting for
+        (:meth:`reconfigure` refuses to change them; the viewer greys them out)."""
+        return frozenset(_FIXED_FIELDS)
+
     def reconfigure(self, **changes) -> frozenset[Stage]:
         """Change settings by :class:`DetectorConfig` field name; returns the stages they make stale.
 

@@ -22,13 +22,22 @@ ANCHOR_FIELDS = (
     ("rpn_positives_per_gt", "Best anchors per GT", 0, 1000, 1, 0),
 )
 PROPOSAL_FIELDS = (
+    ("min_size", "Input shorter side (px)", 32, 10_000, 32, 0),
+    ("max_size", "Input longer side at most (px)", 32, 20_000, 32, 0),
     ("rpn_pre_nms_top_n_test", "Pre-NMS top N", 1, 1_000_000, 100, 0),
     ("rpn_post_nms_top_n_test", "Post-NMS top N", 1, 100_000, 50, 0),
     ("rpn_nms_thresh", "RPN NMS IoU", 0.0, 1.0, 0.05, 2),
     ("rpn_min_size", "Min proposal size (px)", 0.0, 10_000.0, 1.0, 1),
+    ("rpn_score_thresh", "Min proposal objectness", 0.0, 1.0, 0.01, 2),
     ("score_thresh", "Detection min score", 0.0, 1.0, 0.01, 2),
     ("nms_thresh", "Detection NMS IoU", 0.0, 1.0, 0.05, 2),
+    ("detections_per_image", "Max detections", 1, 100_000, 10, 0),
 )
+# Our detector's input size is its checkpoint's (the trace keeps it; the fields only move the anchor
+# grid drawn without the model): the panel offers it for a model that re-runs with it (torchvision).
+INPUT_SIZE_FIELDS = ("min_size", "max_size")
+ANCHORS_TITLE = "Anchors and assignment (no model needed)"
+TRACED_ANCHORS_TITLE = "Anchors (the model's own) and assignment (re-run the model)"
 SEQUENCE_FIELDS = (("anchor_scales", "Scales"), ("anchor_ratios", "Ratios (h/w)"))
 
 
@@ -56,7 +65,7 @@ class ParameterPanel(QtWidgets.QScrollArea):
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         body = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(body)
-        anchors = QtWidgets.QGroupBox("Anchors and assignment (no model needed)")
+        anchors = self.anchor_group = QtWidgets.QGroupBox(ANCHORS_TITLE)
         form = QtWidgets.QFormLayout(anchors)
         for key, title in SEQUENCE_FIELDS:
             edit = self.widgets[key] = QtWidgets.QLineEdit()
@@ -112,12 +121,20 @@ class ParameterPanel(QtWidgets.QScrollArea):
             self.document.set_model(self.document.model)
 
     def _document_changed(self, aspects: frozenset) -> None:
-        if Change.PARAMS in aspects:
+        if aspects & {Change.PARAMS, Change.MODEL}:
             self._sync()
 
     def _sync(self) -> None:
-        parameters = self.document.parameters
+        """Show the parameters; a field the model has no setting for is greyed out (a torchvision
+        model's anchor grid, our detector's input size)."""
+        doc = self.document
+        parameters = doc.parameters
+        adjustable = set(doc.adjustable_fields())
+        if doc.model is None or doc.model.anchors_from_parameters:
+            adjustable -= set(INPUT_SIZE_FIELDS)
+        self.anchor_group.setTitle(ANCHORS_TITLE if doc.model is None or doc.model.anchors_from_parameters else TRACED_ANCHORS_TITLE)
         for key, widget in self.widgets.items():
+            widget.setEnabled(key in adjustable)
             blocker = QtCore.QSignalBlocker(widget)
             if isinstance(widget, QtWidgets.QLineEdit):
                 widget.setText(", ".join(f"{v:g}" for v in getattr(parameters, key)))

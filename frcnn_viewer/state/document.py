@@ -173,14 +173,17 @@ class Document:
         """Change :data:`PARAMETER_FIELDS` of :attr:`parameters` by their ``DetectorConfig`` names.
 
         Anchor and assignment fields relabel the anchors at once (no model needed); inference
-        fields make the window run the model again. A name that is not a ``DetectorConfig``
-        field, or not one the viewer adjusts, is a ``ValueError`` listing the valid ones; a bad
-        value is reported and leaves the parameters as they were (returns ``False``).
+        fields (and for a torchvision model its labelling rule and input size,
+        :meth:`model_run_fields`) make the window run the model again. A name that is not a
+        ``DetectorConfig`` field, or not one the viewer adjusts for this model
+        (:meth:`adjustable_fields`), is a ``ValueError`` listing the valid ones; a bad value is
+        reported and leaves the parameters as they were (returns ``False``).
         """
         unknown_fields(DetectorConfig, changes)
-        fixed = sorted(set(changes) - set(PARAMETER_FIELDS))
+        adjustable = self.adjustable_fields()
+        fixed = sorted(set(changes) - set(adjustable))
         if fixed:
-            raise ValueError(f"{', '.join(fixed)} cannot be changed in the viewer; adjustable: {', '.join(PARAMETER_FIELDS)}")
+            raise ValueError(f"{', '.join(fixed)} cannot be changed in the viewer; adjustable: {', '.join(adjustable)}")
         changes = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
         try:
             parameters = self.parameters.replace(**changes)
@@ -194,7 +197,7 @@ class Document:
             self.selected_cell = self.selected_point = None
             self._update_anchors()
             aspects |= {Change.PARAMS, Change.ANCHORS, Change.SELECTION}
-        if changed & set(INFERENCE_FIELDS):
+        if changed & set(self.model_run_fields()):
             self._trace_key += 1
             self.results_key += 1
             self.results.clear()
@@ -203,9 +206,24 @@ class Document:
             self.changed.emit(frozenset(aspects))
         return True
 
+    def adjustable_fields(self) -> tuple[str, ...]:
+        """The :data:`PARAMETER_FIELDS` the current model can take (a torchvision model has no
+        setting for our anchor grid: its anchors are its ``AnchorGenerator``'s)."""
+        fixed = self.model.fixed_fields if self.model is not None else frozenset()
+        return tuple(name for name in PARAMETER_FIELDS if name not in fixed)
+
+    def model_run_fields(self) -> tuple[str, ...]:
+        """The parameters that take effect by running the model again: the proposal and detection
+        settings, and for a model whose anchors come from its trace (torchvision) its anchor
+        labelling rule and input size too."""
+        if self.model is None or self.model.anchors_from_parameters:
+            return INFERENCE_FIELDS
+        adjustable = self.adjustable_fields()
+        return INFERENCE_FIELDS + tuple(name for name in ANCHOR_ASSIGNMENT_FIELDS if name in adjustable)
+
     def inference_changes(self) -> dict:
-        """The inference parameters as ``DetectorConfig.replace`` keywords, for the worker."""
-        return {name: getattr(self.parameters, name) for name in INFERENCE_FIELDS}
+        """The parameters of :meth:`model_run_fields` as ``DetectorConfig`` keywords, for the worker."""
+        return {name: getattr(self.parameters, name) for name in self.model_run_fields()}
 
     def _update_anchors(self) -> None:
         """The anchors and their labels shown: laid and labelled from the parameters (our

@@ -21,9 +21,21 @@ ALL_LEVELS = "all"  # the ``level`` option's value that shows every level
 LEVEL_OPTION = "level"
 
 
+def level_title(level: FeatureLevel, levels: Sequence[FeatureLevel]) -> str:
+    """How the level choice names ``level``: an FPN's ``P<k>`` (stride ``2**k``) with the model's
+    own name where every level has its own stride (torchvision's ResNet-50 FPN: ``P2 ('0')``…
+    ``P6 ('pool')``), else the model's name (MobileNetV3's ``'0'`` and ``'1'`` share stride 32)."""
+    strides = [other.stride for other in levels]
+    distinct = len(set(strides)) == len(strides) and all(s > 0 and s & (s - 1) == 0 for s in strides)
+    if len(levels) > 1 and distinct and level.name != f"P{level.stride.bit_length() - 1}":
+        return f"P{level.stride.bit_length() - 1} ('{level.name}', stride {level.stride})"
+    return f"{level.name} (stride {level.stride})"
+
+
 def level_choices(levels: Sequence[FeatureLevel]) -> tuple[tuple[str, str], ...]:
-    """``(value, title)`` of every choice: all levels, then each level by its name and stride."""
-    return ((ALL_LEVELS, "All levels"), *((level.name, f"{level.name} (stride {level.stride})") for level in levels))
+    """``(value, title)`` of every choice: all levels, then each level by its name
+    (:func:`level_title`); the value is the model's name of the level."""
+    return ((ALL_LEVELS, "All levels"), *((level.name, level_title(level, levels)) for level in levels))
 
 
 def level_index(levels: Sequence[FeatureLevel], choice: str) -> int | None:

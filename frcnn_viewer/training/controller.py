@@ -223,17 +223,17 @@ class TrainingController(QtCore.QObject):
     def _checkpoint_saved(self, path: str) -> None:
         self.session.set_checkpoint(path)
         if self.adopt_checkpoint is not None and self.session.info is not None:
-            self._adopt(path, self.session.info.detector)
+            self._adopt(path, self.session.info.detector, self.session.info.arch)
         self.checkpoint_saved.emit(path)
 
-    def _adopt(self, path: str, config: DetectorConfig) -> None:
+    def _adopt(self, path: str, config: DetectorConfig, arch: str | None = None) -> None:
         """Make the run's checkpoint the viewer's model. The first time, the document takes the
         training config at once (after the load is queued, so the worker traces nothing more
         with its old model), and recorded steps can be drawn from the first one on."""
         doc = self.document
         self.adopt_checkpoint(path)
         if doc.model is None or doc.model.config.class_names != config.class_names:
-            doc.set_model(ModelInfo(config, path))
+            doc.set_model(ModelInfo(config, path, arch))
 
     @QtCore.Slot(object)
     def _watched(self, result: WatchResult) -> None:

@@ -20,6 +20,7 @@ from PySide6 import QtCore
 
 from frcnn_core.evaluation.scoring import score_detections
 from frcnn_core.inference import predict_dataset
+from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN
 from frcnn_core.train import NonFiniteLossError, Trainer, describe_device
 
 from ..state.training.loop import ABORT, SINGLE_STEP, Request, StepGate, is_out_of_memory, training_steps
@@ -80,6 +81,7 @@ class TrainingWorker(QtCore.QObject):
             self.started.emit(TrainingInfo(
                 describe_device(trainer.device), dataset, self.options.data, tuple(dataset.class_names), trainer.model.config,
                 trainer.config, trainer.iteration, self.output_dir, describe_settings(trainer), previous,
+                trainer.model.arch.value if isinstance(trainer.model, TorchvisionFasterRCNN) else None,
             ))
             self.checkpoint_saved.emit(str(trainer.last_checkpoint))
             self._train(trainer)

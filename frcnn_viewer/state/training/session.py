@@ -41,6 +41,7 @@ class TrainingInfo:
     output_dir: Path
     settings: str
     previous: list[dict] = field(default_factory=list)
+    arch: str | None = None  # the torchvision builder of a fine-tuned torchvision model
 
 
 @dataclass(frozen=True)
