@@ -115,6 +115,7 @@ def fit_classes(model: nn.Module, class_names: tuple[str, ...], source: str) -> 
     theirs = ", ".join(config.class_names) or f"class 1..{config.num_classes}"
     if not is_torchvision_detector(model):
         raise CheckpointError(f"{source} was trained for the classes ({theirs}); the data has ({', '.join(class_names)})")
+    model.reconfigure(class_names=())  # its names would not fit the new predictor's count
     predictor = model.roi_heads.box_predictor
     device = predictor.cls_score.weight.device
     model.roi_heads.box_predictor = FastRCNNPredictor(predictor.cls_score.in_features, len(class_names) + 1).to(device)
