@@ -230,3 +230,23 @@ def test_architecture_names_and_weights_aliases():
     assert TorchvisionArch.parse("FasterRCNN_ResNet50_FPN_Weights.COCO_V1") is TorchvisionArch.RESNET50_FPN
     with pytest.raises(ValueError, match="unknown architecture 'retinanet_resnet50_fpn'; choose one of fasterrcnn_resnet50_fpn"):
         TorchvisionArch.parse("retinanet_resnet50_fpn")
+
+
+def test_a_staged_trace_reruns_only_what_a_change_makes_stale():
+    from frcnn_core import StagedTrace
+
+    _, model = random_model(TorchvisionArch.MOBILENET_V3_LARGE_FPN)
+    image = image_of()
+    target = {"boxes": torch.tensor([[30.0, 20.0, 100.0, 80.0]]), "labels": torch.tensor([2])}
+    staged = StagedTrace(model, image, target, seed=3)
+    staged.trace()
+    assert model.reconfigure(nms_thresh=0.3) == frozenset({Stage.DETECTIONS})
+    changed = staged.trace()
+    assert staged.rerun == frozenset({Stage.DETECTIONS})
+    fresh = model.trace(image, target, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(changed.detections.boxes, fresh.detections.boxes)
+    assert torch.equal(changed.anchor_labels, fresh.anchor_labels) and changed.losses == fresh.losses
+    model.reconfigure(rpn_score_thresh=0.5)
+    changed = staged.trace()
+    assert Stage.FEATURES not in staged.rerun and Stage.PROPOSALS in staged.rerun
+    assert (changed.pre_nms_scores >= 0.5).all() and torch.equal(changed.proposals, model.trace(image).proposals)
