@@ -108,13 +108,7 @@ class InferenceWorker(QtCore.QObject):
         try:
             if self._model is None or request.key < self.latest_trace_key:
                 return
-            if isinstance(self._model, TorchvisionFasterRCNN):
-                # its settings live in its modules: changed through reconfigure, the image traced
-                # whole (its stages are torchvision's, fast enough to run again on each change)
-                self._model.reconfigure(**request.config_changes)
-                trace = self._model.trace(request.image, request.target, generator=torch.Generator().manual_seed(TRACE_SEED))
-            else:
-                trace = self._staged_trace(request).trace(request_config(self._info, request))
+            trace = self._staged_trace(request).trace(request_config(self._info, request))
             self.traced.emit(request.key, trace)
         except Exception as exc:
             log.exception("trace failed")
@@ -145,10 +139,7 @@ class InferenceWorker(QtCore.QObject):
         try:
             if self._model is None:
                 return
-            if isinstance(self._model, TorchvisionFasterRCNN):
-                self._model.reconfigure(**config_changes)
-            else:
-                self._model.config = self._info.config.replace(**config_changes)
+            self._model.reconfigure(**config_changes)
             for done, (index, entry) in enumerate(entries, start=1):
                 if self.cancel.is_set():
                     break

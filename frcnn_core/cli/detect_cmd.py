@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("--split", default="val")
     p.add_argument("-o", "--output", type=Path, required=True, help="detections JSON to write")
     p.add_argument("--format", choices=("coco", "rich"), default="coco")
-    p.add_argument("--score-threshold", type=float, default=None, help="keep detections scoring at least this")
+    p.add_argument("--score-threshold", type=float, default=None, help="the model's score threshold (DetectorConfig.score_thresh, default: the checkpoint's): the model outputs no detection scoring below it")
     p.add_argument("--render", type=Path, help="also write PNGs with the boxes drawn into this folder")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=1)
@@ -57,7 +57,7 @@ def run(args) -> int:
 def _detect(args, device, group) -> int:
     model, _ = load_checkpoint(args.checkpoint, map_location=device)
     if args.score_threshold is not None:
-        model.config = model.config.replace(score_thresh=args.score_threshold)
+        model.reconfigure(score_thresh=args.score_threshold)
     show = wants_progress(args) and group.is_main
     dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split=args.split) if args.data else _input_dataset(args.inputs)
     reported = len(dataset.problems)

@@ -10,7 +10,7 @@ from torch import Tensor
 from ..anchors.grid import grid_anchors
 from ..anchors.targets import AnchorTargets, assign_anchor_targets_for
 from ..boxes import scale_boxes
-from ..config import DetectorConfig
+from ..config import BUILD_FIELDS, DetectorConfig
 from ..losses import roi_losses, rpn_losses
 from ..roi.head import FastRCNNHead
 from ..roi.postprocess import Detections, postprocess_detections
@@ -18,10 +18,12 @@ from ..roi.targets import RoiSamples, assign_proposal_targets
 from ..rpn.head import RPNHead
 from ..rpn.proposals import Proposals, propose
 from ..trace.build import build_trace
+from ..trace.stages import Stage
 from ..trace.trace import Trace
 from .backbones import build_backbone
 from .detector import ForwardResult, StagedDetector, sampling_stats
 from .image_batch import ImageBatch, batch_images
+from .reconfigure import ReconfigureEvent, plan_change
 
 LOSS_NAMES = ("rpn_cls", "rpn_reg", "roi_cls", "roi_reg")
 
@@ -59,6 +61,8 @@ class FasterRCNN(StagedDetector):
     * eval mode: ``model(images)`` returns one :class:`Detections` per image, boxes in
       that image's original pixels.
     * ``model.trace(image, target=None)`` returns a :class:`Trace` of one image.
+    * ``model.config`` is read-only: settings change through :meth:`reconfigure`, which tells
+      the listeners of :attr:`reconfigured` (a staged trace, a trainer).
 
     Images are float ``[3, H, W]`` tensors in 0..1 (sizes may differ within a batch);
     targets are dicts with ``boxes`` ``[G, 4]`` xyxy original pixels and ``labels`` ``[G]`` in 1..C.
@@ -66,7 +70,8 @@ class FasterRCNN(StagedDetector):
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
         super().__init__()
-        self.config = config = config or DetectorConfig()
+        self._config = config = config or DetectorConfig()
+        self.reconfigured = ReconfigureEvent()
         backbone = build_backbone(config.backbone, config.pretrained_backbone)
         self.stride = backbone.stride
         if config.anchor_stride != backbone.stride:
@@ -87,6 +92,37 @@ class FasterRCNN(StagedDetector):
         # NHWC convolutions are ~20 % faster on CPU (oneDNN) and suit tensor cores on CUDA.
         self.trunk.to(memory_format=torch.channels_last)
         self.rpn.to(memory_format=torch.channels_last)
+
+    @property
+    def config(self) -> DetectorConfig:
+        """The settings the model runs with (change them with :meth:`reconfigure`)."""
+        return self._config
+
+    @config.setter
+    def config(self, _value: DetectorConfig) -> None:
+        raise AttributeError("FasterRCNN.config is read-only: change settings with model.reconfigure(**changes)")
+
+    def reconfigure(self, **changes) -> frozenset[Stage]:
+        """Change settings by :class:`DetectorConfig` field names and return the stages the
+        change makes stale (empty when no value changed).
+
+        An unknown name is a ``ValueError`` listing the valid ones, a bad value one naming it;
+        so is a new value of a field read when the model was built (:data:`BUILD_FIELDS`:
+        classes, backbone, layer sizes, RoI op, stride) or anchor scales and ratios whose count
+        per cell differs from the RPN head's outputs. Nothing changes then. An accepted change
+        is emitted on :attr:`reconfigured` as a :class:`~frcnn_core.models.reconfigure.ConfigChange`.
+        """
+        change = plan_change(self._config, changes, BUILD_FIELDS)
+        if change.after.num_anchors_per_cell != change.before.num_anchors_per_cell:
+            raise ValueError(
+                f"the RPN head predicts {change.before.num_anchors_per_cell} anchors per cell; anchor_scales x anchor_ratios "
+                f"must keep that count, got {len(change.after.anchor_scales)} x {len(change.after.anchor_ratios)}"
+            )
+        if not change.fields:
+            return frozenset()
+        self._config = change.after
+        self.reconfigured.emit(change)
+        return change.stale
 
     def anchors(self, feature_size: tuple[int, int], device: torch.device) -> Tensor:
         """Anchors ``[Hf * Wf * A, 4]`` for a feature map, cached per size, device and anchor design."""

@@ -44,15 +44,16 @@ from torchvision.models.detection.transform import resize_boxes
 from torchvision.ops import FrozenBatchNorm2d, batched_nms, box_iou, clip_boxes_to_image, remove_small_boxes
 
 from ..anchors.targets import IGNORED, NEGATIVE, POSITIVE, AnchorTargets
-from ..config import DetectorConfig, unknown_fields
+from ..config import DetectorConfig
 from ..roi.postprocess import Detections
 from ..roi.targets import ROI_SOURCE_GT, RoiSamples
 from ..rpn.proposals import Proposals
 from ..trace.build import build_trace
-from ..trace.staged import Stage, stages_to_rerun
+from ..trace.stages import Stage
 from ..trace.trace import FeatureLevel, Trace
 from .detector import StagedDetector
 from .image_batch import ImageBatch
+from .reconfigure import ReconfigureEvent, plan_change
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,7 @@ class TorchvisionFasterRCNN(StagedDetector):
         self.rpn = detector.rpn
         self.roi_heads = detector.roi_heads
         self._class_names: tuple[str, ...] = ()
+        self.reconfigured = ReconfigureEvent()
         if class_names:
             self.reconfigure(class_names=tuple(class_names))
 
@@ -279,6 +281,10 @@ class TorchvisionFasterRCNN(StagedDetector):
             detections_per_image=int(heads.detections_per_img),
         )
 
+    @config.setter
+    def config(self, _value: DetectorConfig) -> None:
+        raise AttributeError("TorchvisionFasterRCNN.config is read-only: change settings with model.reconfigure(**changes)")
+
     @property
     def fixed_fields(self) -> frozenset[str]:
         """The :class:`DetectorConfig` fields torchvision's modules have no setting for
@@ -286,22 +292,24 @@ class TorchvisionFasterRCNN(StagedDetector):
         return frozenset(_FIXED_FIELDS)
 
     def reconfigure(self, **changes) -> frozenset[Stage]:
-        """Change settings by :class:`DetectorConfig` field name; returns the stages they make stale.
+        """Change settings by :class:`DetectorConfig` field name; returns the stages they make
+        stale (empty when no value changed) and tells the listeners of :attr:`reconfigured`.
 
-        An unknown name, a value :class:`DetectorConfig` rejects, or a field torchvision has no
-        setting for (``anchor_scales``, ``roi_op``…) is a ``ValueError``; nothing is applied then.
+        An unknown name, a value :class:`DetectorConfig` rejects, or a new value of a field
+        torchvision has no setting for (``anchor_scales``, ``roi_op``…) is a ``ValueError``;
+        nothing is applied then.
         """
-        unknown_fields(DetectorConfig, changes)
-        old = self.config
-        new = old.replace(**changes)  # validates the values
-        changed = [name for name in changes if getattr(old, name) != getattr(new, name)]
-        fixed = [name for name in changed if name in _FIXED_FIELDS]
+        change = plan_change(self.config, changes)
+        fixed = [name for name in change.fields if name in _FIXED_FIELDS]
         if fixed:
             reasons = "; ".join(f"{name} ({_FIXED_FIELDS[name]})" for name in fixed)
             raise ValueError(f"{', '.join(fixed)} cannot be changed on torchvision's {self.arch.value}: fixed by {reasons}")
-        for name in changed:
-            _SETTERS[name](self, getattr(new, name))
-        return stages_to_rerun(changed)
+        if not change.fields:
+            return frozenset()
+        for name in change.fields:
+            _SETTERS[name](self, getattr(change.after, name))
+        self.reconfigured.emit(change)
+        return change.stale
 
     # ----- the stages of one pass, in order -------------------------------------------
     def extract_features(self, images: list[Tensor]) -> TorchvisionRpnOutput:

@@ -10,7 +10,7 @@ import torch
 from frcnn_core import DetectorConfig
 from frcnn_core.config import INFERENCE_FIELDS
 from frcnn_viewer.state.models import TraceRequest
-from frcnn_viewer.workers import TRACE_SEED, InferenceWorker, request_config
+from frcnn_viewer.workers import TRACE_SEED, InferenceWorker
 
 CLASSES = ("red", "blue")
 
@@ -39,7 +39,7 @@ def request(key: int, image: torch.Tensor, target: dict | None, **params) -> Tra
 
 def fresh_trace(worker: InferenceWorker, req: TraceRequest):
     model = worker._model
-    model.config = request_config(worker._info, req)
+    model.reconfigure(**req.config_changes)
     return model.trace(req.image, req.target, generator=torch.Generator().manual_seed(TRACE_SEED))
 
 
