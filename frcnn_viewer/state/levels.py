@@ -83,14 +83,7 @@ class LevelGrid:
 
 def trace_grids(trace: Trace) -> list[LevelGrid]:
     """The grid of every level of ``trace``, in the order of its anchors' rows."""
-    grids = []
-    for level, rows in zip(trace.levels, trace.level_slices()):
-        geometry = AnchorGeometry(
-            tuple(trace.image_size), tuple(trace.input_size), tuple(trace.scale), tuple(level.feature_size), int(level.stride),
-            tuple(size / level.stride for size in level.sizes), tuple(level.aspect_ratios),
-        )
-        grids.append(LevelGrid(level, rows, geometry))
-    return grids
+    return [LevelGrid(level, rows, trace.level_geometry(i)) for i, (level, rows) in enumerate(zip(trace.levels, trace.level_slices()))]
 
 
 def geometry_grid(geometry: AnchorGeometry, name: str) -> LevelGrid:
