@@ -364,7 +364,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _warn_about_classes(self) -> None:
         """Say once what a loaded checkpoint does not know of the open images' classes."""
         model = self.document.model
-        warning = class_mismatch(model.config, self.document.class_names) if model is not None and model.trained else None
+        # a model whose file named no classes takes the open images' (the worker says so)
+        warning = class_mismatch(model.config, self.document.class_names) if model is not None and model.trained and not model.unnamed_file else None
         if warning is not None and warning != self._class_warning:
             self.document.report("warning", f"the loaded checkpoint differs from the open images: {warning}")
         self._class_warning = warning

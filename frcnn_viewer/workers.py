@@ -9,6 +9,7 @@ waits on the model.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 
@@ -54,9 +55,12 @@ class InferenceWorker(QtCore.QObject):
     @QtCore.Slot(object)
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
         """Build the randomly initialised light model for these classes (seeded: same weights every
-        run). A loaded checkpoint is kept (the window warns about classes it does not know)."""
+        run). A loaded checkpoint is kept (the window warns about classes it does not know); one
+        whose file named no classes takes these when they are as many as its own."""
         try:
             if self._info is not None and self._info.trained:
+                if self._info.unnamed_file:
+                    self._name_classes(tuple(class_names))
                 return
             config = untrained_config(class_names)
             with torch.random.fork_rng():
@@ -79,19 +83,29 @@ class InferenceWorker(QtCore.QObject):
         try:
             model, payload = load_checkpoint(path, arch=arch)
             notes = list(payload["torchvision"].lines()) if "torchvision" in payload else []
-            names, note = names_for_unnamed(model.config, class_names)
-            if names:
-                model.reconfigure(class_names=names)
-            notes += [note] if note else []
+            unnamed = not model.config.class_names
+            if unnamed:
+                names, note = names_for_unnamed(model.config.num_classes, class_names)
+                if names:
+                    model.reconfigure(class_names=names)
+                notes.append(note)
             if isinstance(model, TorchvisionFasterRCNN):
-                info = ModelInfo(model.config, str(path), model.arch.value, tuple(notes), model.fixed_fields)
+                info = ModelInfo(model.config, str(path), model.arch.value, tuple(notes), model.fixed_fields, unnamed)
             else:
-                info = ModelInfo(model.config, str(path), notes=tuple(notes))
+                info = ModelInfo(model.config, str(path), notes=tuple(notes), unnamed_file=unnamed)
             self._set_model(model.eval(), info)
         except Exception as exc:  # CheckpointError, OSError, torch errors: all mean "not loaded"
             self.failed.emit(f"checkpoint not loaded, keeping the current model: {exc}")
         finally:
             self.finished.emit()
+
+    def _name_classes(self, class_names: tuple[str, ...]) -> None:
+        """Give the loaded model, whose file named no classes, the open images' ``class_names``
+        (when they fit and differ from what it has): its labels keep their order."""
+        names, note = names_for_unnamed(self._model.config.num_classes, class_names)
+        if names and names != self._model.config.class_names:
+            self._model.reconfigure(class_names=names)
+            self._set_model(self._model, dataclasses.replace(self._info, config=self._model.config, notes=(note,)))
 
     def _set_model(self, model: FasterRCNN, info: ModelInfo) -> None:
         self._model, self._info = model, info

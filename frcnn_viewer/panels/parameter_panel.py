@@ -7,6 +7,8 @@ re-run the model on the current image.
 
 from __future__ import annotations
 
+import math
+
 from PySide6 import QtCore, QtWidgets
 
 from ..state.document import Change, Document
@@ -18,7 +20,7 @@ ANCHOR_FIELDS = (
     ("rpn_neg_iou", "Negative IoU <", 0.0, 1.0, 0.05, 2),
     ("rpn_num_samples", "Sample size", 1, 100_000, 16, 0),
     ("rpn_pos_fraction", "Positive fraction", 0.01, 1.0, 0.05, 2),
-    ("rpn_allowed_border", "Allowed border (px)", 0.0, 100_000.0, 16.0, 1),
+    ("rpn_allowed_border", "Allowed border (px)", 0.0, math.inf, 16.0, 1),  # inf: every anchor (torchvision's rule)
     ("rpn_positives_per_gt", "Best anchors per GT", 0, 1000, 1, 0),
 )
 PROPOSAL_FIELDS = (

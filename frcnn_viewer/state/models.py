@@ -23,6 +23,7 @@ class ModelInfo:
     arch: str | None = None
     notes: tuple[str, ...] = ()  # what loading it decided for the user (e.g. where its class names came from)
     fixed_fields: frozenset[str] = frozenset()  # DetectorConfig fields the model has no setting for (torchvision's anchors)
+    unnamed_file: bool = False  # its file named no classes: it takes the open images' (names_for_unnamed)
 
     @property
     def trained(self) -> bool:
@@ -65,17 +66,14 @@ class TraceRequest:
     config_changes: dict
 
 
-def names_for_unnamed(config: DetectorConfig, data_names: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
-    """Class names for a model whose file has none (a torchvision ``state_dict``): the open
-    images' ``data_names`` in label order when they are as many as its classes. Returns the
-    names to give it (empty: keep its own) and the line that tells the user (``None``: nothing
-    to say)."""
-    if config.class_names:
-        return (), None
-    if data_names and len(data_names) == config.num_classes:
-        return tuple(data_names), f"the checkpoint names no classes: its {config.num_classes} classes are taken as the open images' ({', '.join(data_names)}), in label order"
+def names_for_unnamed(num_classes: int, data_names: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """Class names for a model of ``num_classes`` classes whose file names none (a torchvision
+    ``state_dict``): the open images' ``data_names`` in label order when they are as many.
+    Returns the names to give it (empty: none fit) and the line that tells the user."""
+    if data_names and len(data_names) == num_classes:
+        return tuple(data_names), f"the checkpoint names no classes: its {num_classes} classes are taken as the open images' ({', '.join(data_names)}), in label order"
     count = f"; the open images have {len(data_names)}" if data_names else ""
-    return (), f"the checkpoint names no classes: they are shown as class 1..{config.num_classes}{count}"
+    return (), f"the checkpoint names no classes: they are shown as class 1..{num_classes}{count}"
 
 
 def model_class_names(config: DetectorConfig) -> tuple[str, ...]:

@@ -87,6 +87,15 @@ def test_diagnosis_analyse_all_and_suggestions_work_on_it(loaded):
     assert detections and loaded.accept_suggestions(min_score=0.0) > 0  # a random model's scores are about 1/3
 
 
+def test_a_file_without_names_takes_the_classes_of_images_opened_after_it(window, coco_file, state_dict_file):
+    assert window.load_checkpoint(state_dict_file, arch=ARCH)
+    assert window.document.model.config.class_names == () and "class 1..2" in texts(window)[-1]
+    assert window.open_paths([coco_file]) == 2
+    assert window.wait_until_idle(60_000)
+    assert window.document.model.config.class_names == ("red", "blue") and window.document.model.checkpoint == str(state_dict_file)
+    assert not any("differs from the open images" in text for text in texts(window))
+
+
 def test_a_dropped_checkpoint_is_loaded_as_the_model(window, state_dict_file, qtbot):
     data = QtCore.QMimeData()
     data.setUrls([QtCore.QUrl.fromLocalFile(str(state_dict_file))])
