@@ -39,7 +39,7 @@ from .events import Event
 from .layer_registry import new_layer_list
 from .layers import LayerList
 from .models import ModelInfo, TraceRequest, model_labels
-from .levels import LevelGrid, geometry_grid, trace_grids
+from .levels import LevelGrid, geometry_grid, level_label, trace_grids
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
 from .sources import ImageEntry, ImageLoadError, LoadedImage, Source, entries_of, load_image
@@ -495,7 +495,8 @@ class Document:
         if len(grids) == 1:
             parts.append("cell ({}, {})".format(*grids[0].geometry.cell_at(x, y)))
         elif grids:
-            parts.append("cells " + "  ".join("{} ({}, {})".format(g.level.name, *g.geometry.cell_at(x, y)) for g in grids))
+            levels = [g.level for g in grids]
+            parts.append("cells " + "  ".join("{} ({}, {})".format(level_label(g.level, levels), *g.geometry.cell_at(x, y)) for g in grids))
         state = self.anchor_state
         if state is not None:
             anchor = self.hovered_anchor(x, y)

@@ -21,15 +21,20 @@ ALL_LEVELS = "all"  # the ``level`` option's value that shows every level
 LEVEL_OPTION = "level"
 
 
-def level_title(level: FeatureLevel, levels: Sequence[FeatureLevel]) -> str:
-    """How the level choice names ``level``: an FPN's ``P<k>`` (stride ``2**k``) with the model's
-    own name where every level has its own stride (torchvision's ResNet-50 FPN: ``P2 ('0')``…
-    ``P6 ('pool')``), else the model's name (MobileNetV3's ``'0'`` and ``'1'`` share stride 32)."""
+def level_label(level: FeatureLevel, levels: Sequence[FeatureLevel]) -> str:
+    """A short name for ``level``: an FPN's ``P<k>`` (stride ``2**k``) where every level has its
+    own power-of-two stride (torchvision's ResNet-50 FPN: ``P2``…``P6``), else the model's name
+    (MobileNetV3's ``'0'`` and ``'1'`` share stride 32; ours is ``C4``)."""
     strides = [other.stride for other in levels]
     distinct = len(set(strides)) == len(strides) and all(s > 0 and s & (s - 1) == 0 for s in strides)
-    if len(levels) > 1 and distinct and level.name != f"P{level.stride.bit_length() - 1}":
-        return f"P{level.stride.bit_length() - 1} ('{level.name}', stride {level.stride})"
-    return f"{level.name} (stride {level.stride})"
+    return f"P{level.stride.bit_length() - 1}" if len(levels) > 1 and distinct else level.name
+
+
+def level_title(level: FeatureLevel, levels: Sequence[FeatureLevel]) -> str:
+    """How the level choice names ``level``: its :func:`level_label`, with the model's own name
+    when that differs (``P2 ('0', stride 4)``), and its stride."""
+    label = level_label(level, levels)
+    return f"{label} ('{level.name}', stride {level.stride})" if label != level.name else f"{level.name} (stride {level.stride})"
 
 
 def level_choices(levels: Sequence[FeatureLevel]) -> tuple[tuple[str, str], ...]:

@@ -85,6 +85,7 @@ def test_a_picked_point_shows_the_cell_of_each_level(doc):
     layer.set_option("subset", "cell")
     doc.click(70.0, 50.0)
     assert doc.selected_point == (70.0, 50.0)
+    assert "cells 0 (" in doc.describe_point(70.0, 50.0) and " pool (" in doc.describe_point(70.0, 50.0)
     drawn = overlay(doc, "anchors")
     assert len(drawn.group("anchors").boxes) == sum(level.anchors_per_cell for level in trace.levels)
     assert len(drawn.group("cell").boxes) == 3 and not drawn.segments  # a grid only for one level
