@@ -39,12 +39,14 @@ COMMANDS = {
         "--num-images", "--output", "--preset", "--pretrained", "--resume", "--seed", "--val-data",
     ]),
     "detect": (["checkpoint", "inputs"], [
-        "--batch-size", "--data", "--device", "--format", "--no-progress", "--output", "--render", "--score-threshold",
-        "--split", "-o",
+        "--arch", "--batch-size", "--classes", "--data", "--device", "--format", "--no-progress", "--output", "--render",
+        "--score-threshold", "--split", "-o",
     ]),
-    "eval": (["checkpoint"], ["--batch-size", "--data", "--device", "--json", "--no-progress", "--num-images", "--plots", "--split"]),
+    "eval": (["checkpoint"], [
+        "--arch", "--batch-size", "--classes", "--data", "--device", "--json", "--no-progress", "--num-images", "--plots", "--split",
+    ]),
     "diagnose": (["checkpoint"], [
-        "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split",
+        "--arch", "--classes", "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split",
     ]),
     "anchors": ([], [
         "--allowed-border", "--anchor-ratios", "--anchor-scales", "--data", "--image-size", "--json", "--max-size",
