@@ -43,6 +43,7 @@ from .state.exporting import FORMATS
 from .state.exporting import export_detections as write_detections
 from .state.first_run import QUICK_TRAINING, quick_training_data
 from .state.image_list import RANKED
+from .state.layer_options import LayerName
 from .state.models import ModelInfo, class_mismatch
 from .state.results import ImageResult
 from .training.controller import TrainingController
@@ -273,7 +274,6 @@ class MainWindow(QtWidgets.QMainWindow):
         doc, client, worker = self.document, self.client, self.client.worker
         doc.changed.connect(self._document_changed)
         doc.message.connect(lambda m: self.statusBar().showMessage(f"{m.level}: {m.text}", 15_000))
-        doc.layers["detections"].changed.connect(lambda _layer, what: what == "score_threshold" and self._update_summary())
         worker.model_ready.connect(self._model_ready)
         worker.traced.connect(self._traced)
         worker.predicted.connect(self._predicted)
@@ -365,12 +365,16 @@ class MainWindow(QtWidgets.QMainWindow):
             self.document.report("warning", f"the loaded checkpoint differs from the open images: {warning}")
         self._class_warning = warning
 
-    def set_layer_visible(self, name: str, visible: bool) -> None:
-        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.state.layer_registry.LAYER_NAMES`)."""
+    def set_layer_visible(self, name: LayerName | str, visible: bool) -> None:
+        """Show or hide layer ``name`` (a :class:`~frcnn_viewer.state.layer_options.LayerName` or its
+        value, one of :data:`frcnn_viewer.state.layer_registry.LAYER_NAMES`); an unknown name is a
+        ``ValueError`` listing the layers."""
         self.document.layers[name].set_visible(visible)
 
-    def set_layer_option(self, name: str, key: str, value) -> None:
-        """Change an option of a layer, e.g. ``("detections", "score_threshold", 0.3)``."""
+    def set_layer_option(self, name: LayerName | str, key: str, value) -> None:
+        """Change an option of a layer, e.g. ``("detections", "score_threshold", 0.3)`` or
+        ``("anchors", "subset", "cell")``: the value becomes the option's type (an enum from its
+        value); an unknown layer, option or value is a ``ValueError`` listing the valid ones."""
         self.document.layers[name].set_option(key, value)
 
     def set_parameters(self, **changes) -> bool:

@@ -35,8 +35,9 @@ from .diagnosis import (
     summarize,
 )
 from .events import Event
+from .layer_options import LayerName, OptionControl
 from .layer_registry import new_layer_list
-from .layers import LayerList
+from .layers import Layer, LayerList
 from .models import ModelInfo, TraceRequest, model_labels
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
@@ -80,6 +81,20 @@ class Document:
     diagnosis_settings: DiagnosisSettings = field(default_factory=DiagnosisSettings)
     diagnosis: ImageDiagnosis | None = None  # the current image's, from its trace and GT
     list_filter: ErrorKind | None = None  # the image list shows only the images holding one
+
+    def __post_init__(self) -> None:
+        self.layers.changed.connect(self._layer_changed)
+
+    def _layer_changed(self, _layer: Layer, what: object) -> None:
+        """An option the document's numbers depend on (its ``announces``) is announced as a document change."""
+        if isinstance(what, OptionControl) and what.announces is not None:
+            self.changed.emit(frozenset({what.announces}))
+
+    @property
+    def display_threshold(self) -> float:
+        """The detections layer's score threshold: the detections shown, counted (TP, FP, missed)
+        and ranked by. Display only: the model outputs what ``parameters.score_thresh`` lets through."""
+        return self.layers[LayerName.DETECTIONS].options.score_threshold
 
     # ----- messages -------------------------------------------------------------------
     def report(self, level: str, text: str) -> None:
@@ -266,7 +281,7 @@ class Document:
 
     def ranked(self, key: str) -> list[int]:
         """Entry indices worst first by ``key``: ``"missed"`` or ``"false_positives"`` (most first,
-        at the detections layer's score threshold), ``"ap"`` (lowest first) or ``"uncertainty"``
+        at the :attr:`display_threshold`), ``"ap"`` (lowest first) or ``"uncertainty"``
         (the model's uncertainty, :attr:`ImageResult.uncertainty`, highest first; needs no GT);
         ``"order"`` is list order. Images without results, or without GT for the key, keep list
         order at the end.
@@ -278,7 +293,7 @@ class Document:
         indices = list(range(len(self.entries)))
         if key == "order":
             return indices
-        threshold = self.layers["detections"].options["score_threshold"]
+        threshold = self.display_threshold
 
         def badness(i: int) -> float | None:
             result = self.results.get(i)
@@ -359,16 +374,15 @@ class Document:
 
     # ----- selection ------------------------------------------------------------------
     def shown_detections(self) -> np.ndarray:
-        """Indices of the current detections at or above the detections layer's score threshold."""
+        """Indices of the current detections at or above the :attr:`display_threshold`."""
         if self.trace is None:
             return np.zeros(0, dtype=np.int64)
-        threshold = self.layers["detections"].options["score_threshold"]
-        return np.nonzero(self.trace.detections.scores.numpy() >= threshold)[0]
+        return np.nonzero(self.trace.detections.scores.numpy() >= self.display_threshold)[0]
 
     def click(self, x: float, y: float) -> None:
         """Select the smallest shown detection under ``(x, y)``; elsewhere pick the feature cell there."""
         hit = None
-        if self.layers["detections"].visible and self.trace is not None:
+        if self.layers[LayerName.DETECTIONS].visible and self.trace is not None:
             shown = self.shown_detections()
             boxes = self.trace.detections.boxes.numpy()[shown]
             inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
@@ -412,10 +426,9 @@ class Document:
             for key in ("pre_nms_proposals", "proposals", "detections", "fg_rois", "bg_rois"):
                 if key in trace_counts:
                     counts[key] = trace_counts[key]
-            threshold = self.layers["detections"].options["score_threshold"]
             counts["shown_detections"] = len(self.shown_detections())
             if self.matching is not None:
-                counts.update(self.matching.summary(threshold))
+                counts.update(self.matching.summary(self.display_threshold))
         return counts
 
     def describe_point(self, x: float, y: float) -> str:
@@ -444,13 +457,13 @@ class Document:
     def describe_diagnosis(self, x: float, y: float) -> str | None:
         """The measured values of the GT box or false positive under ``(x, y)`` when the
         diagnosis layer is visible (see :func:`frcnn_viewer.state.diagnosis.describe_diagnosis_at`)."""
-        if not self.layers["diagnosis"].visible or self.model is None:
+        if not self.layers[LayerName.DIAGNOSIS].visible or self.model is None:
             return None
         return describe_diagnosis_at(self.diagnosis, x, y, self.model.config.label_name)
 
     def hovered_anchor(self, x: float, y: float) -> int | None:
         """The positive anchor shown under ``(x, y)`` when the anchor-labels layer is visible."""
-        layer = self.layers["anchor_labels"]
+        layer = self.layers[LayerName.ANCHOR_LABELS]
         if self.anchor_state is None or not layer.visible or not self.image.annotated:
             return None
-        return self.anchor_state.positive_at(x, y, sampled=layer.options["sampled"])
+        return self.anchor_state.positive_at(x, y, sampled=layer.options.sampled)
