@@ -176,8 +176,9 @@ class DetectorConfig:
     roi_smooth_l1_beta: float = knob(1.0, LOSSES, NONNEGATIVE)
     # inference post-processing
     score_thresh: float = knob(0.05, DETECTIONS, UNIT, Role.INFERENCE, "Model score threshold",
-                               "score_thresh, the model's own: class scores below it are dropped before NMS, so the model never "
-                               "outputs them (in the view, the exports, Analyse all and the diagnosis alike)")
+                               "the model's own threshold: class scores below it are dropped before NMS, so the model never outputs "
+                               "them and nothing below it reaches the view, the exports, Analyse all or the diagnosis (not the "
+                               "Detections layer's display threshold, the diagnosis' operating score or the suggestions' offer score)")
     nms_thresh: float = knob(0.3, DETECTIONS, UNIT, Role.INFERENCE, "Detection NMS IoU", "per-class NMS of the detections: a box overlapping a better one this much is dropped")
     detections_per_image: int = knob(100, DETECTIONS, ONE, Role.INFERENCE, "Detections per image", "the best this many detections are kept")
 

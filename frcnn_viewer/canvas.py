@@ -16,7 +16,8 @@ from PySide6 import QtCore
 from .state.document import Change, Document
 from .items import BoxOutlineItem, LabelBoard, TextLabelsItem
 from .state.layer_options import OptionControl
-from .state.layers import ByLayer, Layer, LayerEdit
+from .state.layers import Layer, LayerEdit
+from .state.named import ByName
 from .state.overlays import Overlay, build_overlay
 
 BACKGROUND = (40, 40, 40)
@@ -107,7 +108,7 @@ class Canvas(pg.GraphicsView):
         self.image_item.setZValue(-100)
         self.view.addItem(self.image_item, ignoreBounds=True)
         self.label_board = LabelBoard()
-        self.layer_items = ByLayer((layer.name, LayerItems(self.view, 10 * (i + 1), self.label_board)) for i, layer in enumerate(document.layers))
+        self.layer_items = ByName((layer.name, LayerItems(self.view, 10 * (i + 1), self.label_board)) for i, layer in enumerate(document.layers))
         self.hover_item = BoxOutlineItem(line_width=2)
         self.hover_item.setZValue(200)
         self.view.addItem(self.hover_item, ignoreBounds=True)

@@ -20,6 +20,9 @@ import numpy as np
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from frcnn_core.models.reconfigure import ConfigChange
+from frcnn_core.trace.stages import Stage
+
 from .annotation.model.mode import AnnotationModel
 from .annotation.view.actions import AnnotationActions
 from .annotation.view.box_editor import BoxEditor
@@ -45,11 +48,12 @@ from .state.first_run import QUICK_TRAINING, quick_training_data
 from .state.image_list import RANKED
 from .state.layer_options import LayerName
 from .state.models import ModelInfo, class_mismatch
+from .state.named import ByName
 from .state.results import ImageResult
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
-from .workspaces import DEFAULT_WINDOW_SIZE, Workspace, WorkspaceSwitcher, keep_on_screen
+from .workspaces import DEFAULT_WINDOW_SIZE, DockId, Workspace, WorkspaceSwitcher, keep_on_screen
 
 WAIT_TIMEOUT_MS = 600_000
 FIRST_IMAGE_TRIES = 20  # images tried, from the first new one, to show after opening a set
@@ -140,11 +144,13 @@ class MainWindow(QtWidgets.QMainWindow):
         column.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
-    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
-        dock = QtWidgets.QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+    def _dock(self, dock_id: DockId, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        """A dock around ``widget``, kept in :attr:`docks` under ``dock_id`` (its title and object name come from the id)."""
+        dock = QtWidgets.QDockWidget(dock_id.title, self)
+        dock.setObjectName(dock_id.object_name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        self.docks[dock_id] = dock
         return dock
 
     def _build_docks(self) -> None:
@@ -161,18 +167,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.diagnosis_panel = DiagnosisPanel(doc)
         self.plots_panel = PlotsPanel(doc)
         self.training = TrainingController(doc, lambda path: self.load_checkpoint(path, wait=False), self)
-        self.docks = {
-            "images": self._dock("Images", self.image_list, left),
-            "parameters": self._dock("Parameters", self.parameter_panel, left),
-            "anchor_design": self._dock("Anchor coverage", self.anchor_designer, left),
-            "statistics": self._dock("Statistics", self.stats_panel, left),
-            "provenance": self._dock("Provenance", self.provenance_panel, left),
-            "layers": self._dock("Layers", self.layer_panel, right),
-            "messages": self._dock("Messages", self.message_panel, bottom),
-            "training": self._dock("Training", TrainingDock(self.training), bottom),
-            "diagnosis": self._dock("Diagnosis", self.diagnosis_panel, left),
-            "curves": self._dock("Curves", self.plots_panel, left),
-        }
+        self.docks: ByName = ByName()  # DockId -> its dock (a dock id's string value finds it too)
+        for dock_id, widget, area in (
+            (DockId.IMAGES, self.image_list, left), (DockId.PARAMETERS, self.parameter_panel, left),
+            (DockId.ANCHOR_DESIGN, self.anchor_designer, left), (DockId.STATISTICS, self.stats_panel, left),
+            (DockId.PROVENANCE, self.provenance_panel, left), (DockId.LAYERS, self.layer_panel, right),
+            (DockId.MESSAGES, self.message_panel, bottom), (DockId.TRAINING, TrainingDock(self.training), bottom),
+            (DockId.DIAGNOSIS, self.diagnosis_panel, left), (DockId.CURVES, self.plots_panel, left),
+        ):
+            self._dock(dock_id, widget, area)
         # where each dock goes is the workspaces' business (frcnn_viewer.workspaces.LAYOUTS)
 
     def _build_annotation(self) -> AnnotationController:
@@ -185,7 +188,7 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(panel)
-        dock = self._dock("Annotate", scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        dock = self._dock(DockId.ANNOTATE, scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         dock.hide()
         actions = AnnotationActions(self)
         self.menuBar().addMenu(actions.menu)
@@ -196,7 +199,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_workspaces(self) -> None:
         """Inspect, Annotate, Train (and Diagnose): tabs in the menu bar; annotation mode follows."""
-        self.workspaces = WorkspaceSwitcher(self, self.settings, self._workspace_entered)
+        self.workspaces = WorkspaceSwitcher(self, self.docks, self.settings, self._workspace_entered)
         self.annotation.actions.mode_toggled.connect(self._annotation_toggled)
         self.view_menu.addAction("&Reset workspace layout", self.workspaces.reset)
         self.workspaces.show(Workspace.INSPECT)  # each start in Inspect: annotation mode only when asked
@@ -278,6 +281,7 @@ class MainWindow(QtWidgets.QMainWindow):
         worker.traced.connect(self._traced)
         worker.predicted.connect(self._predicted)
         worker.progress.connect(self._progress)
+        worker.reconfigured.connect(self._model_reconfigured)
         worker.failed.connect(self._worker_failed)  # a bound method: delivered in the GUI thread
         client.busy_changed.connect(self._busy_changed)
         self.opening.opened.connect(self._opened)
@@ -567,7 +571,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if Change.CLASSES in aspects:  # a class added while annotating: the untrained model learns its name
             self.client.use_untrained(doc.class_names)
         if Change.SELECTION in aspects and doc.selected_detection is not None:
-            self.docks["provenance"].raise_()
+            self.docks[DockId.PROVENANCE].raise_()
         if Change.DIAGNOSIS in aspects and doc.stale_diagnoses():  # new settings: diagnose the list again
             self.analyse_all()
         self._update_summary()
@@ -599,6 +603,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.statusBar().showMessage(f"{what}: {100 * done // total} %" if total else f"{what} …", 2000)
+
+    def _model_reconfigured(self, change: ConfigChange) -> None:
+        """The model says its settings changed (a parameter edit reached it): which, and what re-runs."""
+        stages = ", ".join(stage.value for stage in Stage if stage in change.stale)
+        self.document.report("info", f"model settings: {change.describe()} (re-runs {stages})")
 
     def _worker_failed(self, text: str) -> None:
         self.document.report("error", text)

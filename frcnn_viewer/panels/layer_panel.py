@@ -10,7 +10,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..state.document import Change, Document
 from ..state.layer_options import Control, OptionControl
-from ..state.layers import ByLayer, Layer
+from ..state.layers import Layer
+from ..state.named import ByName
 
 
 
@@ -177,7 +178,7 @@ class LayerPanel(QtWidgets.QScrollArea):
         self.setWidgetResizable(True)
         body = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(body)
-        self.boxes = ByLayer((layer.name, LayerBox(layer, document)) for layer in document.layers)
+        self.boxes = ByName((layer.name, LayerBox(layer, document)) for layer in document.layers)
         for box in self.boxes.values():
             column.addWidget(box)
         column.addStretch(1)

@@ -167,17 +167,6 @@ class LayerList:
                     continue
 
 
-class ByLayer(dict):
-    """What a view keeps per layer (items, panel boxes), keyed by layer name; the name's string
-    value finds it too (``canvas.layer_items["detections"]``)."""
-
-    def __missing__(self, key: object) -> Any:
-        for name in self:
-            if isinstance(key, str) and getattr(name, "value", None) == key:
-                return self[name]
-        raise KeyError(key)
-
-
 def _plain(options: dict[str, Any]) -> dict[str, Any]:
     """Option values as JSON data: enums by their values, tuples as lists."""
     return {key: value.value if isinstance(value, Enum) else list(value) if isinstance(value, tuple) else value

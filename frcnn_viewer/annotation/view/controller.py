@@ -31,7 +31,6 @@ the viewer's model, whose traces then bring new suggestions.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,10 +49,8 @@ from .actions import AnnotationActions
 from .box_editor import MIN_SIZE, BoxEditor
 from .commands import AcceptSuggestion, AddBox, ChangeBox, RejectSuggestion, RemoveBox, RenameClass, SetVerified
 from .panel import AnnotationPanel
-from .shortcuts import HelpDialog
+from .shortcuts import ActionSpec, Command, HelpDialog
 
-NUDGE_FAR = 10.0  # file pixels Shift+arrow moves a box
-NUDGES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 STATUS_MS = 4000
 
 
@@ -91,7 +88,7 @@ class AnnotationController(QtCore.QObject):
     def _connect(self) -> None:
         self.model.session.changed.connect(self._session_changed)
         self.model.classes.changed.connect(self._refresh_view)
-        self.actions.triggered.connect(lambda name: self._handler(name)())
+        self.actions.triggered.connect(self.run_action)
         self.actions.mode_toggled.connect(lambda on: self.set_mode(Mode.ANNOTATE if on else Mode.INSPECT))
         self.editor.drawn.connect(lambda box: self._push(AddBox(self.session, self.model.drawn_box(box))))
         self.editor.edited.connect(lambda index, box, what: self._push(ChangeBox(self.session, index, self.model.moved_box(index, box), what)))
@@ -116,15 +113,10 @@ class AnnotationController(QtCore.QObject):
         panel.next_unlabelled_clicked.connect(self.next_unlabelled)
         panel.retrain_clicked.connect(self.retrain)
 
-    def _handler(self, name: str) -> Callable[[], object]:
-        """The method an action of :data:`~.shortcuts.ACTIONS` or :data:`~.actions.SET_ACTIONS` calls."""
-        if name.startswith("pick_class_"):
-            return functools.partial(self.pick_class, int(name.rsplit("_", 1)[1]))
-        if name.startswith("nudge_"):
-            dx, dy = NUDGES[name.split("_")[1]]
-            step = NUDGE_FAR if name.endswith("_far") else 1.0
-            return functools.partial(self.nudge, dx * step, dy * step)
-        return getattr(self, name)
+    def run_action(self, spec: ActionSpec) -> object:
+        """Do what action ``spec`` (a row of :data:`~.shortcuts.ACTIONS`, :data:`~.actions.SET_ACTIONS`
+        or :data:`~.actions.MODEL_ACTIONS`) says: its command's handler (:data:`HANDLERS`) with its arguments."""
+        return HANDLERS[spec.command](self, *spec.args)
 
     # ----- public state -------------------------------------------------------------------
     @property
@@ -582,3 +574,37 @@ class AnnotationController(QtCore.QObject):
         folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Export labelme JSON files into this folder")
         if folder and self.resolve_unsaved(Leaving.SWITCH):
             self.model.export_labelme(folder)
+
+
+# What each command does: the controller's method, called with its action's arguments.
+HANDLERS: dict[Command, Callable[..., object]] = {
+    Command.ARM_DRAWING: AnnotationController.arm_drawing,
+    Command.PREVIOUS_IMAGE: AnnotationController.previous_image,
+    Command.NEXT_IMAGE: AnnotationController.next_image,
+    Command.DELETE_SELECTED: AnnotationController.delete_selected,
+    Command.DUPLICATE_SELECTED: AnnotationController.duplicate_selected,
+    Command.SAVE: AnnotationController.save,
+    Command.UNDO: AnnotationController.undo,
+    Command.REDO: AnnotationController.redo,
+    Command.TOGGLE_VERIFIED: AnnotationController.toggle_verified,
+    Command.TOGGLE_DIFFICULT: AnnotationController.toggle_difficult,
+    Command.NUDGE: AnnotationController.nudge,
+    Command.ACCEPT_SUGGESTION: AnnotationController.accept_suggestion,
+    Command.ACCEPT_ALL_SUGGESTIONS: AnnotationController.accept_all_suggestions,
+    Command.COPY_BOXES: AnnotationController.copy_boxes,
+    Command.PASTE_BOXES: AnnotationController.paste_boxes,
+    Command.PASTE_PREVIOUS: AnnotationController.paste_previous,
+    Command.NEXT_UNLABELLED: AnnotationController.next_unlabelled,
+    Command.CANCEL: AnnotationController.cancel,
+    Command.SHOW_HELP: AnnotationController.show_help,
+    Command.PICK_CLASS: AnnotationController.pick_class,
+    Command.OPEN_FOLDER: AnnotationController.open_folder,
+    Command.CHOOSE_ANNOTATION_DIR: AnnotationController.choose_annotation_dir,
+    Command.IMPORT_COCO: AnnotationController.import_coco,
+    Command.EXPORT_COCO: AnnotationController.export_coco,
+    Command.EXPORT_YOLO: AnnotationController.export_yolo,
+    Command.EXPORT_YOLO_DATASET: AnnotationController.export_yolo_dataset,
+    Command.EXPORT_CVAT: AnnotationController.export_cvat,
+    Command.EXPORT_LABELME: AnnotationController.export_labelme,
+    Command.RETRAIN: AnnotationController.retrain,
+}
