@@ -103,6 +103,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.opening = OpeningClient(self)
         self._added: dict[int, int] = {}  # open request -> images it added, until open_paths reads it
         self._class_warning: str | None = None
+        self._model_line: str | None = None  # the last "model: …" line reported
         self._first_to_show: int | None = None  # the first image of a set just opened, shown on the next turn
         self.canvas = Canvas(self.document)
         self._build_central()
@@ -572,8 +573,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.summary_label.setText(summary_line(self.document.counts()))
 
     def _model_ready(self, info: ModelInfo) -> None:
+        """A loaded checkpoint is always reported; the untrained model only once (it is rebuilt,
+        with the same description, each time the open images bring new class names)."""
         self.document.set_model(info)
-        self.document.report("info", f"model: {info.describe()}")
+        line = f"model: {info.describe()}"
+        if info.trained or line != self._model_line:
+            self.document.report("info", line)
+        self._model_line = line
         self._warn_about_classes()
 
     def _traced(self, key: int, trace) -> None:

@@ -99,6 +99,21 @@ class Document:
         self.changed.emit(frozenset({Change.ENTRIES}))
         return first
 
+    def listed_indices(self, source: Source) -> list[int] | None:
+        """The list index of each of ``source``'s images when every one of them is already listed
+        (same files, through any source opened before), else ``None``."""
+        opened = {id(e.source): e.source for e in self.entries}
+        starts: dict[int, int] = {}
+        for position, entry in enumerate(self.entries):
+            starts.setdefault(id(entry.source), position - entry.index)
+        found = []
+        for path in source.catalogue.paths:
+            hit = next(((key, i) for key, other in opened.items() if (i := other.index_of_path(path)) is not None), None)
+            if hit is None:
+                return None
+            found.append(starts[hit[0]] + hit[1])
+        return found
+
     def set_index(self, index: int) -> bool:
         """Show image ``index``; on a bad file the message says why and nothing else changes."""
         if not 0 <= index < len(self.entries):
