@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from .annotation.model.mode import AnnotationModel
@@ -26,6 +25,7 @@ from .annotation.view.box_editor import BoxEditor
 from .annotation.view.controller import AnnotationController
 from .annotation.view.panel import AnnotationPanel
 from .canvas import Canvas
+from .garbage import collect_garbage_in_the_gui_thread
 from .opening import Opened, OpeningClient
 from .panels.anchor_designer import AnchorDesignerPanel
 from .panels.diagnosis_panel import DiagnosisPanel
@@ -60,20 +60,6 @@ UNTRAINED_TEXT = (
 QUICK_TRAIN_TEXT = "Train a quick model"
 QUICK_TRAIN_TIP = ("Train the light model on the open images (or the bundled shapes when they have no labels) in the "
                    "Train workspace; the image view switches to each checkpoint as it arrives (every 100 iterations)")
-
-
-_GARBAGE_COLLECTOR: GarbageCollector | None = None
-
-
-def collect_garbage_in_the_gui_thread() -> None:
-    """Python's cyclic garbage collector runs on a timer in the GUI thread only (pyqtgraph's
-    ``GarbageCollector``), from the first window on. Run wherever an allocation triggers it, it
-    may free a Qt object in a worker thread (a training or inference thread), whose destructor
-    then waits for a lock the GUI thread holds while that waits for the interpreter: the
-    window freezes for good (seen with a closed window's menus freed in the inference thread)."""
-    global _GARBAGE_COLLECTOR
-    if _GARBAGE_COLLECTOR is None:
-        _GARBAGE_COLLECTOR = GarbageCollector(interval=1.0)
 
 
 class MainWindow(QtWidgets.QMainWindow):

@@ -253,7 +253,8 @@ def catalogue_of(dataset, label: str, progress: Progress | None = None) -> Catal
             progress(f"listing {label}", index, count)
     gt_counts = np.array([len(x) for x in labels], dtype=np.int64)
     gt_image = np.repeat(np.arange(count, dtype=np.int64), gt_counts)
-    gt_label = np.concatenate(labels) if labels else np.zeros(0, np.int64)
+    gt_label = np.concatenate([np.concatenate(labels[i:i + LISTING_PROGRESS_STEP]) for i in range(0, count, LISTING_PROGRESS_STEP)]) \
+        if labels else np.zeros(0, np.int64)  # in slices: one C call over 118 000 arrays holds the interpreter lock
     return Catalogue(names, gt_counts, gt_image, gt_label, paths)
 
 
