@@ -531,7 +531,7 @@ class AnnotationModel:
     # ----- the journal of edits -------------------------------------------------------------
     def record_edit(self, step: Step, text: str) -> None:
         """Journal a step of the session's undo stack that has just changed it (``step``, the
-        command named ``text``): on disk before this returns."""
+        command named ``text``): written to the journal before this returns, fsync'd right after."""
         if self.session.editable:
             self.journal.record(self.session.xml_path, step, text, self.session.clean_annotation, self.session.annotation)
 
