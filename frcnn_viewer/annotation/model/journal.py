@@ -321,7 +321,8 @@ class BackgroundSync:
     An append reaches the operating system before the edit returns, so a crash or a kill loses
     nothing; the fsync that makes it survive a power cut too takes milliseconds on an idle
     disk and can take far longer on a busy one, longer than the GUI thread may block. The
-    thread only syncs files: it calls nothing back and touches no Qt object; a refusal is logged.
+    thread runs while there is something to sync; it only syncs files: it calls nothing back
+    and touches no Qt object, and a refusal is logged.
     """
 
     def __init__(self) -> None:
@@ -332,10 +333,10 @@ class BackgroundSync:
     def request(self, journal: JournalFile, created: bool) -> None:
         """fsync ``journal`` (and its folder when it was ``created``) soon."""
         with self._lock:
-            if self._thread is None:
+            self._queue.put((journal, created))
+            if self._thread is None:  # none running: one starts, and ends when nothing is left to sync
                 self._thread = threading.Thread(target=self._run, name="frcnn-journal-sync", daemon=True)
                 self._thread.start()
-        self._queue.put((journal, created))
 
     def wait(self) -> None:
         """Return once every fsync asked for so far is done."""
@@ -343,7 +344,12 @@ class BackgroundSync:
 
     def _run(self) -> None:
         while True:
-            journal, created = self._queue.get()
+            with self._lock:
+                try:
+                    journal, created = self._queue.get_nowait()
+                except queue.Empty:
+                    self._thread = None
+                    return
             try:
                 journal.sync(created)
             except OSError as exc:
