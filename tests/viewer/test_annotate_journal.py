@@ -119,7 +119,9 @@ def test_a_corrupt_journal_tail_is_ignored_with_one_line(window, folder):
     assert window.open_paths([folder]) == 2
     about_journal = [m for m in window.document.messages if JOURNAL_NAME in m.text]
     assert len(about_journal) == 1 and about_journal[0].level == "warning" and "2 unreadable lines ignored" in about_journal[0].text
+    assert "red" not in window.annotation.classes.names
     assert offered(window) and window.restore_unsaved_edits() == 2
+    assert "red" in window.annotation.classes.names  # the restored boxes' class joins the list
     assert window.document.index == 1 and [box for _label, box, _difficult in shown(window)] == [[10, 10, 40, 40], [50, 50, 90, 90]]
 
 
@@ -154,3 +156,21 @@ def test_discard_and_editing_again_give_the_edits_up(window, folder, qtbot):
     assert not offered(window) and window.restore_unsaved_edits() == 0
     assert {line.file for line in JournalFile(folder).read()[0]} == {"im0.xml"}  # only this session's edit is left
     assert len(shown(window)) == 1 and window.annotation.dirty
+
+
+def test_a_macro_and_a_rename_are_journaled_as_one_step_each(window, folder):
+    window.set_mode("annotate")
+    assert window.open_paths([folder]) == 2
+    c = window.annotation
+    window.current_class = "red"
+    c.editor.drawn.emit([20.0, 16.0, 76.0, 72.0])
+    c.editor.drawn.emit([90.0, 40.0, 150.0, 100.0])
+    c.session.select(None)
+    assert c.copy_boxes() == 2 and c.paste_boxes() == 2  # one undo step of two commands
+    c.rename_class("red", "crimson")
+    lines, bad = JournalFile(folder).read()
+    assert bad == 0 and [line.step for line in lines] == [Step.BASE, Step.DO, Step.DO, Step.DO, Step.DO]
+    assert [line.text for line in lines[1:]] == ["Add box", "Add box", "Paste 2 boxes", "Rename class 'red' to 'crimson'"]
+    assert [len(line.state.boxes) for line in lines] == [0, 1, 2, 4, 4] and {b.label for b in lines[-1].state.boxes} == {"crimson"}
+    c.undo()
+    assert JournalFile(folder).read()[0][-1].step is Step.UNDO and {b.label for b in JournalFile(folder).read()[0][-1].state.boxes} == {"red"}

@@ -507,6 +507,7 @@ class AnnotationController(QtCore.QObject):
                                 "image was cancelled, or the file cannot be read); the unsaved edits are kept")
             return 0
         self.model.journal.take(unsaved.annotation_file)
+        self.classes.extend(b.label for edit in unsaved.edits for b in edit.state.boxes)  # as when the boxes were made
         before = Snapshot.of(session.annotation)
         if unsaved.base is not None and before != unsaved.base:
             doc.report("warning", f"{unsaved.annotation_file} changed after these edits were made; restoring them replaces "
