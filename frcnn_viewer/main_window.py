@@ -24,6 +24,7 @@ from .annotation.view.actions import AnnotationActions
 from .annotation.view.box_editor import BoxEditor
 from .annotation.view.controller import AnnotationController
 from .annotation.view.panel import AnnotationPanel
+from .annotation.view.unsaved_bar import UnsavedEditsBar
 from .canvas import Canvas
 from .garbage import collect_garbage_in_the_gui_thread
 from .opening import Opened, OpeningClient
@@ -176,9 +177,12 @@ class MainWindow(QtWidgets.QMainWindow):
         actions = AnnotationActions(self)
         self.menuBar().addMenu(actions.menu)
         self.addToolBar(actions.toolbar)
+        self.unsaved_bar = UnsavedEditsBar()
+        self.centralWidget().layout().insertWidget(1, self.unsaved_bar)  # under the untrained banner, above the canvas
         return AnnotationController(model, BoxEditor(self.canvas, self), panel, dock, actions, QtGui.QUndoStack(self),
                                     show_status=self.statusBar().showMessage, title_changed=self.update_title,
-                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training)
+                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training,
+                                    unsaved_bar=self.unsaved_bar)
 
     def _build_workspaces(self) -> None:
         """Inspect, Annotate, Train (and Diagnose): tabs in the menu bar; annotation mode follows."""
@@ -497,6 +501,14 @@ class MainWindow(QtWidgets.QMainWindow):
         """Write the current image's VOC XML (beside the image, or in the chosen annotation
         folder) and return its path; ``None``, with a message, when it cannot be saved."""
         return self.annotation.save()
+
+    def restore_unsaved_edits(self) -> int:
+        """Put back, as undoable edits on their image in annotation mode, the annotation edits a
+        session that ended without saving (a crash, a kill) had made: every edit is journaled
+        beside the annotation files as it happens (see :mod:`frcnn_viewer.annotation.model.journal`).
+        Returns how many; save to keep them. One image per call when several have some (the bar
+        above the canvas offers the same, and names them)."""
+        return self.annotation.restore_unsaved_edits()
 
     # ----- labelling with the model: self.annotation (AnnotationController) does it ------
     def suggestions(self) -> dict:

@@ -81,6 +81,7 @@ WINDOW_METHODS = {
     "reject_suggestion": ["index"],
     "sort_images": ["key"],
     "next_unlabelled": [],
+    "restore_unsaved_edits": [],
 }
 
 
