@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from frcnn_core.models.reconfigure import ConfigChange
@@ -28,7 +27,9 @@ from .annotation.view.actions import AnnotationActions
 from .annotation.view.box_editor import BoxEditor
 from .annotation.view.controller import AnnotationController
 from .annotation.view.panel import AnnotationPanel
+from .annotation.view.unsaved_bar import UnsavedEditsBar
 from .canvas import Canvas
+from .garbage import collect_garbage_in_the_gui_thread
 from .opening import Opened, OpeningClient
 from .panels.anchor_designer import AnchorDesignerPanel
 from .panels.diagnosis_panel import DiagnosisPanel
@@ -67,20 +68,6 @@ QUICK_TRAIN_TIP = ("Train the light model on the open images (or the bundled sha
                    "Train workspace; the image view switches to each checkpoint as it arrives (every 100 iterations)")
 
 
-_GARBAGE_COLLECTOR: GarbageCollector | None = None
-
-
-def collect_garbage_in_the_gui_thread() -> None:
-    """Python's cyclic garbage collector runs on a timer in the GUI thread only (pyqtgraph's
-    ``GarbageCollector``), from the first window on. Run wherever an allocation triggers it, it
-    may free a Qt object in a worker thread (a training or inference thread), whose destructor
-    then waits for a lock the GUI thread holds while that waits for the interpreter: the
-    window freezes for good (seen with a closed window's menus freed in the inference thread)."""
-    global _GARBAGE_COLLECTOR
-    if _GARBAGE_COLLECTOR is None:
-        _GARBAGE_COLLECTOR = GarbageCollector(interval=1.0)
-
-
 class MainWindow(QtWidgets.QMainWindow):
     """The frcnn-viewer window, drivable from code.
 
@@ -108,6 +95,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.opening = OpeningClient(self)
         self._added: dict[int, int] = {}  # open request -> images it added, until open_paths reads it
         self._class_warning: str | None = None
+        self._model_line: str | None = None  # the last "model: …" line reported
         self._first_to_show: int | None = None  # the first image of a set just opened, shown on the next turn
         self.canvas = Canvas(self.document)
         self._build_central()
@@ -193,9 +181,12 @@ class MainWindow(QtWidgets.QMainWindow):
         actions = AnnotationActions(self)
         self.menuBar().addMenu(actions.menu)
         self.addToolBar(actions.toolbar)
+        self.unsaved_bar = UnsavedEditsBar()
+        self.centralWidget().layout().insertWidget(1, self.unsaved_bar)  # under the untrained banner, above the canvas
         return AnnotationController(model, BoxEditor(self.canvas, self), panel, dock, actions, QtGui.QUndoStack(self),
                                     show_status=self.statusBar().showMessage, title_changed=self.update_title,
-                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training)
+                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training,
+                                    unsaved_bar=self.unsaved_bar)
 
     def _build_workspaces(self) -> None:
         """Inspect, Annotate, Train (and Diagnose): tabs in the menu bar; annotation mode follows."""
@@ -519,6 +510,14 @@ class MainWindow(QtWidgets.QMainWindow):
         folder) and return its path; ``None``, with a message, when it cannot be saved."""
         return self.annotation.save()
 
+    def restore_unsaved_edits(self) -> int:
+        """Put back, as undoable edits on their image in annotation mode, the annotation edits a
+        session that ended without saving (a crash, a kill) had made: every edit is journaled
+        beside the annotation files as it happens (see :mod:`frcnn_viewer.annotation.model.journal`).
+        Returns how many; save to keep them. One image per call when several have some (the bar
+        above the canvas offers the same, and names them)."""
+        return self.annotation.restore_unsaved_edits()
+
     # ----- labelling with the model: self.annotation (AnnotationController) does it ------
     def suggestions(self) -> dict:
         """The current image's suggestions shown in annotation mode, best first: ``boxes``
@@ -580,8 +579,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.summary_label.setText(summary_line(self.document.counts()))
 
     def _model_ready(self, info: ModelInfo) -> None:
+        """A loaded checkpoint is always reported; the untrained model only once (it is rebuilt,
+        with the same description, each time the open images bring new class names)."""
         self.document.set_model(info)
-        self.document.report("info", f"model: {info.describe()}")
+        line = f"model: {info.describe()}"
+        if info.trained or line != self._model_line:
+            self.document.report("info", line)
+        self._model_line = line
         self._warn_about_classes()
 
     def _traced(self, key: int, trace) -> None:

@@ -61,6 +61,7 @@ class Document:
 
     layers: LayerList = field(default_factory=new_layer_list)
     entries: list[ImageEntry] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)  # what the entries come from, in the order opened
     index: int | None = None
     image: LoadedImage | None = None
     class_names: tuple[str, ...] = ()
@@ -108,11 +109,30 @@ class Document:
         first = len(self.entries)
         for source in sources:
             self.entries += entries_of(source)
+            if source not in self.sources:
+                self.sources.append(source)
             for name in source.class_names:
                 if name not in self.class_names:
                     self.class_names += (name,)
         self.changed.emit(frozenset({Change.ENTRIES}))
         return first
+
+    def listed_indices(self, source: Source) -> list[int] | None:
+        """The list index of each of ``source``'s images when every one of them is already listed
+        (same files, through any source opened before), else ``None``."""
+        starts, position = [], 0
+        for opened in self.sources:  # add_sources appends each source's entries in one run
+            starts.append(position)
+            position += len(opened.entries)
+        if position != len(self.entries):  # a source listed twice: no telling which run is which
+            return None
+        found = []
+        for path in source.catalogue.paths:
+            hit = next(((start, i) for start, opened in zip(starts, self.sources) if (i := opened.index_of_path(path)) is not None), None)
+            if hit is None:
+                return None
+            found.append(hit[0] + hit[1])
+        return found
 
     def set_index(self, index: int) -> bool:
         """Show image ``index``; on a bad file the message says why and nothing else changes."""

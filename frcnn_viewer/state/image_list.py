@@ -216,7 +216,8 @@ class ImageListState:
         while position < len(entries):
             source = entries[position].source
             run = source.entries
-            whole = entries[position].index == 0 and entries[position:position + len(run)] == run
+            end = position + len(run) - 1  # add_sources appends a source's entries in one run
+            whole = entries[position].index == 0 and end < len(entries) and entries[end] is run[-1]
             picked = np.arange(len(run)) if whole else np.array([entries[position].index])
             catalogue = source.catalogue
             names = catalogue.names if whole else [entries[position].name]
