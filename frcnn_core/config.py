@@ -2,6 +2,12 @@
 
 It is stored inside every checkpoint, so a checkpoint always knows how to
 rebuild its model, and a checkpoint for another architecture is refused.
+
+Each field is declared once, with :func:`knob`: its default, the earliest stage it affects,
+the check of its value, its roles and (for the knobs users tune) a title and a line of help.
+The tables the rest of the code reads (:data:`FIELD_STAGES`, :data:`ANCHOR_ASSIGNMENT_FIELDS`,
+:data:`INFERENCE_FIELDS`, :data:`BUILD_FIELDS`, the checks of ``__post_init__``, the
+viewer's parameter panel) are derived from those declarations.
 """
 
 from __future__ import annotations
@@ -108,6 +114,7 @@ def knob(default: Any, stage: Stage, check: Check | None = None, role: Role = NO
     return field(default=default, metadata={_SPEC: FieldSpec(stage, check, role, title, doc)})
 
 
+# short names for the declarations below
 FEATURES, PROPOSALS, ANCHOR_TARGETS, ROI_SAMPLES = Stage.FEATURES, Stage.PROPOSALS, Stage.ANCHOR_TARGETS, Stage.ROI_SAMPLES
 LOSSES, DETECTIONS = Stage.LOSSES, Stage.DETECTIONS
 SHAPES = Role.BUILD | Role.WEIGHTS
