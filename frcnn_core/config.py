@@ -2,6 +2,12 @@
 
 It is stored inside every checkpoint, so a checkpoint always knows how to
 rebuild its model, and a checkpoint for another architecture is refused.
+
+Each field is declared once, with :func:`knob`: its default, the earliest stage it affects,
+the check of its value, its roles and (for the knobs users tune) a title and a line of help.
+The tables the rest of the code reads (:data:`FIELD_STAGES`, :data:`ANCHOR_ASSIGNMENT_FIELDS`,
+:data:`INFERENCE_FIELDS`, :data:`BUILD_FIELDS`, the checks of ``__post_init__``, the
+viewer's parameter panel) are derived from those declarations.
 """
 
 from __future__ import annotations
@@ -108,6 +114,7 @@ def knob(default: Any, stage: Stage, check: Check | None = None, role: Role = NO
     return field(default=default, metadata={_SPEC: FieldSpec(stage, check, role, title, doc)})
 
 
+# short names for the declarations below
 FEATURES, PROPOSALS, ANCHOR_TARGETS, ROI_SAMPLES = Stage.FEATURES, Stage.PROPOSALS, Stage.ANCHOR_TARGETS, Stage.ROI_SAMPLES
 LOSSES, DETECTIONS = Stage.LOSSES, Stage.DETECTIONS
 SHAPES = Role.BUILD | Role.WEIGHTS
@@ -179,8 +186,9 @@ class DetectorConfig:
     roi_smooth_l1_beta: float = knob(1.0, LOSSES, NONNEGATIVE)
     # inference post-processing
     score_thresh: float = knob(0.05, DETECTIONS, UNIT, Role.INFERENCE, "Model score threshold",
-                               "score_thresh, the model's own: class scores below it are dropped before NMS, so the model never "
-                               "outputs them (in the view, the exports, Analyse all and the diagnosis alike)")
+                               "the model's own threshold: class scores below it are dropped before NMS, so the model never outputs "
+                               "them and nothing below it reaches the view, the exports, Analyse all or the diagnosis (not the "
+                               "Detections layer's display threshold, the diagnosis' operating score or the suggestions' offer score)")
     nms_thresh: float = knob(0.3, DETECTIONS, UNIT, Role.INFERENCE, "Detection NMS IoU", "per-class NMS of the detections: a box overlapping a better one this much is dropped")
     detections_per_image: int = knob(100, DETECTIONS, ONE, Role.INFERENCE, "Detections per image", "the best this many detections are kept")
 

@@ -2,7 +2,9 @@
 
 The :class:`InferenceWorker` lives in its own ``QThread`` and is the only code that
 touches the model; it receives requests through queued signals and answers with CPU
-copies (traces, detections). The :class:`InferenceClient` lives in the GUI thread,
+copies (traces, detections). The model's settings change only through ``model.reconfigure``
+(the staged trace and the window are told of each change: ``reconfigured``). The
+:class:`InferenceClient` lives in the GUI thread,
 sends requests and knows whether work is outstanding (``busy``), so the window never
 waits on the model.
 """
@@ -18,6 +20,7 @@ from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.models.checkpoint import load_checkpoint
+from frcnn_core.models.reconfigure import ConfigChange, reconfigure_to
 from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN
 from frcnn_core.trace.staged import StagedTrace
 
@@ -41,6 +44,7 @@ class InferenceWorker(QtCore.QObject):
     traced = QtCore.Signal(int, object)  # request key, Trace
     predicted = QtCore.Signal(int, object)  # results key, {entry index: ImageResult}
     progress = QtCore.Signal(int, int)  # done, total
+    reconfigured = QtCore.Signal(object)  # ConfigChange (plain data): the model's settings changed
     failed = QtCore.Signal(str)
     finished = QtCore.Signal()
 
@@ -110,7 +114,12 @@ class InferenceWorker(QtCore.QObject):
     def _set_model(self, model: FasterRCNN, info: ModelInfo) -> None:
         self._model, self._info = model, info
         self._staged = None
+        model.reconfigured.connect(self._model_reconfigured)  # held weakly by the model
         self.model_ready.emit(info)
+
+    def _model_reconfigured(self, change: ConfigChange) -> None:
+        """The model says its settings changed: tell the window (the kept stages are told too)."""
+        self.reconfigured.emit(change)
 
     @QtCore.Slot(object)
     def trace(self, request: TraceRequest) -> None:
@@ -153,7 +162,7 @@ class InferenceWorker(QtCore.QObject):
         try:
             if self._model is None:
                 return
-            self._model.reconfigure(**config_changes)
+            reconfigure_to(self._model, self._info.config.replace(**config_changes))
             for done, (index, entry) in enumerate(entries, start=1):
                 if self.cancel.is_set():
                     break

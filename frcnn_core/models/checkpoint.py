@@ -81,7 +81,8 @@ def load_checkpoint(
     found (its ``lines()`` say which architecture and class names were taken, and why).
     ``arch`` (a torchvision builder name or its ``weights=`` enum name) chooses the
     architecture instead of finding it from the keys; ``class_names`` name the classes
-    instead of a ``classes.txt`` beside the file.
+    (of a torchvision file: instead of a ``classes.txt`` beside it; of ours: instead of the
+    stored names).
 
     With ``expected``, a checkpoint whose architecture differs (classes, backbone,
     anchors, head sizes) is refused with a message listing the differences.
@@ -97,6 +98,8 @@ def load_checkpoint(
             raise CheckpointError(f"{path} is an frcnn-viewer checkpoint of a {config.backbone} model, not {TorchvisionArch.parse(arch).value}")
         _check_expected(expected, config, path)
         model = _model_of_checkpoint(config, payload, path)
+        if class_names:
+            model.reconfigure(class_names=tuple(class_names))
     else:
         info = describe_torchvision_file(path, payload, arch, class_names)
         for line in info.lines():

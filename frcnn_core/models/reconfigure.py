@@ -57,6 +57,12 @@ def plan_change(config: DetectorConfig, changes: dict[str, Any], fixed: Iterable
     return ConfigChange(config, after, fields, stages_to_rerun(fields))
 
 
+def reconfigure_to(model: Any, config: DetectorConfig) -> frozenset[Stage]:
+    """``model.reconfigure`` with the fields of ``config`` that differ from ``model.config``:
+    the model then runs with ``config``. Returns the stages made stale."""
+    return model.reconfigure(**{name: getattr(config, name) for name in changed_fields(model.config, config)})
+
+
 class ReconfigureEvent:
     """The listeners of one model's :class:`ConfigChange`\\ s, called in the thread that reconfigures.
 

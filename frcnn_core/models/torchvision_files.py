@@ -220,3 +220,19 @@ def load_weights(model: torch.nn.Module, state: dict[str, Tensor], context: str)
 def _some(keys: list[str], shown: int = 3) -> str:
     more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
     return ", ".join(keys[:shown]) + more
+
+
+def name_classes_after_dataset(model: TorchvisionFasterRCNN, info: TorchvisionFile, dataset_class_names, dataset_name: str) -> None:
+    """Give a torchvision model whose file named no classes the dataset's categories, in label
+    order (label ``k`` is the ``k``-th category); ``info.class_names_note`` says so. A dataset
+    with another number of categories is a :class:`CheckpointError`: its labels would not be
+    the model's."""
+    names = tuple(dataset_class_names)
+    if len(names) != info.num_classes:
+        raise CheckpointError(
+            f"the model has {info.num_classes} classes but {dataset_name} has {len(names)} categories "
+            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}): its labels are not the model's"
+        )
+    model.reconfigure(class_names=names)
+    info.class_names = names
+    info.class_names_note = f"class names: the categories of {dataset_name} in label order ({', '.join(names)})"

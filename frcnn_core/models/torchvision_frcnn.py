@@ -311,6 +311,17 @@ class TorchvisionFasterRCNN(StagedDetector):
         self.reconfigured.emit(change)
         return change.stale
 
+    def validate_inputs(self, images: list[Tensor], targets: list[dict] | None) -> None:
+        """Our checks (:meth:`StagedDetector.validate_inputs`), and torchvision's: every target
+        box has a positive width and height (an empty box has no regression target)."""
+        super().validate_inputs(images, targets)
+        for i, target in enumerate(targets or []):
+            boxes = target["boxes"]
+            empty = (boxes[:, 2:] <= boxes[:, :2]).any(dim=1)
+            if empty.any():
+                k = int(torch.nonzero(empty)[0])
+                raise ValueError(f"target {i}: box {k} {boxes[k].tolist()} has no width or height; torchvision's Faster R-CNN needs x2 > x1 and y2 > y1")
+
     # ----- the stages of one pass, in order -------------------------------------------
     def extract_features(self, images: list[Tensor]) -> TorchvisionRpnOutput:
         """``transform`` (resize, normalise, pad to 32), ``backbone``, ``rpn.head`` and

@@ -22,7 +22,7 @@ from torch import Tensor
 from ..anchors.targets import AnchorTargets
 from ..config import FIELD_STAGES, DetectorConfig, changed_fields, earliest_stage, stages_to_rerun
 from ..models.faster_rcnn import FasterRCNN, RpnOutput
-from ..models.reconfigure import ConfigChange
+from ..models.reconfigure import ConfigChange, reconfigure_to
 from ..roi.postprocess import Detections
 from ..roi.targets import RoiSamples
 from ..rpn.proposals import Proposals
@@ -80,7 +80,7 @@ class StagedTrace:
         """The trace under the model's settings, after applying ``config`` (default: as they are)."""
         model = self.model
         if config is not None:
-            model.reconfigure(**{name: getattr(config, name) for name in changed_fields(model.config, config)})
+            reconfigure_to(model, config)
         stale = self._stale if self._training == model.training else frozenset(Stage)
         self._stale = frozenset(Stage)  # until every stale stage has run: a failure leaves nothing half-updated
         ran = set()

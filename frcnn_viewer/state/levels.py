@@ -4,7 +4,7 @@ A detector lays its anchors on one feature map (ours: ``C4``) or on several (tor
 ``P2``…``P6``, MobileNet's three). The trace says which (:attr:`frcnn_core.Trace.levels`, one
 :class:`~frcnn_core.FeatureLevel` each, their anchors the next ``num_anchors`` rows of the
 anchor-indexed tensors, levels in order); the anchors, anchor-labels and objectness layers
-carry a ``level`` option (:attr:`~frcnn_viewer.state.layers.Control.LEVEL`) holding
+carry a ``level`` option (:attr:`~frcnn_viewer.state.layer_options.Control.LEVEL`) holding
 :data:`ALL_LEVELS` or one of those names. No Qt here.
 """
 
@@ -18,7 +18,6 @@ import numpy as np
 from frcnn_core import AnchorGeometry, FeatureLevel, Trace
 
 ALL_LEVELS = "all"  # the ``level`` option's value that shows every level
-LEVEL_OPTION = "level"
 
 
 def level_label(level: FeatureLevel, levels: Sequence[FeatureLevel]) -> str:

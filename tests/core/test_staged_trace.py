@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from frcnn_core import DetectorConfig, FasterRCNN, Trace, cpu_config
-from frcnn_core.config import changed_fields
+from frcnn_core.models.reconfigure import reconfigure_to
 from frcnn_core.trace.staged import FIELD_STAGES, STAGE_INPUTS, Stage, StagedTrace, earliest_stage, stages_to_rerun
 
 SEED = 7
@@ -60,7 +60,7 @@ def setup(two_box_image):
 
 
 def fresh_trace(model: FasterRCNN, config: DetectorConfig, image, target) -> Trace:
-    model.reconfigure(**{name: getattr(config, name) for name in changed_fields(model.config, config)})
+    reconfigure_to(model, config)
     return model.trace(image, target, generator=torch.Generator().manual_seed(SEED))
 
 

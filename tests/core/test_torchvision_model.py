@@ -250,3 +250,10 @@ def test_a_staged_trace_reruns_only_what_a_change_makes_stale():
     changed = staged.trace()
     assert Stage.FEATURES not in staged.rerun and Stage.PROPOSALS in staged.rerun
     assert (changed.pre_nms_scores >= 0.5).all() and torch.equal(changed.proposals, model.trace(image).proposals)
+
+
+def test_an_empty_target_box_is_refused_as_torchvision_refuses_it():
+    _, model = random_model(TorchvisionArch.MOBILENET_V3_LARGE_FPN)
+    target = {"boxes": torch.tensor([[10.0, 10.0, 50.0, 60.0], [30.0, 20.0, 30.0, 80.0]]), "labels": torch.tensor([1, 2])}
+    with pytest.raises(ValueError, match=r"target 0: box 1 \[30.0, 20.0, 30.0, 80.0\] has no width or height"):
+        model.trace(image_of(), target)

@@ -67,6 +67,8 @@ def test_anchors_of_one_level_are_that_levels_rows(doc):
         np.testing.assert_array_equal(overlay(doc, "anchors").group("anchors").boxes, trace.anchors[rows].numpy())
     layer.set_option("level", "P9")  # a level this model does not have: every level is drawn
     assert len(overlay(doc, "anchors").group("anchors").boxes) == len(trace.anchors)
+    with pytest.raises(ValueError, match="option level must be a name"):
+        layer.set_option("level", 2)
 
 
 def test_hidden_scales_are_anchor_sides_over_the_levels_stride(doc):

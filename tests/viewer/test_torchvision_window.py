@@ -59,10 +59,11 @@ def test_every_layer_draws_and_the_level_choice_lists_its_levels(loaded):
         len(items["proposals"].boxes[f"objectness_{b}"].boxes()) for b in range(4)
     ) == min(50, len(trace.proposals))
     assert items["objectness"].heatmap.image is not None
-    combo = loaded.layer_panel.boxes["anchors"].options["level"]
-    assert [combo.itemData(i) for i in range(combo.count())] == ["all", "0", "1", "pool"]
+    box = loaded.layer_panel.boxes["anchors"]
+    combo = box.options["level"]
+    assert box.choices["level"] == ("all", "0", "1", "pool") and combo.count() == 4 and combo.itemText(3) == "pool (stride 64)"
     combo.setCurrentIndex(3)  # the user picks "pool"
-    assert loaded.document.layers["anchors"].options["level"] == "pool"
+    assert loaded.document.layers["anchors"].options.level == "pool"
     assert len(items["anchors"].boxes["anchors"].boxes()) == trace.levels[2].num_anchors
 
 
