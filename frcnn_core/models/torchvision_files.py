@@ -6,17 +6,16 @@ tensors and plain containers, and here also ``argparse.Namespace`` (the referenc
 checkpoint's ``"args"``) and nothing else. The architecture is found from the keys and
 shapes (:func:`identify_architecture`); where they cannot tell (MobileNetV3 at 800 or 320
 pixels) the reference checkpoint's ``args.model`` says, else the 800-pixel builder is assumed
-and the notes say how to choose. Class names come from the caller, a ``classes.txt`` beside
+and :attr:`TorchvisionFile.arch_note` says how to choose. Class names come from the caller, a ``classes.txt`` beside
 the file, or stay ``class 1..N``.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import zipfile
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -24,8 +23,6 @@ from torch import Tensor
 
 from .errors import CheckpointError
 from .torchvision_frcnn import TorchvisionArch, TorchvisionFasterRCNN, build_torchvision_detector
-
-log = logging.getLogger(__name__)
 
 CLASSES_FILE = "classes.txt"
 # What torch.save writes first in its legacy (pre-zip) format: the pickled magic number.
@@ -57,7 +54,6 @@ class TorchvisionFile:
     class_names: tuple[str, ...] = ()
     class_names_note: str = ""
     frozen_norm: bool = False
-    notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """What a user should read: the architecture and the class names, one line each."""

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -54,8 +53,6 @@ from ..trace.trace import FeatureLevel, Trace
 from .detector import StagedDetector
 from .image_batch import ImageBatch
 from .reconfigure import ReconfigureEvent, plan_change
-
-log = logging.getLogger(__name__)
 
 
 class TorchvisionArch(str, Enum):
