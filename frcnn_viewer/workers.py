@@ -86,8 +86,11 @@ class InferenceWorker(QtCore.QObject):
         it has as many classes (:func:`~frcnn_viewer.state.models.names_for_unnamed`)."""
         try:
             model, payload = load_checkpoint(path, arch=arch)
-            notes = list(payload["torchvision"].lines()) if "torchvision" in payload else []
             unnamed = not model.config.class_names
+            notes = []
+            if "torchvision" in payload:  # which architecture it took and why; its class names when the file had them
+                found = payload["torchvision"]
+                notes = [found.arch_note] + ([] if unnamed else [found.class_names_note])
             if unnamed:
                 names, note = names_for_unnamed(model.config.num_classes, class_names)
                 if names:

@@ -141,10 +141,11 @@ def start_fine_tuning(
     cannot change). The schedule is its kind's: torchvision's reference recipe with
     ``overrides`` (:func:`torchvision_recipe`), or ``own_schedule`` (our preset's, with the
     same overrides) for our detector."""
-    model, _ = load_checkpoint(init, arch=arch)
+    model, payload = load_checkpoint(init, arch=arch)
     if detector_changes:
         model.reconfigure(**dict(detector_changes))
-    lines = fit_classes(model, tuple(dataset.class_names), str(init))
+    lines = [payload["torchvision"].arch_note] if "torchvision" in payload else []  # the architecture taken, and why
+    lines += fit_classes(model, tuple(dataset.class_names), str(init))
     prepare_for_fine_tuning(model)
     if is_torchvision_detector(model):
         schedule = torchvision_recipe(len(dataset), overrides)

@@ -89,7 +89,7 @@ def test_a_few_fine_tuning_iterations_lower_the_loss_and_the_checkpoint_opens_ev
     model, schedule, lines = start_fine_tuning(state_dict_file, data, ARCH, {"iterations": 8}, detector_changes=SMALL)
     assert isinstance(model, TorchvisionFasterRCNN) and model.config.min_size == 96
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.backbone.body.modules())  # the trunk's norm is frozen
-    assert schedule.lr == pytest.approx(0.0025) and "reference recipe" in lines[-1]
+    assert schedule.lr == pytest.approx(0.0025) and ARCH in lines[0] and "reference recipe" in lines[-1]
     images, targets = batch_of(data)
     before = fixed_losses(model, images, targets)
     trainer = Trainer(model, data, schedule, tmp_path, "cpu")
