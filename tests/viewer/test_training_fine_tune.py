@@ -36,3 +36,12 @@ def test_a_torchvision_file_fine_tunes_with_curves_steps_and_the_model_following
     checkpoint = window.stop_training()
     model, _ = load_checkpoint(checkpoint)
     assert isinstance(model, TorchvisionFasterRCNN) and model.config.class_names == ("circle", "square", "triangle", "cross")
+
+
+def test_the_train_dock_names_the_file_to_fine_tune_and_its_architecture(window):
+    dock = window.docks["training"].widget()
+    assert dock.options().init is None and dock.arch.currentData() is None  # a new model, the architecture from the file
+    dock.init.setText("  detector.pth ")
+    dock.arch.setCurrentIndex(dock.arch.findData(ARCH))
+    options = dock.options()
+    assert options.init == "detector.pth" and options.arch == ARCH
