@@ -3,7 +3,11 @@
 All tensors are detached CPU tensors. Every box is ``(x1, y1, x2, y2)`` in the
 ORIGINAL image's pixels (the resize to the network input is undone), so a
 trace can be drawn straight onto the image the user opened. Anchor-indexed
-tensors have ``N = Hf * Wf * A`` rows in :func:`frcnn_core.grid_anchors` order.
+tensors have one row per anchor of every feature level, levels in the order of
+:attr:`Trace.levels` (one for our detectors, five for torchvision's ResNet-50 FPN), each
+level's ``Hf * Wf * A`` rows row-major over cells, then ratio-major, size-minor inside a
+cell (:func:`frcnn_core.grid_anchors` order for ours, ``AnchorGenerator`` order for
+torchvision's).
 Stages that need a target (anchor labels, RoI samples, losses) are ``None``
 without one.
 """
