@@ -13,26 +13,12 @@ load hits both alike, and each figure is the median.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
+from bench_staged_trace import interleaved_medians  # noqa: E402 (benchmarks/ is on the path when run)
 
 from frcnn_core import TorchvisionArch, TorchvisionFasterRCNN
 from frcnn_core.models.torchvision_frcnn import build_torchvision_detector
-
-
-def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:
-    """Median seconds of each function, taking turns on every repeat."""
-    for fn in functions.values():
-        fn()  # warm-up
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, fn in functions.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:

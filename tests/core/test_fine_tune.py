@@ -16,21 +16,18 @@ from frcnn_core import FasterRCNN, cpu_config, save_checkpoint
 from frcnn_core.cli import main
 from frcnn_core.files.torchvision_weights import export_torchvision_weights
 from frcnn_core.models.checkpoint import CheckpointError, load_checkpoint
-from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN, build_torchvision_detector
+from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN
 from frcnn_core.train import Trainer
-from frcnn_core.train.fine_tune import fit_classes, freeze_batch_norm, prepare_for_fine_tuning, start_fine_tuning, torchvision_recipe
+from frcnn_core.train.fine_tune import (
+    fit_classes,
+    freeze_batch_norm,
+    prepare_for_fine_tuning,
+    start_fine_tuning,
+    torchvision_recipe,
+)
 
 ARCH = "fasterrcnn_mobilenet_v3_large_320_fpn"
 SMALL = {"min_size": 96, "max_size": 96}
-
-
-@pytest.fixture(scope="module")
-def state_dict_file(tmp_path_factory):
-    """A bare torchvision ``state_dict`` (two classes, random init), as ``torch.save(model.state_dict())``."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tv") / "mobilenet.pth"
-    torch.save(build_torchvision_detector(ARCH, 2).state_dict(), path)
-    return path
 
 
 def batch_of(data) -> tuple[list[torch.Tensor], list[dict]]:

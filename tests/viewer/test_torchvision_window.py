@@ -6,22 +6,11 @@ diagnosis, suggestions and drag and drop."""
 from __future__ import annotations
 
 import pytest
-import torch
 from PySide6 import QtCore, QtGui
 
-from frcnn_core.models.torchvision_frcnn import build_torchvision_detector
 from frcnn_viewer import LAYER_NAMES
 
 ARCH = "fasterrcnn_mobilenet_v3_large_320_fpn"
-
-
-@pytest.fixture(scope="module")
-def state_dict_file(tmp_path_factory):
-    """``torch.save(model.state_dict(), path)`` of a random-init two-class MobileNetV3 320 FPN."""
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tv") / "mobilenet.pth"
-    torch.save(build_torchvision_detector(ARCH, 2).state_dict(), path)
-    return path
 
 
 @pytest.fixture
