@@ -28,6 +28,7 @@ CORE_NAMES = {
     "grid_anchors", "grid_coverage", "inside_image", "load_checkpoint", "match_image", "model_geometry",
     "open_dataset", "optimize_anchors", "pairwise_iou", "predict_dataset", "propose", "read_rich_results",
     "save_checkpoint", "score_detections", "to_coco_results", "to_rich_results", "train_config",
+    "TideError", "tide_errors", "ErrorCosts", "error_costs",
 }
 
 # command -> (positional arguments, option strings)

@@ -202,7 +202,6 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         self.current.setText(f"This image: GT {', '.join(stages) or 'none'}; false positives: {', '.join(kinds) or 'none'}.")
 
     def _show_counts(self, summary: DiagnosisSummary) -> None:
-        # Stage.CLASS == FalsePositiveType.CLASS as strings: never one dict for both
         for (table, kinds), counts in zip(self._rows, (summary.stages, summary.false_positives)):
             for row, kind in enumerate(kinds):
                 table.item(row, 1).setText(str(counts[kind]))

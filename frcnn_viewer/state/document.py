@@ -339,7 +339,7 @@ class Document:
     def set_list_filter(self, kind: ErrorKind | None) -> None:
         """Show only the images holding ``kind`` (a stage or a false-positive type) in the image
         list, the most first (:meth:`ranked`); ``None`` shows them all again."""
-        if kind is not self.list_filter:  # by identity: Stage.CLASS == FalsePositiveType.CLASS as strings
+        if kind is not self.list_filter:
             self.list_filter = kind
             self.changed.emit(frozenset({Change.LIST_FILTER}))
 

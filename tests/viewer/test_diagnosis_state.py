@@ -57,7 +57,7 @@ def test_the_verdict_follows_a_gt_edit_and_the_settings(doc):
     trace = forced_trace(doc, detections([BOXES[0]], [0.9], [BLUE]))
     assert doc.show_trace(0, trace, doc.image)
     assert [g.stage for g in doc.diagnosis.gt] == [Stage.CLASS, Stage.HEAD]
-    assert [f.type for f in doc.diagnosis.false_positives] == [FalsePositiveType.CLASS]
+    assert [f.type for f in doc.diagnosis.false_positives] == [FalsePositiveType.CLASSIFICATION]
     events = []
     doc.changed.connect(events.append)
     doc.set_ground_truth(np.array(BOXES), ["blue", "blue"], np.zeros(2, bool))  # the square was blue after all
@@ -78,7 +78,7 @@ def test_the_overlay_labels_misses_with_their_stage_and_false_positives_with_the
     overlay = build_overlay(doc.layers["diagnosis"], doc)
     texts = [label.text for label in overlay.labels]
     assert Stage.CLASS.description in texts and Stage.HEAD.description in texts
-    assert f"FP: {FalsePositiveType.CLASS.description}" in texts and f"FP: {FalsePositiveType.BACKGROUND.description}" in texts
+    assert f"FP: {FalsePositiveType.CLASSIFICATION.description}" in texts and f"FP: {FalsePositiveType.BACKGROUND.description}" in texts
     np.testing.assert_allclose(overlay.group("missed").boxes, BOXES)
     assert len(overlay.group("false_positive").boxes) == 2
     # the detections layer leaves the "missed" labels to the diagnosis layer
@@ -108,8 +108,8 @@ def test_a_stage_filters_the_list_to_the_images_holding_one_the_most_first(doc):
     assert doc.ranked("order") == [1, 0] and doc.ranked("missed") == [1, 0]
     doc.set_list_filter(Stage.CLASS)
     assert doc.ranked("order") == [0, 2]  # a blue detection on the red square: found as another class
-    doc.set_list_filter(FalsePositiveType.CLASS)  # equal to Stage.CLASS as a string, yet another filter
-    assert doc.list_filter is FalsePositiveType.CLASS and doc.ranked("order") == [0, 2]
+    doc.set_list_filter(FalsePositiveType.CLASSIFICATION)  # another filter than Stage.CLASS
+    assert doc.list_filter is FalsePositiveType.CLASSIFICATION and doc.ranked("order") == [0, 2]
     doc.set_list_filter(None)
     assert doc.ranked("order") == [0, 1, 2]
     summary = doc.diagnosis_summary()

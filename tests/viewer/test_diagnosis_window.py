@@ -97,7 +97,7 @@ def test_relabelling_a_box_in_annotation_mode_changes_its_verdict(window, qtbot,
     trace = dataclasses.replace(trace, pre_nms_boxes=gt, pre_nms_scores=torch.ones(2), proposals=gt, proposal_scores=torch.ones(2), detections=det)
     assert doc.show_trace(0, trace, doc.image)
     labels = lambda: [label.text for label in window.canvas.layer_items["diagnosis"].labels.labels()]  # noqa: E731
-    assert Stage.CLASS.description in labels() and f"FP: {FalsePositiveType.CLASS.description}" in labels()
+    assert Stage.CLASS.description in labels() and f"FP: {FalsePositiveType.CLASSIFICATION.description}" in labels()
     window.set_mode("annotate")
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
