@@ -60,6 +60,7 @@ class CostChart(pg.PlotWidget):
         self.hideButtons()
         self.getViewBox().invertY(True)
         self.setLabel("bottom", title)
+        self.getAxis("bottom").enableAutoSIPrefix(False)  # mAP fractions, not "x0.001"
         self.bars = pg.BarGraphItem(x0=[], y=[], height=BAR_HEIGHT, width=[], brush=pg.mkBrush(colour), pen=None)
         self.addItem(self.bars)
         self.texts: list[pg.TextItem] = []
@@ -204,9 +205,9 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
             "TIDE's dAP: the mAP@0.5 (every detection, TIDE's AP) gained if every error of a type were fixed; "
             "per stage, if the boxes lost there that no detection took left the positives"
         )
-        self.tide_chart = CostChart("mAP@0.5 gained: TIDE's error types", COST_COLOURS["tide"], len(TideError))
+        self.tide_chart = CostChart("TIDE's error types", COST_COLOURS["tide"], len(TideError))
         self.tide_chart.setObjectName("diagnosis_tide_costs")
-        self.stage_chart = CostChart("mAP@0.5 gained: misses by stage", COST_COLOURS["stages"], len(MISS_STAGES))
+        self.stage_chart = CostChart("misses, by stage", COST_COLOURS["stages"], len(MISS_STAGES))
         self.stage_chart.setObjectName("diagnosis_stage_costs")
         column.addWidget(self.costs_label)
         column.addWidget(self.tide_chart, 1)
@@ -298,7 +299,7 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
             self.tide_chart.show_values([])
             self.stage_chart.show_values([])
             return
-        self.costs_label.setText(f"What fixing each error is worth (TIDE's mAP@0.5 now {costs.map50:.3f}):")
+        self.costs_label.setText(f"mAP@0.5 gained if fixed (TIDE's mAP@0.5 now {costs.map50:.3f}):")
         self.tide_chart.show_values(_largest_first(costs.tide))
         self.stage_chart.show_values(_largest_first(costs.stages))
 
