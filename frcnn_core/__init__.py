@@ -33,6 +33,7 @@ from .inference import predict_dataset
 from .models.backbones import BACKBONES, PretrainedWeightsMissing, build_backbone
 from .models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .models.faster_rcnn import LOSS_NAMES, FasterRCNN
+from .models.torchvision_frcnn import TorchvisionArch, TorchvisionFasterRCNN
 from .presets import PresetName, choose_preset, detector_config, train_config
 from .roi.postprocess import Detections
 from .roi.targets import ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, RoiSamples, assign_proposal_targets
@@ -49,7 +50,7 @@ __all__ = [
     # boxes, configuration, models
     "decode_boxes", "encode_boxes", "pairwise_iou", "DetectorConfig", "cpu_config", "ANCHOR_ASSIGNMENT_FIELDS",
     "INFERENCE_FIELDS", "BACKBONES", "PretrainedWeightsMissing", "build_backbone", "LOSS_NAMES", "FasterRCNN",
-    "CheckpointError", "load_checkpoint", "save_checkpoint", "PresetName", "choose_preset", "detector_config",
+    "TorchvisionFasterRCNN", "TorchvisionArch", "CheckpointError", "load_checkpoint", "save_checkpoint", "PresetName", "choose_preset", "detector_config",
     "train_config",
     # the stages
     "Proposals", "propose", "RoiSamples", "assign_proposal_targets", "ROI_SOURCE_GT", "ROI_SOURCE_JITTERED_GT",

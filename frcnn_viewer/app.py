@@ -52,9 +52,9 @@ def _apply_view_options(window, args) -> None:
         except ValueError:
             value = text
         try:
-            window.set_layer_option(layer, key, tuple(value) if isinstance(value, list) else value)
-        except KeyError as exc:
-            raise ValueError(f"--set {assignment}: {exc.args[0]}") from None
+            window.set_layer_option(layer, key, value)
+        except ValueError as exc:
+            raise ValueError(f"--set {assignment}: {exc}") from None
     if args.click:
         x, y = (float(v) for v in args.click.split(","))
         window.document.click(x, y)

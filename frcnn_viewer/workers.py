@@ -2,8 +2,11 @@
 
 The :class:`InferenceWorker` lives in its own ``QThread`` and is the only code that
 touches the model; it receives requests through queued signals and answers with CPU
-copies (traces, detections). It also adds up what the list's diagnoses say each error
-costs (:func:`frcnn_core.evaluation.diagnose.error_costs`), which takes long on a big list. The :class:`InferenceClient` lives in the GUI thread,
+copies (traces, detections). The model's settings change only through ``model.reconfigure``
+(the staged trace and the window are told of each change: ``reconfigured``). It also adds
+up what the list's diagnoses say each error costs
+(:func:`frcnn_core.evaluation.diagnose.error_costs`), which takes long on a big list. The
+:class:`InferenceClient` lives in the GUI thread,
 sends requests and knows whether work is outstanding (``busy``), so the window never
 waits on the model.
 """
@@ -19,6 +22,7 @@ from PySide6 import QtCore
 from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.evaluation.diagnose import ImageDiagnosis, error_costs
 from frcnn_core.models.checkpoint import load_checkpoint
+from frcnn_core.models.reconfigure import ConfigChange, reconfigure_to
 from frcnn_core.trace.staged import StagedTrace
 
 from .running_threads import RUNNING
@@ -42,6 +46,7 @@ class InferenceWorker(QtCore.QObject):
     predicted = QtCore.Signal(int, object)  # results key, {entry index: ImageResult}
     costed = QtCore.Signal(int, object)  # request key, ErrorCosts
     progress = QtCore.Signal(int, int)  # done, total
+    reconfigured = QtCore.Signal(object)  # ConfigChange (plain data): the model's settings changed
     failed = QtCore.Signal(str)
     finished = QtCore.Signal()
 
@@ -87,7 +92,12 @@ class InferenceWorker(QtCore.QObject):
     def _set_model(self, model: FasterRCNN, info: ModelInfo) -> None:
         self._model, self._info = model, info
         self._staged = None
+        model.reconfigured.connect(self._model_reconfigured)  # held weakly by the model
         self.model_ready.emit(info)
+
+    def _model_reconfigured(self, change: ConfigChange) -> None:
+        """The model says its settings changed: tell the window (the kept stages are told too)."""
+        self.reconfigured.emit(change)
 
     @QtCore.Slot(object)
     def trace(self, request: TraceRequest) -> None:
@@ -130,7 +140,7 @@ class InferenceWorker(QtCore.QObject):
         try:
             if self._model is None:
                 return
-            self._model.config = self._info.config.replace(**config_changes)
+            reconfigure_to(self._model, self._info.config.replace(**config_changes))
             for done, (index, entry) in enumerate(entries, start=1):
                 if self.cancel.is_set():
                     break

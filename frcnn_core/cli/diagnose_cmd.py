@@ -10,6 +10,7 @@ from ..files.export import write_json
 from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
 from .eval_cmd import open_checkpoint_and_data
+from .model_file import add_model_flags
 from .progress import add_progress_flag, progress_bar, wants_progress
 
 
@@ -47,6 +48,7 @@ def add_parser(sub) -> None:
     p.add_argument("--score-threshold", type=score_value, default=0.5, help="least score of a kept detection (default 0.5)")
     p.add_argument("--json", type=Path, help="write every GT box's and false positive's verdict to this JSON file")
     p.add_argument("--device", default="auto")
+    add_model_flags(p)
     add_progress_flag(p)
     p.set_defaults(run=run)
 

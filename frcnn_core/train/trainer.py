@@ -15,6 +15,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ..models.checkpoint import CheckpointError, checkpoint_config, read_checkpoint, save_checkpoint
 from ..models.faster_rcnn import LOSS_NAMES, FasterRCNN
+from ..models.reconfigure import ConfigChange
 from ..trace.trace import Trace
 from .batches import batch_source
 from .devices import select_device
@@ -40,7 +41,9 @@ class StepResult:
     (anchors, RoIs, head accuracy per image); ``image_index`` the dataset index of the
     batch's first image and ``flipped`` whether the step saw it mirrored left-right;
     ``trace`` that image's :class:`Trace` when asked for; ``checkpoint`` the file the
-    trainer wrote after this step (``None`` when it wrote none).
+    trainer wrote after this step (``None`` when it wrote none); ``reconfigured`` the
+    :class:`DetectorConfig` fields changed (``model.reconfigure``) since the previous step,
+    which this step is the first to run with.
     """
 
     iteration: int
@@ -52,6 +55,7 @@ class StepResult:
     flipped: bool = False
     trace: Trace | None = None
     checkpoint: Path | None = None
+    reconfigured: tuple[str, ...] = ()
 
     @property
     def trace_index(self) -> int | None:
@@ -101,6 +105,13 @@ class Trainer:
         self.iteration = 0
         self.last_checkpoint: Path | None = None
         self._stop_requested = False
+        self._reconfigured: dict[str, None] = {}  # fields changed since the last step, in order
+        self.model.reconfigured.connect(self._model_reconfigured)
+
+    def _model_reconfigured(self, change: ConfigChange) -> None:
+        """The model's settings changed (told by the model): the next step reports it."""
+        log.info("model settings changed before iteration %d: %s", self.iteration + 1, change.describe())
+        self._reconfigured.update(dict.fromkeys(change.fields))
 
     @property
     def done(self) -> bool:
@@ -113,6 +124,7 @@ class Trainer:
     def step(self, trace: bool = False) -> StepResult:
         """One iteration: forward, loss check, backward, clip, SGD step, schedule step."""
         start = time.perf_counter()
+        reconfigured, self._reconfigured = tuple(self._reconfigured), {}
         batch = self.batches.next()
         images = [image.to(self.device, non_blocking=True) for image in batch.images]
         targets = [{k: v.to(self.device) for k, v in target.items()} for target in batch.targets]
@@ -139,7 +151,8 @@ class Trainer:
         self.scaler.update()
         self.scheduler.step()
         self.iteration += 1
-        step = StepResult(self.iteration, losses, lr, time.perf_counter() - start, result.stats, batch.indices[0], batch.flipped[0])
+        step = StepResult(self.iteration, losses, lr, time.perf_counter() - start, result.stats, batch.indices[0], batch.flipped[0],
+                          reconfigured=reconfigured)
         if trace:
             step.trace = result.trace
             step.trace.iteration = self.iteration

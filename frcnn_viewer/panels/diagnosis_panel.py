@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtWidgets
 from frcnn_core.evaluation.diagnose import MISS_STAGES, ErrorCosts, FalsePositiveType, Stage, funnel
 from frcnn_core.evaluation.tide import TideError
 
-from ..state.diagnosis import DiagnosisSummary, ErrorKind
+from ..state.diagnosis import OPERATING_SCORE_TIP, DiagnosisSummary, ErrorKind
 from ..state.document import Change, Document
 
 REACHED_COLOUR = (0, 200, 120)
@@ -154,7 +154,7 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         self.score.setSingleStep(0.05)
         self.score.setDecimals(2)
         self.score.setValue(settings.score_threshold)
-        self.score.setToolTip("Least score of a kept detection")
+        self.score.setToolTip(OPERATING_SCORE_TIP)
         for spin in (self.iou, self.score):
             spin.setKeyboardTracking(False)  # apply when the value is complete, not per keystroke
             spin.valueChanged.connect(self._settings_edited)
@@ -163,7 +163,9 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         self.analyse.clicked.connect(self.analyse_requested.emit)
         row.addWidget(QtWidgets.QLabel("IoU"))
         row.addWidget(self.iou)
-        row.addWidget(QtWidgets.QLabel("Score ≥"))
+        score_label = QtWidgets.QLabel("Operating score ≥")
+        score_label.setToolTip(OPERATING_SCORE_TIP)
+        row.addWidget(score_label)
         row.addWidget(self.score)
         row.addStretch(1)
         row.addWidget(self.analyse)

@@ -25,6 +25,15 @@ from .sources import LoadedImage
 ErrorKind = Stage | FalsePositiveType
 
 
+# What the diagnosis' score threshold is, for its control's tooltip (one of the viewer's four).
+OPERATING_SCORE_TIP = (
+    "Operating score: the diagnosis rule's operating point (frcnn diagnose --score-threshold). A GT box counts as "
+    "detected only by a detection scoring at least this, and only such detections are judged as false positives. "
+    "It changes the verdicts, not the model's output (Parameters: Model score threshold) nor what the Detections "
+    "layer shows (its display threshold)."
+)
+
+
 @dataclass(frozen=True)
 class DiagnosisSettings:
     """The two parameters of the rule (``frcnn diagnose --iou --score-threshold``).

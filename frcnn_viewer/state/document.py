@@ -36,8 +36,9 @@ from .diagnosis import (
     summarize,
 )
 from .events import Event
+from .layer_options import LayerName, OptionControl
 from .layer_registry import new_layer_list
-from .layers import LayerList
+from .layers import Layer, LayerList
 from .models import ModelInfo, TraceRequest, model_labels
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
@@ -61,6 +62,7 @@ class Document:
 
     layers: LayerList = field(default_factory=new_layer_list)
     entries: list[ImageEntry] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)  # what the entries come from, in the order opened
     index: int | None = None
     image: LoadedImage | None = None
     class_names: tuple[str, ...] = ()
@@ -86,6 +88,20 @@ class Document:
     _costs_asked: tuple[ImageDiagnosis, ...] = ()  # the diagnoses of the newest request
     _costs_of: tuple[ImageDiagnosis, ...] = ()  # the diagnoses ``costs`` was computed from
 
+    def __post_init__(self) -> None:
+        self.layers.changed.connect(self._layer_changed)
+
+    def _layer_changed(self, _layer: Layer, what: object) -> None:
+        """An option the document's numbers depend on (its ``announces``) is announced as a document change."""
+        if isinstance(what, OptionControl) and what.announces is not None:
+            self.changed.emit(frozenset({what.announces}))
+
+    @property
+    def display_threshold(self) -> float:
+        """The detections layer's score threshold: the detections shown, counted (TP, FP, missed)
+        and ranked by. Display only: the model outputs what ``parameters.score_thresh`` lets through."""
+        return self.layers[LayerName.DETECTIONS].options.score_threshold
+
     # ----- messages -------------------------------------------------------------------
     def report(self, level: str, text: str) -> None:
         """Record a message for the user (the window shows it in the status bar and the log)."""
@@ -98,11 +114,30 @@ class Document:
         first = len(self.entries)
         for source in sources:
             self.entries += entries_of(source)
+            if source not in self.sources:
+                self.sources.append(source)
             for name in source.class_names:
                 if name not in self.class_names:
                     self.class_names += (name,)
         self.changed.emit(frozenset({Change.ENTRIES}))
         return first
+
+    def listed_indices(self, source: Source) -> list[int] | None:
+        """The list index of each of ``source``'s images when every one of them is already listed
+        (same files, through any source opened before), else ``None``."""
+        starts, position = [], 0
+        for opened in self.sources:  # add_sources appends each source's entries in one run
+            starts.append(position)
+            position += len(opened.entries)
+        if position != len(self.entries):  # a source listed twice: no telling which run is which
+            return None
+        found = []
+        for path in source.catalogue.paths:
+            hit = next(((start, i) for start, opened in zip(starts, self.sources) if (i := opened.index_of_path(path)) is not None), None)
+            if hit is None:
+                return None
+            found.append(hit[0] + hit[1])
+        return found
 
     def set_index(self, index: int) -> bool:
         """Show image ``index``; on a bad file the message says why and nothing else changes."""
@@ -271,7 +306,7 @@ class Document:
 
     def ranked(self, key: str) -> list[int]:
         """Entry indices worst first by ``key``: ``"missed"`` or ``"false_positives"`` (most first,
-        at the detections layer's score threshold), ``"ap"`` (lowest first) or ``"uncertainty"``
+        at the :attr:`display_threshold`), ``"ap"`` (lowest first) or ``"uncertainty"``
         (the model's uncertainty, :attr:`ImageResult.uncertainty`, highest first; needs no GT);
         ``"order"`` is list order. Images without results, or without GT for the key, keep list
         order at the end.
@@ -283,7 +318,7 @@ class Document:
         indices = list(range(len(self.entries)))
         if key == "order":
             return indices
-        threshold = self.layers["detections"].options["score_threshold"]
+        threshold = self.display_threshold
 
         def badness(i: int) -> float | None:
             result = self.results.get(i)
@@ -393,16 +428,15 @@ class Document:
 
     # ----- selection ------------------------------------------------------------------
     def shown_detections(self) -> np.ndarray:
-        """Indices of the current detections at or above the detections layer's score threshold."""
+        """Indices of the current detections at or above the :attr:`display_threshold`."""
         if self.trace is None:
             return np.zeros(0, dtype=np.int64)
-        threshold = self.layers["detections"].options["score_threshold"]
-        return np.nonzero(self.trace.detections.scores.numpy() >= threshold)[0]
+        return np.nonzero(self.trace.detections.scores.numpy() >= self.display_threshold)[0]
 
     def click(self, x: float, y: float) -> None:
         """Select the smallest shown detection under ``(x, y)``; elsewhere pick the feature cell there."""
         hit = None
-        if self.layers["detections"].visible and self.trace is not None:
+        if self.layers[LayerName.DETECTIONS].visible and self.trace is not None:
             shown = self.shown_detections()
             boxes = self.trace.detections.boxes.numpy()[shown]
             inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
@@ -446,10 +480,9 @@ class Document:
             for key in ("pre_nms_proposals", "proposals", "detections", "fg_rois", "bg_rois"):
                 if key in trace_counts:
                     counts[key] = trace_counts[key]
-            threshold = self.layers["detections"].options["score_threshold"]
             counts["shown_detections"] = len(self.shown_detections())
             if self.matching is not None:
-                counts.update(self.matching.summary(threshold))
+                counts.update(self.matching.summary(self.display_threshold))
         return counts
 
     def describe_point(self, x: float, y: float) -> str:
@@ -478,16 +511,16 @@ class Document:
     def describe_diagnosis(self, x: float, y: float) -> str | None:
         """The measured values of the GT box or false positive under ``(x, y)`` when the
         diagnosis layer is visible (see :func:`frcnn_viewer.state.diagnosis.describe_diagnosis_at`)."""
-        if not self.layers["diagnosis"].visible or self.model is None:
+        if not self.layers[LayerName.DIAGNOSIS].visible or self.model is None:
             return None
         return describe_diagnosis_at(self.diagnosis, x, y, self.model.config.label_name)
 
     def hovered_anchor(self, x: float, y: float) -> int | None:
         """The positive anchor shown under ``(x, y)`` when the anchor-labels layer is visible."""
-        layer = self.layers["anchor_labels"]
+        layer = self.layers[LayerName.ANCHOR_LABELS]
         if self.anchor_state is None or not layer.visible or not self.image.annotated:
             return None
-        return self.anchor_state.positive_at(x, y, sampled=layer.options["sampled"])
+        return self.anchor_state.positive_at(x, y, sampled=layer.options.sampled)
 
 
 def _same_objects(a: tuple, b: tuple) -> bool:

@@ -17,6 +17,7 @@ from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
 from frcnn_core.evaluation.diagnose import Stage
 
 from .label_placement import TextLabel, elide
+from .layer_options import AnchorsOptions, AnchorSubset, LayerName, ProposalStage
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -119,7 +120,7 @@ def ground_truth_overlay(layer: Layer, doc) -> Overlay:
     if uncovered:
         # flagged: no anchor reaches the positive IoU threshold with these boxes
         overlay.boxes.append(BoxGroup("uncovered", image.gt_boxes[uncovered], rgba(UNCOVERED_COLOUR), 2))
-    if layer.options["show_names"]:
+    if layer.options.show_names:
         for g, (box, name) in enumerate(zip(image.gt_boxes, image.gt_names)):
             text = elide(name) + (" (difficult)" if image.difficult[g] else "") + (" - no positive anchor" if g in uncovered else "")
             overlay.labels.append(_box_label(box, text, UNCOVERED_COLOUR if g in uncovered else layer.colour))
@@ -131,13 +132,13 @@ def anchors_overlay(layer: Layer, doc) -> Overlay:
     overlay = Overlay()
     if state is None:
         return overlay
-    options = layer.options
+    options: AnchorsOptions = layer.options
     grid = state.geometry
-    keep = ~np.isin(np.asarray(grid.scales)[grid.scale_index()], options["hidden_scales"])
-    keep &= ~np.isin(np.asarray(grid.ratios)[grid.ratio_index()], options["hidden_ratios"])
-    if options["subset"] == "inside":
+    keep = ~np.isin(np.asarray(grid.scales)[grid.scale_index()], options.hidden_scales)
+    keep &= ~np.isin(np.asarray(grid.ratios)[grid.ratio_index()], options.hidden_ratios)
+    if options.subset is AnchorSubset.INSIDE:
         keep &= state.inside
-    elif options["subset"] == "cell":
+    elif options.subset is AnchorSubset.CELL:
         cell_mask = np.zeros(len(state.anchors), dtype=bool)
         if doc.selected_cell is not None:
             cell_mask[grid.cell_anchor_indices(*doc.selected_cell)] = True
@@ -165,13 +166,13 @@ def anchor_labels_overlay(layer: Layer, doc) -> Overlay:
     overlay = Overlay()
     if state is None:
         return overlay
-    labels = state.labels if layer.options["sampled"] else state.candidate_labels
-    if layer.options["show_ignored"]:
+    labels = state.labels if layer.options.sampled else state.candidate_labels
+    if layer.options.show_ignored:
         overlay.boxes.append(BoxGroup("ignored", state.anchors[labels == IGNORED], rgba(IGNORED_COLOUR, 160)))
     overlay.boxes.append(BoxGroup("negative", state.anchors[labels == NEGATIVE], rgba(NEGATIVE_COLOUR)))
     positive = labels == POSITIVE
     overlay.boxes.append(BoxGroup("positive", state.anchors[positive], rgba(layer.colour)))
-    if layer.options["show_links"] and positive.any() and len(state.gt_boxes):
+    if layer.options.show_links and positive.any() and len(state.gt_boxes):
         matched = state.gt_boxes[state.matched_gt[positive]]
         overlay.segments.append(SegmentGroup("links", _links(state.anchors[positive], matched), rgba(layer.colour, 180)))
     return overlay
@@ -182,11 +183,11 @@ def proposals_overlay(layer: Layer, doc) -> Overlay:
     overlay = Overlay()
     if trace is None:
         return overlay
-    if layer.options["stage"] == "pre_nms":
+    if layer.options.stage is ProposalStage.PRE_NMS:
         boxes, scores = trace.pre_nms_boxes.numpy(), trace.pre_nms_scores.numpy()
     else:
         boxes, scores = trace.proposals.numpy(), trace.proposal_scores.numpy()
-    top = np.argsort(-scores, kind="stable")[: max(int(layer.options["top_k"]), 0)]
+    top = np.argsort(-scores, kind="stable")[: max(int(layer.options.top_k), 0)]
     boxes, scores = boxes[top], scores[top]
     # coloured by objectness: one group per score bin, brighter bins drawn last (on top)
     bins = np.minimum((scores * PROPOSAL_SCORE_BINS).astype(int), PROPOSAL_SCORE_BINS - 1)
@@ -202,7 +203,7 @@ def roi_samples_overlay(layer: Layer, doc) -> Overlay:
     if trace is None or trace.roi_boxes is None:
         return overlay
     boxes, labels = trace.roi_boxes.numpy(), trace.roi_labels.numpy()
-    if layer.options["show_background"]:
+    if layer.options.show_background:
         overlay.boxes.append(BoxGroup("background", boxes[labels == 0], rgba(BACKGROUND_COLOUR, 200)))
     foreground = labels > 0
     overlay.boxes.append(BoxGroup("foreground", boxes[foreground], rgba(layer.colour)))
@@ -217,7 +218,7 @@ def detections_overlay(layer: Layer, doc) -> Overlay:
     if trace is None:
         return overlay
     det = trace.detections
-    threshold = layer.options["score_threshold"]
+    threshold = layer.options.score_threshold
     shown = doc.shown_detections()
     boxes = det.boxes.numpy()
     colours = np.zeros(len(boxes), dtype=np.int64)  # 0 plain/true positive, 1 false positive, 2 difficult
@@ -231,9 +232,9 @@ def detections_overlay(layer: Layer, doc) -> Overlay:
     if matching is not None:
         missed = matching.missed(threshold)
         overlay.boxes.append(BoxGroup("missed", doc.image.gt_boxes[missed], rgba(MISSED_COLOUR), 2))
-        if not (doc.layers["diagnosis"].visible and doc.diagnosis is not None):  # else the diagnosis says why, in the same place
+        if not (doc.layers[LayerName.DIAGNOSIS].visible and doc.diagnosis is not None):  # else the diagnosis says why, in the same place
             overlay.labels += [_box_label(doc.image.gt_boxes[g], "missed", MISSED_COLOUR, bottom=True) for g in missed]
-    if layer.options["show_names"]:
+    if layer.options.show_names:
         for i in shown:
             text = f"{elide(doc.model.config.label_name(int(det.labels[i])))} {float(det.scores[i]):.2f}"
             overlay.labels.append(_box_label(boxes[i], text, palette[colours[i]][1]))
@@ -270,7 +271,7 @@ def diagnosis_overlay(layer: Layer, doc) -> Overlay:
     missed = [g for g in diagnosis.gt if g.stage is not Stage.DETECTED]
     overlay.boxes.append(BoxGroup("missed", np.array([g.box for g in missed], np.float64).reshape(-1, 4), rgba(layer.colour), 2))
     overlay.boxes.append(BoxGroup("false_positive", np.array([f.box for f in diagnosis.false_positives], np.float64).reshape(-1, 4), rgba(FALSE_POSITIVE_COLOUR), 2))
-    shown = diagnosis.gt if layer.options["show_detected"] else missed
+    shown = diagnosis.gt if layer.options.show_detected else missed
     overlay.labels += [_box_label(np.asarray(g.box), g.stage.description, layer.colour if g.stage is not Stage.DETECTED else WHITE, bottom=True) for g in shown]
     overlay.labels += [_box_label(np.asarray(f.box), f"FP: {f.type.description}", FALSE_POSITIVE_COLOUR, bottom=True) for f in diagnosis.false_positives]
     return overlay

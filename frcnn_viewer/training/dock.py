@@ -319,7 +319,7 @@ class TrainingDock(QtWidgets.QWidget):
         """The generated sets and every annotated source open; the newest one opened is proposed,
         unless the user chose something else than what was proposed."""
         labels = list(GENERATED)
-        for source in dict.fromkeys(entry.source for entry in self.document.entries):  # each source once
+        for source in self.document.sources:
             if source.annotated and not source.label.endswith("(training)") and source.label not in labels:
                 labels.append(source.label)
         current = self.data.currentText()

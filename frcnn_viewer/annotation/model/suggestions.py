@@ -37,6 +37,12 @@ from ...state.provenance import provenance_of
 
 OVERLAP_IOU = 0.5  # a suggestion this close to a GT box (or a dismissed one) of its class is hidden
 DEFAULT_MIN_SCORE = 0.5
+# What the suggestions' min_score is, for its control's tooltip (one of the viewer's four score thresholds).
+OFFER_SCORE_TIP = (
+    "Offer score (min_score): the detections scoring at least this are offered as suggestions to accept. "
+    "It changes what is offered, not the model's output (Parameters: Model score threshold, below which nothing "
+    "is ever offered) nor the Detections layer's display threshold."
+)
 
 
 def covered(boxes: np.ndarray, names: Sequence[str], by_boxes: np.ndarray, by_names: Sequence[str], iou: float = OVERLAP_IOU) -> np.ndarray:
