@@ -24,9 +24,10 @@ from .config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, DetectorConfig, 
 from .data import DatasetError, open_dataset
 from .deprecated import DEPRECATED
 from .evaluation.confusion import confusion_matrix
-from .evaluation.diagnose import FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report
+from .evaluation.diagnose import ErrorCosts, FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, error_costs
 from .evaluation.metrics import ImageMatching, evaluate_coco, evaluate_voc, match_image
 from .evaluation.scoring import score_detections
+from .evaluation.tide import TideError, tide_errors
 from .files.export import read_rich_results, to_coco_results, to_rich_results
 from .inference import predict_dataset
 from .models.backbones import BACKBONES, PretrainedWeightsMissing, build_backbone
@@ -60,6 +61,7 @@ __all__ = [
     "DatasetError", "open_dataset", "TrainConfig", "Trainer", "predict_dataset", "evaluate_voc", "evaluate_coco",
     "match_image", "ImageMatching", "score_detections", "confusion_matrix", "diagnose_trace", "diagnose_dataset",
     "diagnosis_report", "Stage", "FalsePositiveType", "to_coco_results", "to_rich_results", "read_rich_results",
+    "tide_errors", "TideError", "error_costs", "ErrorCosts",
 ]
 
 

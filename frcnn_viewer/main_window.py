@@ -275,6 +275,7 @@ class MainWindow(QtWidgets.QMainWindow):
         worker.model_ready.connect(self._model_ready)
         worker.traced.connect(self._traced)
         worker.predicted.connect(self._predicted)
+        worker.costed.connect(self._costed)
         worker.progress.connect(self._progress)
         worker.reconfigured.connect(self._model_reconfigured)
         worker.failed.connect(self._worker_failed)  # a bound method: delivered in the GUI thread
@@ -425,8 +426,9 @@ class MainWindow(QtWidgets.QMainWindow):
         """Why was each GT box missed, what is each false positive: diagnose every image at
         ``iou`` and ``score_threshold`` (in the worker, as "Analyse all") and return the report
         ``frcnn diagnose --json`` writes (:func:`frcnn_core.evaluation.diagnose.diagnosis_report`) over the
-        images with GT. With ``wait=False`` it only starts (the Diagnosis panel shows the
-        counts when done) and returns ``None``; bad settings are reported and return ``None``."""
+        images with GT, its ``"dap"`` (what fixing each error is worth) added up in the worker
+        too. With ``wait=False`` it only starts (the Diagnosis panel shows the counts and the
+        costs when done) and returns ``None``; bad settings are reported and return ``None``."""
         if not self.document.set_diagnosis_settings(iou, score_threshold):
             return None
         self.analyse_all(wait=wait)
@@ -581,6 +583,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.docks[DockId.PROVENANCE].raise_()
         if Change.DIAGNOSIS in aspects and doc.stale_diagnoses():  # new settings: diagnose the list again
             self.analyse_all()
+        if aspects & {Change.RESULTS, Change.DIAGNOSIS, Change.MODEL}:
+            request = doc.costs_request()  # None when the diagnosed list did not change
+            if request is not None:
+                self.client.error_costs(*request)
         self._update_summary()
 
     def _update_summary(self) -> None:
@@ -608,6 +614,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setRange(0, 0)
         if self.document.stale_diagnoses():  # the settings changed while the list was analysed
             self.analyse_all()
+
+    def _costed(self, key: int, costs) -> None:
+        self.document.set_costs(key, costs)
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)

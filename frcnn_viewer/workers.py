@@ -3,7 +3,9 @@
 The :class:`InferenceWorker` lives in its own ``QThread`` and is the only code that
 touches the model; it receives requests through queued signals and answers with CPU
 copies (traces, detections). The model's settings change only through ``model.reconfigure``
-(the staged trace and the window are told of each change: ``reconfigured``). The
+(the staged trace and the window are told of each change: ``reconfigured``). It also adds
+up what the list's diagnoses say each error costs
+(:func:`frcnn_core.evaluation.diagnose.error_costs`), which takes long on a big list. The
 :class:`InferenceClient` lives in the GUI thread,
 sends requests and knows whether work is outstanding (``busy``), so the window never
 waits on the model.
@@ -19,6 +21,7 @@ import torch
 from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig, FasterRCNN
+from frcnn_core.evaluation.diagnose import ImageDiagnosis, error_costs
 from frcnn_core.models.checkpoint import load_checkpoint
 from frcnn_core.models.reconfigure import ConfigChange, reconfigure_to
 from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN
@@ -43,6 +46,7 @@ class InferenceWorker(QtCore.QObject):
     model_ready = QtCore.Signal(object)  # ModelInfo
     traced = QtCore.Signal(int, object)  # request key, Trace
     predicted = QtCore.Signal(int, object)  # results key, {entry index: ImageResult}
+    costed = QtCore.Signal(int, object)  # request key, ErrorCosts
     progress = QtCore.Signal(int, int)  # done, total
     reconfigured = QtCore.Signal(object)  # ConfigChange (plain data): the model's settings changed
     failed = QtCore.Signal(str)
@@ -53,6 +57,7 @@ class InferenceWorker(QtCore.QObject):
         self._model: FasterRCNN | None = None
         self._info: ModelInfo | None = None
         self.latest_trace_key = 0  # set by the client: older trace requests are skipped
+        self.latest_costs_key = 0  # set by the client: older costs requests are skipped
         self.cancel = threading.Event()
         self._staged: StagedTrace | None = None  # the current image's stages, re-run in part on a parameter change
 
@@ -186,6 +191,21 @@ class InferenceWorker(QtCore.QObject):
             self.finished.emit()
 
 
+    @QtCore.Slot(int, object)
+    def error_costs(self, key: int, diagnoses: list[ImageDiagnosis]) -> None:
+        """What fixing each error type and each stage's misses is worth over ``diagnoses`` (plain
+        objects the GUI no longer changes); requests older than the newest are skipped."""
+        try:
+            if key < self.latest_costs_key:
+                return
+            self.costed.emit(key, error_costs(diagnoses))
+        except Exception as exc:
+            log.exception("error costs failed")
+            self.failed.emit(f"error costs failed: {exc}")
+        finally:
+            self.finished.emit()
+
+
 def request_config(info: ModelInfo, request: TraceRequest) -> DetectorConfig:
     """The detector configuration a trace request asks for: the model's own with the request's changes."""
     return info.config.replace(**request.config_changes)
@@ -209,6 +229,7 @@ class InferenceClient(QtCore.QObject):
     _checkpoint = QtCore.Signal(str, object, object)
     _trace = QtCore.Signal(object)
     _predict = QtCore.Signal(int, object, object, object)
+    _costs = QtCore.Signal(int, object)
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -220,6 +241,7 @@ class InferenceClient(QtCore.QObject):
         self._checkpoint.connect(self.worker.load_checkpoint)
         self._trace.connect(self.worker.trace)
         self._predict.connect(self.worker.predict)
+        self._costs.connect(self.worker.error_costs)
         self.worker.finished.connect(self._job_finished)
         self.worker.predicted.connect(self._predicted)
         self._pending = 0
@@ -250,6 +272,11 @@ class InferenceClient(QtCore.QObject):
         self.worker.cancel.clear()
         self._predicting += 1
         self._send(self._predict, key, entries, config_changes, diagnosis)
+
+    def error_costs(self, key: int, diagnoses: list[ImageDiagnosis]) -> None:
+        """Cost the diagnoses in the worker; the answer comes with ``key`` (``worker.costed``)."""
+        self.worker.latest_costs_key = key
+        self._send(self._costs, key, diagnoses)
 
     def _predicted(self, _key: int, _results: dict) -> None:
         self._predicting -= 1

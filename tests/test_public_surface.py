@@ -27,6 +27,7 @@ decode_boxes detector_config diagnose_dataset diagnose_trace diagnosis_report en
 evaluate_coco evaluate_voc grid_anchors grid_coverage inside_image load_checkpoint match_image
 model_geometry open_dataset optimize_anchors pairwise_iou predict_dataset propose read_rich_results
 save_checkpoint score_detections to_coco_results to_rich_results train_config
+TideError tide_errors ErrorCosts error_costs
 """.split())
 
 # command -> (positional arguments, option strings)

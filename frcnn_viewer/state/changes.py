@@ -22,3 +22,4 @@ class Change(Enum):
     DIAGNOSIS = "diagnosis"  # the current image's diagnosis or the diagnosis settings
     LIST_FILTER = "list_filter"  # the stage or false-positive type the image list is filtered by
     DISPLAY_THRESHOLD = "display_threshold"  # the detections layer's score threshold: what is shown and counted
+    COSTS = "costs"  # what fixing each error type and each stage's misses is worth, over the list

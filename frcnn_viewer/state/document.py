@@ -20,7 +20,7 @@ import torch
 
 from frcnn_core import AnchorAssignment, DetectorConfig, FeatureLevel, Trace, assign_anchors
 from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
-from frcnn_core.evaluation.diagnose import ImageDiagnosis, diagnosis_report
+from frcnn_core.evaluation.diagnose import ErrorCosts, ImageDiagnosis, diagnosis_report
 from frcnn_core.evaluation.metrics import ImageMatching
 from frcnn_core.trace.trace import SINGLE_LEVEL_NAME
 
@@ -33,6 +33,7 @@ from .diagnosis import (
     diagnose_image,
     in_original_pixels,
     ranked_by_kind,
+    same_verdicts,
     summarize,
 )
 from .events import Event
@@ -85,6 +86,10 @@ class Document:
     diagnosis_settings: DiagnosisSettings = field(default_factory=DiagnosisSettings)
     diagnosis: ImageDiagnosis | None = None  # the current image's, from its trace and GT
     list_filter: ErrorKind | None = None  # the image list shows only the images holding one
+    costs: ErrorCosts | None = None  # what fixing each error is worth over diagnosed(), from the worker
+    _costs_key: int = 0  # identifies the newest costs request
+    _costs_asked: tuple[ImageDiagnosis, ...] = ()  # the diagnoses of the newest request
+    _costs_of: tuple[ImageDiagnosis, ...] = ()  # the diagnoses ``costs`` was computed from
 
     def __post_init__(self) -> None:
         self.layers.changed.connect(self._layer_changed)
@@ -392,7 +397,8 @@ class Document:
         self.diagnosis = diagnose_image(self.image, self.trace, self.model.config, self.diagnosis_settings)
         result = self.results.get(self.index)
         if result is not None and self._answered_key != self._trace_key:
-            result.diagnosis = self.diagnosis
+            if result.diagnosis is None or self.diagnosis is None or not same_verdicts(result.diagnosis, self.diagnosis):
+                result.diagnosis = self.diagnosis  # kept when it says the same: the error costs stay valid
 
     def diagnosed(self) -> dict[int, ImageDiagnosis]:
         """Entry index -> diagnosis, for the analysed images with GT diagnosed at the current settings."""
@@ -406,10 +412,37 @@ class Document:
         """Counts per stage and per false-positive type over :meth:`diagnosed`."""
         return summarize(self.diagnosed().values())
 
+    def costs_request(self) -> tuple[int, list[ImageDiagnosis]] | None:
+        """What to hand the worker for :func:`frcnn_core.evaluation.diagnose.error_costs`: ``(key,
+        diagnoses)`` when :meth:`diagnosed` changed since the last request, else ``None``. With
+        nothing diagnosed the costs are cleared here."""
+        asked = tuple(self.diagnosed().values())
+        if _same_objects(asked, self._costs_asked):
+            return None
+        self._costs_key += 1
+        self._costs_asked = asked
+        if not asked:
+            self.costs, self._costs_of = None, ()
+            self.changed.emit(frozenset({Change.COSTS}))
+            return None
+        return self._costs_key, list(asked)
+
+    def set_costs(self, key: int, costs: ErrorCosts) -> bool:
+        """Accept the worker's error costs if they answer the newest request; returns whether they did."""
+        if key != self._costs_key:
+            return False
+        self.costs, self._costs_of = costs, self._costs_asked
+        self.changed.emit(frozenset({Change.COSTS}))
+        return True
+
+    def costs_current(self) -> bool:
+        """Whether :attr:`costs` are those of :meth:`diagnosed` as it is now."""
+        return self.costs is not None and _same_objects(tuple(self.diagnosed().values()), self._costs_of)
+
     def set_list_filter(self, kind: ErrorKind | None) -> None:
         """Show only the images holding ``kind`` (a stage or a false-positive type) in the image
         list, the most first (:meth:`ranked`); ``None`` shows them all again."""
-        if kind is not self.list_filter:  # by identity: Stage.CLASS == FalsePositiveType.CLASS as strings
+        if kind is not self.list_filter:
             self.list_filter = kind
             self.changed.emit(frozenset({Change.LIST_FILTER}))
 
@@ -425,7 +458,8 @@ class Document:
         config = self.model.config
         class_names = list(config.class_names) or [config.label_name(k) for k in range(1, config.num_classes + 1)]
         settings = self.diagnosis_settings
-        return diagnosis_report(diagnoses, images, class_names, settings.iou, settings.score_threshold)
+        costs = self.costs if self.costs_current() else None  # else computed here
+        return diagnosis_report(diagnoses, images, class_names, settings.iou, settings.score_threshold, costs)
 
     def level_grids(self) -> list[LevelGrid]:
         """The feature levels of the anchors shown, with their rows and cell arithmetic: the one
@@ -559,3 +593,7 @@ class Document:
         if self.anchor_state is None or not layer.visible or not self.image.annotated:
             return None
         return self.anchor_state.positive_at(x, y, sampled=layer.options.sampled)
+
+
+def _same_objects(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
