@@ -162,16 +162,8 @@ class TideImage:
         return ~self.difficult & ~self.gt_used
 
 
-def tide_image(
-    boxes,
-    scores,
-    labels,
-    gt_boxes,
-    gt_labels,
-    difficult=None,
-    iou_threshold: float = TIDE_IOU,
-    background_iou: float = BACKGROUND_IOU,
-) -> TideImage:
+def tide_image(boxes, scores, labels, gt_boxes, gt_labels, difficult=None,
+               iou_threshold: float = TIDE_IOU, background_iou: float = BACKGROUND_IOU) -> TideImage:
     """TIDE's matching and errors of one image (rule in the module docstring).
 
     Args:
