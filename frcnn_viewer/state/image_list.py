@@ -218,19 +218,22 @@ class ImageListState:
             run = source.entries
             end = position + len(run) - 1  # add_sources appends a source's entries in one run
             whole = entries[position].index == 0 and end < len(entries) and entries[end] is run[-1]
-            picked = np.arange(len(run)) if whole else np.array([entries[position].index])
             catalogue = source.catalogue
-            names = catalogue.names if whole else [entries[position].name]
+            if whole:  # the arrays as they are (fancy indexing would copy 830 000 boxes for COCO train)
+                count, names, labels, image_of_box = len(run), catalogue.names, catalogue.gt_label, catalogue.gt_image
+                gt = catalogue.gt_counts.astype(np.float64)
+            else:
+                index = entries[position].index
+                boxes = np.flatnonzero(catalogue.gt_image == index)
+                count, names, labels, image_of_box = 1, [entries[position].name], catalogue.gt_label[boxes], np.zeros(len(boxes), np.int64)
+                gt = catalogue.gt_counts[index:index + 1].astype(np.float64)
             self._names += names
-            gt = catalogue.gt_counts[picked].astype(np.float64)
-            counts.append(gt if source.annotated else np.full(len(picked), np.nan))
-            boxes = np.arange(len(catalogue.gt_image)) if whole else np.flatnonzero(catalogue.gt_image == picked[0])
+            counts.append(gt if source.annotated else np.full(count, np.nan))
             ids = np.array([self._class_id(name) for name in source.class_names], dtype=np.int64)
-            labels = catalogue.gt_label[boxes]
             known = (labels >= 1) & (labels <= len(ids))
-            images.append(position + (catalogue.gt_image[boxes[known]] - (0 if whole else picked[0])))
+            images.append(position + image_of_box[known])
             classes.append(ids[labels[known] - 1])
-            position += len(picked)
+            position += count
         self._gt_counts = np.concatenate(counts)
         self._gt_image, self._gt_class = np.concatenate(images).astype(np.int64), np.concatenate(classes).astype(np.int64)
         self._name_order = self._folded = None

@@ -540,8 +540,7 @@ class AnnotationModel:
         (:meth:`read_folder_files` without the class lists) when the annotation folder of some
         source's first image has one. A look at one folder per source, where annotation mode
         reads every image's: a large set opened to inspect costs nothing more."""
-        sources = dict.fromkeys(entry.source for entry in self.document.entries)
-        for source in sources:
+        for source in self.document.sources:
             xml = self.files.xml_path(source.entries[0]) if source.entries else None
             if xml is not None and (xml.parent / JOURNAL_NAME).exists():
                 self.read_folder_files(classes=False)
