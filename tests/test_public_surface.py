@@ -35,7 +35,7 @@ COMMANDS = {
     "train": ([], [
         "--anchor-ratios", "--anchor-scales", "--autoanchor", "--backbone", "--batch-size", "--checkpoint-every",
         "--config", "--data", "--device", "--image-size", "--iterations", "--lr", "--no-autoanchor", "--no-progress",
-        "--num-images", "--output", "--preset", "--pretrained", "--resume", "--seed", "--val-data",
+        "--num-images", "--output", "--patience", "--preset", "--pretrained", "--resume", "--seed", "--val-data", "--val-every",
     ]),
     "detect": (["checkpoint", "inputs"], [
         "--batch-size", "--data", "--device", "--format", "--no-progress", "--output", "--render", "--score-threshold",
