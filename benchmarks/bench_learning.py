@@ -79,11 +79,11 @@ def train_peer(cfg, train, test, seconds: float, seed: int, batch_size: int, lr:
     preset = choose_preset("cpu", on_cpu=True)
     torch.manual_seed(seed)
     probe = train_config(preset, {"iterations": PROBE_ITERATIONS, "seed": seed, "batch_size": batch_size, "lr": lr})
-    seconds_per_iteration = train_torchvision(torchvision_peer(cfg), train, probe, "cpu")
+    seconds_per_iteration = train_torchvision(torchvision_peer(cfg), train, probe, torch.device("cpu"))
     iterations = max(int(seconds / seconds_per_iteration), 1)
     torch.manual_seed(seed)
     model = torchvision_peer(cfg)
-    train_torchvision(model, train, train_config(preset, {"iterations": iterations, "seed": seed, "batch_size": batch_size, "lr": lr}), "cpu")
+    train_torchvision(model, train, train_config(preset, {"iterations": iterations, "seed": seed, "batch_size": batch_size, "lr": lr}), torch.device("cpu"))
     return {**scores(predict_torchvision(model, test, "cpu"), test), "iterations": iterations}
 
 
