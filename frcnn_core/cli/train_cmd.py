@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..data import open_validation_split
 from ..models.backbones import fetch_imagenet_weights
+from ..models.checkpoint import read_checkpoint
 from ..models.faster_rcnn import FasterRCNN
 from ..presets import PRESETS, choose_preset, detector_config, input_size_fields, read_config_file, train_config
-from ..models.checkpoint import read_checkpoint
 from ..train import LAST_CHECKPOINT, Trainer, describe_device, init_from_environment, select_device
 from ..train.distributed import shutdown
 from .anchors_cmd import add_autoanchor_flags, anchors_at_training_start
