@@ -14,6 +14,10 @@ $(BIN)/activate:
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install --quiet $(TORCH_PIN) || $(BIN)/pip install --quiet torch torchvision
 	$(BIN)/pip install --quiet -e '.[test]'
+	# tidecv (a test extra) pulls opencv-python, whose bundled Qt clashes with PySide6: both
+	# builds write cv2/, so remove it and reinstall the headless one over what it left
+	$(BIN)/pip uninstall --quiet -y opencv-python
+	$(BIN)/pip install --quiet --force-reinstall --no-deps opencv-python-headless
 	touch $@
 
 venv: $(VENV)/.installed

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import torch
 
 from frcnn_core import DetectorConfig, FasterRCNN
+from frcnn_core.models.reconfigure import reconfigure_to
 from frcnn_core.trace.staged import Stage, StagedTrace
 
 
@@ -70,7 +71,7 @@ def main() -> None:
     generator = lambda: torch.Generator().manual_seed(0)  # noqa: E731
 
     def full():
-        model.config = base
+        reconfigure_to(model, base)
         return model.trace(image, target, generator=generator())
 
     trace = full()  # warm-up, and the counts below

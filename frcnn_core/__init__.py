@@ -24,14 +24,16 @@ from .config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, DetectorConfig, 
 from .data import DatasetError, open_dataset
 from .deprecated import DEPRECATED
 from .evaluation.confusion import confusion_matrix
-from .evaluation.diagnose import FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report
+from .evaluation.diagnose import ErrorCosts, FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, error_costs
 from .evaluation.metrics import ImageMatching, evaluate_coco, evaluate_voc, match_image
 from .evaluation.scoring import score_detections
+from .evaluation.tide import TideError, tide_errors
 from .files.export import read_rich_results, to_coco_results, to_rich_results
 from .inference import predict_dataset
 from .models.backbones import BACKBONES, PretrainedWeightsMissing, build_backbone
 from .models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .models.faster_rcnn import LOSS_NAMES, FasterRCNN
+from .models.torchvision_frcnn import TorchvisionArch, TorchvisionFasterRCNN
 from .presets import PresetName, choose_preset, detector_config, train_config
 from .roi.postprocess import Detections
 from .roi.targets import ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, RoiSamples, assign_proposal_targets
@@ -48,7 +50,7 @@ __all__ = [
     # boxes, configuration, models
     "decode_boxes", "encode_boxes", "pairwise_iou", "DetectorConfig", "cpu_config", "ANCHOR_ASSIGNMENT_FIELDS",
     "INFERENCE_FIELDS", "BACKBONES", "PretrainedWeightsMissing", "build_backbone", "LOSS_NAMES", "FasterRCNN",
-    "CheckpointError", "load_checkpoint", "save_checkpoint", "PresetName", "choose_preset", "detector_config",
+    "TorchvisionFasterRCNN", "TorchvisionArch", "CheckpointError", "load_checkpoint", "save_checkpoint", "PresetName", "choose_preset", "detector_config",
     "train_config",
     # the stages
     "Proposals", "propose", "RoiSamples", "assign_proposal_targets", "ROI_SOURCE_GT", "ROI_SOURCE_JITTERED_GT",
@@ -59,6 +61,7 @@ __all__ = [
     "DatasetError", "open_dataset", "TrainConfig", "Trainer", "predict_dataset", "evaluate_voc", "evaluate_coco",
     "match_image", "ImageMatching", "score_detections", "confusion_matrix", "diagnose_trace", "diagnose_dataset",
     "diagnosis_report", "Stage", "FalsePositiveType", "to_coco_results", "to_rich_results", "read_rich_results",
+    "tide_errors", "TideError", "error_costs", "ErrorCosts",
 ]
 
 

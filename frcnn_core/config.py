@@ -2,6 +2,12 @@
 
 It is stored inside every checkpoint, so a checkpoint always knows how to
 rebuild its model, and a checkpoint for another architecture is refused.
+
+Each field is declared once, with :func:`knob`: its default, the earliest stage it affects,
+the check of its value, its roles and (for the knobs users tune) a title and a line of help.
+The tables the rest of the code reads (:data:`FIELD_STAGES`, :data:`ANCHOR_ASSIGNMENT_FIELDS`,
+:data:`INFERENCE_FIELDS`, :data:`BUILD_FIELDS`, the checks of ``__post_init__``, the
+viewer's parameter panel) are derived from those declarations.
 """
 
 from __future__ import annotations
@@ -9,10 +15,111 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+import numbers
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Flag, auto
+from typing import Any
+
+from .trace.stages import Stage, with_downstream
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class Role(Flag):
+    """What a :class:`DetectorConfig` field decides, besides the stage it feeds (a field may have several roles)."""
+
+    BUILD = auto()  # read when the model is built: fixed on a built model (``reconfigure`` refuses it)
+    WEIGHTS = auto()  # decides the shapes of the weights: a checkpoint must agree (:meth:`DetectorConfig.architecture`)
+    ANCHOR_ASSIGNMENT = auto()  # shapes the anchor grid or its labels: relabels an image without any network
+    INFERENCE = auto()  # the test-time proposal layer and post-processing: a trained model runs with any value
+
+
+NO_ROLE = Role(0)
+
+
+class Check:
+    """A rule for the value of one field; :meth:`problem` says what is wrong (``None``: nothing)."""
+
+    def problem(self, name: str, value: Any) -> str | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class AtLeast(Check):
+    """A number ``>= low`` (``unit`` is named in the message)."""
+
+    low: float
+    unit: str = ""
+
+    def problem(self, name: str, value: Any) -> str | None:
+        return None if value >= self.low else f"{name} must be >= {self.low:g}{self.unit}, got {value}"
+
+
+@dataclass(frozen=True)
+class Within(Check):
+    """A number in ``[low, high]``, or ``(low, high]`` with ``open_low``."""
+
+    low: float
+    high: float
+    open_low: bool = False
+
+    def problem(self, name: str, value: Any) -> str | None:
+        above = value > self.low if self.open_low else value >= self.low
+        if above and value <= self.high:
+            return None
+        span = f"({self.low:g}, {self.high:g}]" if self.open_low else f"{self.low:g}..{self.high:g}"
+        return f"{name} must be in {span}, got {value}"
+
+
+@dataclass(frozen=True)
+class OneOf(Check):
+    """One of ``choices``."""
+
+    choices: tuple[str, ...]
+
+    def problem(self, name: str, value: Any) -> str | None:
+        return None if value in self.choices else f"{name} must be one of {', '.join(map(repr, self.choices))}, got {value!r}"
+
+
+@dataclass(frozen=True)
+class Positives(Check):
+    """A non-empty tuple of positive numbers."""
+
+    def problem(self, name: str, value: Any) -> str | None:
+        if len(value) and all(v > 0 for v in value):
+            return None
+        return f"{name} must be one or more positive numbers, got {value}"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One :class:`DetectorConfig` field, declared once: the earliest :class:`Stage` it affects,
+    the :class:`Check` of its value (``None``: any value of its type), its :class:`Role`, and for
+    the fields a user tunes, a short ``title`` and a ``doc`` line (the viewer's label and tooltip)."""
+
+    stage: Stage
+    check: Check | None = None
+    role: Role = NO_ROLE
+    title: str = ""
+    doc: str = ""
+
+
+_SPEC = "frcnn_core.field_spec"
+
+
+def knob(default: Any, stage: Stage, check: Check | None = None, role: Role = NO_ROLE, title: str = "", doc: str = "") -> Any:
+    """A :class:`DetectorConfig` field with its :class:`FieldSpec`."""
+    return field(default=default, metadata={_SPEC: FieldSpec(stage, check, role, title, doc)})
+
+
+# short names for the declarations below
+FEATURES, PROPOSALS, ANCHOR_TARGETS, ROI_SAMPLES = Stage.FEATURES, Stage.PROPOSALS, Stage.ANCHOR_TARGETS, Stage.ROI_SAMPLES
+LOSSES, DETECTIONS = Stage.LOSSES, Stage.DETECTIONS
+SHAPES = Role.BUILD | Role.WEIGHTS
+ONE, NONNEGATIVE, FRACTION, UNIT = AtLeast(1), AtLeast(0), Within(0.0, 1.0, open_low=True), Within(0.0, 1.0)
+PIXELS = AtLeast(0, " pixels")
 
 
 @dataclass(frozen=True)
@@ -20,94 +127,79 @@ class DetectorConfig:
     """Every knob of the detector. Pixel sizes are in network-input pixels (after resizing).
 
     ``num_classes`` counts foreground classes; labels are 1..num_classes, 0 is background.
+    Each field is declared once with its :class:`FieldSpec` (:data:`FIELDS`): the stage it
+    feeds (:data:`FIELD_STAGES`), the check of its value, its roles
+    (:data:`ANCHOR_ASSIGNMENT_FIELDS`, :data:`INFERENCE_FIELDS`, :data:`BUILD_FIELDS`).
     """
 
-    num_classes: int = 20
-    class_names: tuple[str, ...] = ()
-    backbone: str = "vgg16"
-    pretrained_backbone: bool = False
+    # the weights' shapes: a different value means a different model
+    num_classes: int = knob(20, FEATURES, ONE, SHAPES)
+    class_names: tuple[str, ...] = knob((), DETECTIONS)  # only names the classes (the trace is assembled anew after any change)
+    backbone: str = knob("vgg16", FEATURES, None, SHAPES)
+    pretrained_backbone: bool = knob(False, FEATURES, None, Role.BUILD)
     # image resizing: the shorter side becomes min_size unless the longer would exceed max_size
-    min_size: int = 800
-    max_size: int = 1333
-    pixel_mean: tuple[float, float, float] = IMAGENET_MEAN
-    pixel_std: tuple[float, float, float] = IMAGENET_STD
+    min_size: int = knob(800, FEATURES, AtLeast(32), Role.ANCHOR_ASSIGNMENT, "Shorter side (px)", "the network input's shorter side")
+    max_size: int = knob(1333, FEATURES, None, Role.ANCHOR_ASSIGNMENT, "Longer side at most (px)",
+                         "the network input's longer side never exceeds this (checked with min_size)")
+    pixel_mean: tuple[float, float, float] = knob(IMAGENET_MEAN, FEATURES)
+    pixel_std: tuple[float, float, float] = knob(IMAGENET_STD, FEATURES, Positives())
     # anchors
-    anchor_stride: int = 16
-    anchor_scales: tuple[float, ...] = (8.0, 16.0, 32.0)
-    anchor_ratios: tuple[float, ...] = (0.5, 1.0, 2.0)
+    anchor_stride: int = knob(16, FEATURES, ONE, Role.BUILD | Role.ANCHOR_ASSIGNMENT, "Stride (px)", "the trunk's stride: one anchor set per feature cell")
+    anchor_scales: tuple[float, ...] = knob((8.0, 16.0, 32.0), FEATURES, Positives(), Role.WEIGHTS | Role.ANCHOR_ASSIGNMENT, "Scales", "anchor sides in strides")
+    anchor_ratios: tuple[float, ...] = knob((0.5, 1.0, 2.0), FEATURES, Positives(), Role.WEIGHTS | Role.ANCHOR_ASSIGNMENT, "Ratios (h/w)", "anchor height / width")
     # anchor targets
-    rpn_pos_iou: float = 0.7
-    rpn_neg_iou: float = 0.3
-    rpn_num_samples: int = 256
-    rpn_pos_fraction: float = 0.5
-    # anchors reaching further than this past the image border sit out RPN training (the seed: 0)
-    rpn_allowed_border: float = 0.0
-    # each GT box makes its this many best-IoU anchors positive, whatever their IoU (the seed: 1)
-    rpn_positives_per_gt: int = 1
-    rpn_mid_channels: int = 512
+    rpn_pos_iou: float = knob(0.7, ANCHOR_TARGETS, UNIT, Role.ANCHOR_ASSIGNMENT, "Positive IoU ≥", "an anchor with at least this IoU with a GT box is positive")
+    rpn_neg_iou: float = knob(0.3, ANCHOR_TARGETS, UNIT, Role.ANCHOR_ASSIGNMENT, "Negative IoU <", "an anchor below this IoU with every GT box is negative")
+    rpn_num_samples: int = knob(256, ANCHOR_TARGETS, ONE, Role.ANCHOR_ASSIGNMENT, "Sample size", "anchors sampled for the RPN loss per image")
+    rpn_pos_fraction: float = knob(0.5, ANCHOR_TARGETS, FRACTION, Role.ANCHOR_ASSIGNMENT, "Positive fraction", "at most this share of the sample is positive")
+    rpn_allowed_border: float = knob(0.0, ANCHOR_TARGETS, PIXELS, Role.ANCHOR_ASSIGNMENT, "Allowed border (px)",
+                                     "anchors reaching further than this past the image border sit out RPN training (the seed: 0)")
+    rpn_positives_per_gt: int = knob(1, ANCHOR_TARGETS, NONNEGATIVE, Role.ANCHOR_ASSIGNMENT, "Best anchors per GT",
+                                     "each GT box makes its this many best-IoU anchors positive, whatever their IoU (the seed: 1)")
+    rpn_mid_channels: int = knob(512, FEATURES, ONE, SHAPES)
     # proposal layer
-    rpn_pre_nms_top_n_train: int = 12000
-    rpn_post_nms_top_n_train: int = 2000
-    rpn_pre_nms_top_n_test: int = 6000
-    rpn_post_nms_top_n_test: int = 300
-    rpn_nms_thresh: float = 0.7
-    rpn_min_size: float = 16.0
+    rpn_pre_nms_top_n_train: int = knob(12000, PROPOSALS, ONE)
+    rpn_post_nms_top_n_train: int = knob(2000, PROPOSALS, ONE)
+    rpn_pre_nms_top_n_test: int = knob(6000, PROPOSALS, ONE, Role.INFERENCE, "Pre-NMS top N", "proposals kept by objectness before the RPN's NMS")
+    rpn_post_nms_top_n_test: int = knob(300, PROPOSALS, ONE, Role.INFERENCE, "Post-NMS top N", "proposals kept after the RPN's NMS: what the head sees")
+    rpn_nms_thresh: float = knob(0.7, PROPOSALS, UNIT, Role.INFERENCE, "RPN NMS IoU", "the proposal layer's NMS: a proposal overlapping a better one this much is dropped")
+    rpn_min_size: float = knob(16.0, PROPOSALS, PIXELS, Role.INFERENCE, "Min proposal size (px)", "proposals narrower or shorter than this are dropped")
+    rpn_score_thresh: float = knob(0.0, PROPOSALS, UNIT, Role.INFERENCE, "RPN min score",
+                                   "proposals whose objectness probability is below this are dropped before NMS "
+                                   "(torchvision's rpn_score_thresh: 0.05 for its MobileNetV3 builders, 0 for the ResNet-50 ones)")
     # proposal targets
-    roi_num_samples: int = 128
-    roi_fg_fraction: float = 0.25
-    roi_fg_iou: float = 0.5
-    roi_bg_iou_high: float = 0.5
-    roi_bg_iou_low: float = 0.0
+    roi_num_samples: int = knob(128, ROI_SAMPLES, ONE)
+    roi_fg_fraction: float = knob(0.25, ROI_SAMPLES, FRACTION)
+    roi_fg_iou: float = knob(0.5, ROI_SAMPLES, UNIT)
+    roi_bg_iou_high: float = knob(0.5, ROI_SAMPLES, UNIT)
+    roi_bg_iou_low: float = knob(0.0, ROI_SAMPLES, UNIT)
     # each GT box also joins the RoIs as this many jittered copies in training (the seed: 0)
-    roi_gt_jitter: int = 0
+    roi_gt_jitter: int = knob(0, ROI_SAMPLES, NONNEGATIVE)
     # Fast R-CNN head
-    roi_op: str = "pool"  # "pool" (torchvision roi_pool, the paper's) or "align"
-    roi_output_size: int = 7
-    head_hidden: int = 4096
-    box_weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0)
+    roi_op: str = knob("pool", FEATURES, OneOf(("pool", "align")), Role.BUILD)  # "pool" (torchvision roi_pool, the paper's) or "align"
+    roi_output_size: int = knob(7, FEATURES, ONE, SHAPES)
+    head_hidden: int = knob(4096, FEATURES, ONE, SHAPES)
+    # read by the RoI targets and by post-processing: their common input is the proposals
+    box_weights: tuple[float, float, float, float] = knob((10.0, 10.0, 5.0, 5.0), PROPOSALS, Positives())
     # losses: smooth-L1 beta = 1 / sigma^2 (sigma 3 for the RPN, 1 for the head)
-    rpn_smooth_l1_beta: float = 1.0 / 9.0
-    roi_smooth_l1_beta: float = 1.0
+    rpn_smooth_l1_beta: float = knob(1.0 / 9.0, LOSSES, NONNEGATIVE)
+    roi_smooth_l1_beta: float = knob(1.0, LOSSES, NONNEGATIVE)
     # inference post-processing
-    score_thresh: float = 0.05
-    nms_thresh: float = 0.3
-    detections_per_image: int = 100
+    score_thresh: float = knob(0.05, DETECTIONS, UNIT, Role.INFERENCE, "Model score threshold",
+                               "the model's own threshold: class scores below it are dropped before NMS, so the model never outputs "
+                               "them and nothing below it reaches the view, the exports, Analyse all or the diagnosis (not the "
+                               "Detections layer's display threshold, the diagnosis' operating score or the suggestions' offer score)")
+    nms_thresh: float = knob(0.3, DETECTIONS, UNIT, Role.INFERENCE, "Detection NMS IoU", "per-class NMS of the detections: a box overlapping a better one this much is dropped")
+    detections_per_image: int = knob(100, DETECTIONS, ONE, Role.INFERENCE, "Detections per image", "the best this many detections are kept")
 
     def __post_init__(self) -> None:
-        problems = []
-        if self.num_classes < 1:
-            problems.append(f"num_classes must be >= 1, got {self.num_classes}")
+        problems = [problem for name, spec in FIELDS.items() if (problem := _problem(name, spec, getattr(self, name))) is not None]
         if self.class_names and len(self.class_names) != self.num_classes:
             problems.append(f"class_names has {len(self.class_names)} names but num_classes is {self.num_classes}")
-        if not self.anchor_scales or not self.anchor_ratios:
-            problems.append("anchor_scales and anchor_ratios must not be empty")
-        if any(v <= 0 for v in (*self.anchor_scales, *self.anchor_ratios)):
-            problems.append(f"anchor scales and ratios must be positive, got {self.anchor_scales} / {self.anchor_ratios}")
-        if not 0 <= self.rpn_neg_iou <= self.rpn_pos_iou <= 1:
-            problems.append(f"need 0 <= rpn_neg_iou <= rpn_pos_iou <= 1, got {self.rpn_neg_iou} / {self.rpn_pos_iou}")
-        if self.rpn_allowed_border < 0:
-            problems.append(f"rpn_allowed_border must be >= 0 pixels, got {self.rpn_allowed_border}")
-        if self.rpn_positives_per_gt < 0:
-            problems.append(f"rpn_positives_per_gt must be >= 0, got {self.rpn_positives_per_gt}")
-        if self.anchor_stride < 1:
-            problems.append(f"anchor_stride must be >= 1, got {self.anchor_stride}")
-        for name in ("rpn_num_samples", "roi_num_samples", "rpn_pre_nms_top_n_train", "rpn_post_nms_top_n_train",
-                     "rpn_pre_nms_top_n_test", "rpn_post_nms_top_n_test", "detections_per_image"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("rpn_nms_thresh", "nms_thresh", "score_thresh"):
-            if not 0 <= getattr(self, name) <= 1:
-                problems.append(f"{name} must be in 0..1, got {getattr(self, name)}")
-        if self.rpn_min_size < 0:
-            problems.append(f"rpn_min_size must be >= 0 pixels, got {self.rpn_min_size}")
-        if self.roi_gt_jitter < 0:
-            problems.append(f"roi_gt_jitter must be >= 0, got {self.roi_gt_jitter}")
-        if not 0 < self.rpn_pos_fraction <= 1 or not 0 < self.roi_fg_fraction <= 1:
-            problems.append("positive fractions must be in (0, 1]")
-        if self.roi_op not in ("pool", "align"):
-            problems.append(f"roi_op must be 'pool' or 'align', got {self.roi_op!r}")
-        if self.min_size < 32 or self.max_size < self.min_size:
-            problems.append(f"need 32 <= min_size <= max_size, got {self.min_size} / {self.max_size}")
+        if _is_number(self.rpn_neg_iou) and _is_number(self.rpn_pos_iou) and self.rpn_neg_iou > self.rpn_pos_iou:
+            problems.append(f"need rpn_neg_iou <= rpn_pos_iou, got {self.rpn_neg_iou} / {self.rpn_pos_iou}")
+        if _is_number(self.min_size) and _is_number(self.max_size) and self.max_size < self.min_size:
+            problems.append(f"need min_size <= max_size, got {self.min_size} / {self.max_size}")
         if problems:
             raise ValueError("invalid DetectorConfig: " + "; ".join(problems))
 
@@ -150,8 +242,7 @@ class DetectorConfig:
 
     def architecture(self) -> dict:
         """The fields that decide the shapes of the weights (what a checkpoint must agree on)."""
-        keys = ("num_classes", "backbone", "anchor_scales", "anchor_ratios", "rpn_mid_channels", "roi_output_size", "head_hidden")
-        return {k: getattr(self, k) for k in keys}
+        return {k: getattr(self, k) for k in WEIGHTS_FIELDS}
 
     def fingerprint(self) -> str:
         """Short stable hash of the whole config, used as the model identity in exports."""
@@ -196,15 +287,76 @@ def unknown_fields(cls, changes) -> None:
         raise ValueError(f"unknown {cls.__name__} field(s) {', '.join(unknown)}; valid: {', '.join(names)}")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _type_problem(name: str, default: Any, value: Any) -> str | None:
+    """What is wrong with the type of ``value`` for a field whose default is ``default``
+    (integers pass for floats, numpy numbers for either, a list for a tuple is not accepted)."""
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = _is_number(value)
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    else:  # a tuple of numbers or of names
+        kind = str if name == "class_names" else numbers.Real
+        ok = isinstance(value, tuple) and all(isinstance(v, kind) and not isinstance(v, bool) for v in value)
+    return None if ok else f"{name} must be {_KIND_NAMES[type(default)] if not isinstance(default, tuple) else 'a tuple'}, got {value!r}"
+
+
+_KIND_NAMES = {bool: "True or False", int: "an integer", float: "a number", str: "a string"}
+
+
+def _problem(name: str, spec: FieldSpec, value: Any) -> str | None:
+    problem = _type_problem(name, _DEFAULTS[name], value)
+    if problem is None and spec.check is not None:
+        problem = spec.check.problem(name, value)
+    return problem
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(DetectorConfig)}
+# Every field's declaration, in declaration order: the one table the others derive from.
+FIELDS: dict[str, FieldSpec] = {f.name: f.metadata[_SPEC] for f in dataclasses.fields(DetectorConfig)}
+# The earliest stage each field affects: re-running it and the stages that read it
+# (frcnn_core.trace.stages.STAGE_INPUTS) covers every use of the field.
+FIELD_STAGES: dict[str, Stage] = {name: spec.stage for name, spec in FIELDS.items()}
+
+
+def fields_with(role: Role) -> tuple[str, ...]:
+    """The names of the fields that have ``role``, in declaration order."""
+    return tuple(name for name, spec in FIELDS.items() if role in spec.role)
+
+
 # The fields that shape the anchor grid and its labels: changing one relabels the anchors of an
 # image without running any network (frcnn_core.anchors.assignment.assign_anchors).
-ANCHOR_ASSIGNMENT_FIELDS = (
-    "anchor_stride", "anchor_scales", "anchor_ratios", "rpn_pos_iou", "rpn_neg_iou", "rpn_num_samples",
-    "rpn_pos_fraction", "rpn_allowed_border", "rpn_positives_per_gt", "min_size", "max_size",
-)
+ANCHOR_ASSIGNMENT_FIELDS = fields_with(Role.ANCHOR_ASSIGNMENT)
 # The test-time proposal layer and detection post-processing: a trained model runs with any
 # values of these (the weights do not depend on them).
-INFERENCE_FIELDS = (
-    "rpn_pre_nms_top_n_test", "rpn_post_nms_top_n_test", "rpn_nms_thresh", "rpn_min_size",
-    "score_thresh", "nms_thresh", "detections_per_image",
-)
+INFERENCE_FIELDS = fields_with(Role.INFERENCE)
+# Read when the model is built: a built model keeps them (``FasterRCNN.reconfigure`` refuses a change).
+BUILD_FIELDS = fields_with(Role.BUILD)
+# The shapes of the weights (``DetectorConfig.architecture``: what a checkpoint must agree on).
+WEIGHTS_FIELDS = fields_with(Role.WEIGHTS)
+
+
+def earliest_stage(field_name: str) -> Stage:
+    """The earliest stage a change of :class:`DetectorConfig` field ``field_name`` affects."""
+    try:
+        return FIELD_STAGES[field_name]
+    except KeyError:
+        raise ValueError(f"unknown DetectorConfig field {field_name!r}; valid fields: {', '.join(FIELD_STAGES)}") from None
+
+
+def stages_to_rerun(fields: Iterable[str]) -> frozenset[Stage]:
+    """Every stage a change of ``fields`` makes stale: their earliest stages and all
+    stages reading those, directly or not."""
+    return with_downstream(earliest_stage(f) for f in fields)
+
+
+def changed_fields(old: DetectorConfig, new: DetectorConfig) -> list[str]:
+    """Names of the fields whose values differ between two configurations."""
+    return [name for name in FIELDS if getattr(old, name) != getattr(new, name)]

@@ -12,22 +12,14 @@ from torch import Tensor
 from .rpn.proposals import propose
 
 
-def generate_proposals(
-    anchors: Tensor,
-    objectness: Tensor,
-    deltas: Tensor,
-    image_size: tuple[int, int],
-    pre_nms_top_n: int,
-    post_nms_top_n: int,
-    nms_thresh: float,
-    min_size: float,
-) -> tuple[Tensor, Tensor]:
+def generate_proposals(*args, **kwargs) -> tuple[Tensor, Tensor]:
     """The proposal layer as the first release named it: ``(boxes [P, 4] xyxy, scores [P])``.
 
-    Same arguments as :func:`frcnn_core.propose`, which returns the richer
+    Takes what :func:`frcnn_core.propose` takes (``anchors, objectness, deltas, image_size,
+    pre_nms_top_n, post_nms_top_n, nms_thresh, min_size``), which returns the richer
     :class:`~frcnn_core.Proposals` (source anchors and the pre-NMS boxes too).
     """
-    result = propose(anchors, objectness, deltas, image_size, pre_nms_top_n, post_nms_top_n, nms_thresh, min_size)
+    result = propose(*args, **kwargs)
     return result.boxes, result.scores
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 
 from .data.errors import DatasetError
-from .models.faster_rcnn import FasterRCNN
+from .models.detector import StagedDetector
 from .roi.postprocess import Detections
 from .train.distributed import ProcessGroup
 
@@ -41,7 +41,7 @@ def _load(dataset, index: int, device) -> torch.Tensor | None:
 
 @torch.no_grad()
 def predict_dataset(
-    model: FasterRCNN,
+    model: StagedDetector,
     dataset,
     batch_size: int = 1,
     device: torch.device | str = "cpu",

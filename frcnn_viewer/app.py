@@ -20,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
         "With no PATH it opens the bundled sample set.",
     )
     parser.add_argument("paths", nargs="*", help="image files, folders, a COCO JSON file, a VOC directory, or 'shapes'")
-    parser.add_argument("--checkpoint", type=Path, help="a checkpoint written by 'frcnn train' (default: an untrained model)")
+    parser.add_argument("--checkpoint", type=Path, help="a checkpoint written by 'frcnn train', or a torchvision Faster R-CNN's "
+                        "state_dict / reference train.py checkpoint (default: an untrained model)")
+    parser.add_argument("--arch", help="the torchvision builder of --checkpoint (e.g. fasterrcnn_mobilenet_v3_large_320_fpn), when the file cannot tell")
     parser.add_argument("--screenshot", type=Path, metavar="OUT.png", help="render one frame into OUT.png and exit")
     parser.add_argument("--layers", help=f"comma-separated layers to show ({', '.join(LAYER_NAMES)}); the others are hidden")
     parser.add_argument("--set", action="append", default=[], metavar="LAYER.OPTION=VALUE",
@@ -52,9 +54,9 @@ def _apply_view_options(window, args) -> None:
         except ValueError:
             value = text
         try:
-            window.set_layer_option(layer, key, tuple(value) if isinstance(value, list) else value)
-        except KeyError as exc:
-            raise ValueError(f"--set {assignment}: {exc.args[0]}") from None
+            window.set_layer_option(layer, key, value)
+        except ValueError as exc:
+            raise ValueError(f"--set {assignment}: {exc}") from None
     if args.click:
         x, y = (float(v) for v in args.click.split(","))
         window.document.click(x, y)
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             window.show()
         window.open_paths(args.paths or sample_specs(), wait=wait)
         if args.checkpoint is not None:
-            window.load_checkpoint(args.checkpoint, wait=wait)
+            window.load_checkpoint(args.checkpoint, wait=wait, arch=args.arch)
         if wait:
             return _screenshot(app, window, args)
         _apply_view_options(window, args)

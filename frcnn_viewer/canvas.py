@@ -15,8 +15,9 @@ from PySide6 import QtCore
 
 from .state.document import Change, Document
 from .items import BoxOutlineItem, LabelBoard, TextLabelsItem
-from .state.layer_registry import LAYER_NAMES
-from .state.layers import Layer
+from .state.layer_options import OptionControl
+from .state.layers import Layer, LayerEdit
+from .state.named import ByName
 from .state.overlays import Overlay, build_overlay
 
 BACKGROUND = (40, 40, 40)
@@ -107,7 +108,7 @@ class Canvas(pg.GraphicsView):
         self.image_item.setZValue(-100)
         self.view.addItem(self.image_item, ignoreBounds=True)
         self.label_board = LabelBoard()
-        self.layer_items = {name: LayerItems(self.view, 10 * (i + 1), self.label_board) for i, name in enumerate(LAYER_NAMES)}
+        self.layer_items = ByName((layer.name, LayerItems(self.view, 10 * (i + 1), self.label_board)) for i, layer in enumerate(document.layers))
         self.hover_item = BoxOutlineItem(line_width=2)
         self.hover_item.setZValue(200)
         self.view.addItem(self.hover_item, ignoreBounds=True)
@@ -160,9 +161,9 @@ class Canvas(pg.GraphicsView):
                 items.dirty = True
                 self._refresh(self.document.layers[name])
 
-    def _layer_changed(self, layer: Layer, what: str) -> None:
+    def _layer_changed(self, layer: Layer, what: LayerEdit | OptionControl) -> None:
         items = self.layer_items[layer.name]
-        if what == "visible":
+        if what is LayerEdit.VISIBLE:
             items.visible = layer.visible
             if items.dirty:
                 self._refresh(layer)
@@ -170,7 +171,7 @@ class Canvas(pg.GraphicsView):
             for name in (spec.name for spec in self.document.layers.specs.values() if layer.name in spec.redraw_with):
                 self.layer_items[name].dirty = True
                 self._refresh(self.document.layers[name])
-        elif what == "opacity":
+        elif what is LayerEdit.OPACITY:
             items.opacity = layer.opacity
             items.apply()
         else:

@@ -17,15 +17,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6 import QtCore, QtGui, QtWidgets
+
+from frcnn_core.models.reconfigure import ConfigChange
+from frcnn_core.trace.stages import Stage
 
 from .annotation.model.mode import AnnotationModel
 from .annotation.view.actions import AnnotationActions
 from .annotation.view.box_editor import BoxEditor
 from .annotation.view.controller import AnnotationController
 from .annotation.view.panel import AnnotationPanel
+from .annotation.view.unsaved_bar import UnsavedEditsBar
 from .canvas import Canvas
+from .checkpoint_dialog import CHECKPOINT_SUFFIXES, CheckpointDialog
+from .garbage import collect_garbage_in_the_gui_thread
 from .opening import Opened, OpeningClient
 from .panels.anchor_designer import AnchorDesignerPanel
 from .panels.diagnosis_panel import DiagnosisPanel
@@ -43,12 +48,14 @@ from .state.exporting import FORMATS
 from .state.exporting import export_detections as write_detections
 from .state.first_run import QUICK_TRAINING, quick_training_data
 from .state.image_list import RANKED
+from .state.layer_options import LayerName
 from .state.models import ModelInfo, class_mismatch
+from .state.named import ByName
 from .state.results import ImageResult
 from .training.controller import TrainingController
 from .training.dock import TrainingDock
 from .workers import InferenceClient
-from .workspaces import DEFAULT_WINDOW_SIZE, Workspace, WorkspaceSwitcher, keep_on_screen
+from .workspaces import DEFAULT_WINDOW_SIZE, DockId, Workspace, WorkspaceSwitcher, keep_on_screen
 
 WAIT_TIMEOUT_MS = 600_000
 FIRST_IMAGE_TRIES = 20  # images tried, from the first new one, to show after opening a set
@@ -60,20 +67,6 @@ UNTRAINED_TEXT = (
 QUICK_TRAIN_TEXT = "Train a quick model"
 QUICK_TRAIN_TIP = ("Train the light model on the open images (or the bundled shapes when they have no labels) in the "
                    "Train workspace; the image view switches to each checkpoint as it arrives (every 100 iterations)")
-
-
-_GARBAGE_COLLECTOR: GarbageCollector | None = None
-
-
-def collect_garbage_in_the_gui_thread() -> None:
-    """Python's cyclic garbage collector runs on a timer in the GUI thread only (pyqtgraph's
-    ``GarbageCollector``), from the first window on. Run wherever an allocation triggers it, it
-    may free a Qt object in a worker thread (a training or inference thread), whose destructor
-    then waits for a lock the GUI thread holds while that waits for the interpreter: the
-    window freezes for good (seen with a closed window's menus freed in the inference thread)."""
-    global _GARBAGE_COLLECTOR
-    if _GARBAGE_COLLECTOR is None:
-        _GARBAGE_COLLECTOR = GarbageCollector(interval=1.0)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -103,6 +96,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.opening = OpeningClient(self)
         self._added: dict[int, int] = {}  # open request -> images it added, until open_paths reads it
         self._class_warning: str | None = None
+        self._model_line: str | None = None  # the last "model: …" line reported
         self._first_to_show: int | None = None  # the first image of a set just opened, shown on the next turn
         self.canvas = Canvas(self.document)
         self._build_central()
@@ -139,11 +133,13 @@ class MainWindow(QtWidgets.QMainWindow):
         column.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
 
-    def _dock(self, title: str, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
-        dock = QtWidgets.QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+    def _dock(self, dock_id: DockId, widget: QtWidgets.QWidget, area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        """A dock around ``widget``, kept in :attr:`docks` under ``dock_id`` (its title and object name come from the id)."""
+        dock = QtWidgets.QDockWidget(dock_id.title, self)
+        dock.setObjectName(dock_id.object_name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        self.docks[dock_id] = dock
         return dock
 
     def _build_docks(self) -> None:
@@ -160,18 +156,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.diagnosis_panel = DiagnosisPanel(doc)
         self.plots_panel = PlotsPanel(doc)
         self.training = TrainingController(doc, lambda path: self.load_checkpoint(path, wait=False), self)
-        self.docks = {
-            "images": self._dock("Images", self.image_list, left),
-            "parameters": self._dock("Parameters", self.parameter_panel, left),
-            "anchor_design": self._dock("Anchor coverage", self.anchor_designer, left),
-            "statistics": self._dock("Statistics", self.stats_panel, left),
-            "provenance": self._dock("Provenance", self.provenance_panel, left),
-            "layers": self._dock("Layers", self.layer_panel, right),
-            "messages": self._dock("Messages", self.message_panel, bottom),
-            "training": self._dock("Training", TrainingDock(self.training), bottom),
-            "diagnosis": self._dock("Diagnosis", self.diagnosis_panel, left),
-            "curves": self._dock("Curves", self.plots_panel, left),
-        }
+        self.docks: ByName = ByName()  # DockId -> its dock (a dock id's string value finds it too)
+        for dock_id, widget, area in (
+            (DockId.IMAGES, self.image_list, left), (DockId.PARAMETERS, self.parameter_panel, left),
+            (DockId.ANCHOR_DESIGN, self.anchor_designer, left), (DockId.STATISTICS, self.stats_panel, left),
+            (DockId.PROVENANCE, self.provenance_panel, left), (DockId.LAYERS, self.layer_panel, right),
+            (DockId.MESSAGES, self.message_panel, bottom), (DockId.TRAINING, TrainingDock(self.training), bottom),
+            (DockId.DIAGNOSIS, self.diagnosis_panel, left), (DockId.CURVES, self.plots_panel, left),
+        ):
+            self._dock(dock_id, widget, area)
         # where each dock goes is the workspaces' business (frcnn_viewer.workspaces.LAYOUTS)
 
     def _build_annotation(self) -> AnnotationController:
@@ -184,18 +177,21 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(panel)
-        dock = self._dock("Annotate", scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        dock = self._dock(DockId.ANNOTATE, scroll, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         dock.hide()
         actions = AnnotationActions(self)
         self.menuBar().addMenu(actions.menu)
         self.addToolBar(actions.toolbar)
+        self.unsaved_bar = UnsavedEditsBar()
+        self.centralWidget().layout().insertWidget(1, self.unsaved_bar)  # under the untrained banner, above the canvas
         return AnnotationController(model, BoxEditor(self.canvas, self), panel, dock, actions, QtGui.QUndoStack(self),
                                     show_status=self.statusBar().showMessage, title_changed=self.update_title,
-                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training)
+                                    open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training,
+                                    unsaved_bar=self.unsaved_bar)
 
     def _build_workspaces(self) -> None:
         """Inspect, Annotate, Train (and Diagnose): tabs in the menu bar; annotation mode follows."""
-        self.workspaces = WorkspaceSwitcher(self, self.settings, self._workspace_entered)
+        self.workspaces = WorkspaceSwitcher(self, self.docks, self.settings, self._workspace_entered)
         self.annotation.actions.mode_toggled.connect(self._annotation_toggled)
         self.view_menu.addAction("&Reset workspace layout", self.workspaces.reset)
         self.workspaces.show(Workspace.INSPECT)  # each start in Inspect: annotation mode only when asked
@@ -219,11 +215,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
+        self.architecture_label = QtWidgets.QLabel()  # the model's architecture: ours or torchvision's builder
+        self.architecture_label.setObjectName("architecture")
         self.summary_label = QtWidgets.QLabel()
         self.progress = QtWidgets.QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setRange(0, 0)
         self.progress.setVisible(False)
+        bar.addPermanentWidget(self.architecture_label)
         bar.addPermanentWidget(self.summary_label)
         bar.addPermanentWidget(self.progress)
 
@@ -273,11 +272,12 @@ class MainWindow(QtWidgets.QMainWindow):
         doc, client, worker = self.document, self.client, self.client.worker
         doc.changed.connect(self._document_changed)
         doc.message.connect(lambda m: self.statusBar().showMessage(f"{m.level}: {m.text}", 15_000))
-        doc.layers["detections"].changed.connect(lambda _layer, what: what == "score_threshold" and self._update_summary())
         worker.model_ready.connect(self._model_ready)
         worker.traced.connect(self._traced)
         worker.predicted.connect(self._predicted)
+        worker.costed.connect(self._costed)
         worker.progress.connect(self._progress)
+        worker.reconfigured.connect(self._model_reconfigured)
         worker.failed.connect(self._worker_failed)  # a bound method: delivered in the GUI thread
         client.busy_changed.connect(self._busy_changed)
         self.opening.opened.connect(self._opened)
@@ -360,17 +360,22 @@ class MainWindow(QtWidgets.QMainWindow):
     def _warn_about_classes(self) -> None:
         """Say once what a loaded checkpoint does not know of the open images' classes."""
         model = self.document.model
-        warning = class_mismatch(model.config, self.document.class_names) if model is not None and model.trained else None
+        # a model whose file named no classes takes the open images' (the worker says so)
+        warning = class_mismatch(model.config, self.document.class_names) if model is not None and model.trained and not model.unnamed_file else None
         if warning is not None and warning != self._class_warning:
             self.document.report("warning", f"the loaded checkpoint differs from the open images: {warning}")
         self._class_warning = warning
 
-    def set_layer_visible(self, name: str, visible: bool) -> None:
-        """Show or hide layer ``name`` (one of :data:`frcnn_viewer.state.layer_registry.LAYER_NAMES`)."""
+    def set_layer_visible(self, name: LayerName | str, visible: bool) -> None:
+        """Show or hide layer ``name`` (a :class:`~frcnn_viewer.state.layer_options.LayerName` or its
+        value, one of :data:`frcnn_viewer.state.layer_registry.LAYER_NAMES`); an unknown name is a
+        ``ValueError`` listing the layers."""
         self.document.layers[name].set_visible(visible)
 
-    def set_layer_option(self, name: str, key: str, value) -> None:
-        """Change an option of a layer, e.g. ``("detections", "score_threshold", 0.3)``."""
+    def set_layer_option(self, name: LayerName | str, key: str, value) -> None:
+        """Change an option of a layer, e.g. ``("detections", "score_threshold", 0.3)`` or
+        ``("anchors", "subset", "cell")``: the value becomes the option's type (an enum from its
+        value); an unknown layer, option or value is a ``ValueError`` listing the valid ones."""
         self.document.layers[name].set_option(key, value)
 
     def set_parameters(self, **changes) -> bool:
@@ -391,11 +396,14 @@ class MainWindow(QtWidgets.QMainWindow):
     def previous_image(self) -> bool:
         return self.document.step(-1)
 
-    def load_checkpoint(self, path: str | Path, wait: bool = True) -> bool:
-        """Load a checkpoint in the worker. A bad one is reported and the current model stays.
-        With ``wait``, returns whether it was loaded."""
+    def load_checkpoint(self, path: str | Path, wait: bool = True, arch: str | None = None) -> bool:
+        """Load a checkpoint in the worker: ours, or a torchvision Faster R-CNN's file (a
+        ``state_dict`` or the reference ``train.py`` checkpoint; ``arch``, one of torchvision's
+        builder names, when the file cannot tell which). A file without class names takes the
+        open images' when they are as many (said in the messages). A bad one is reported and
+        the current model stays. With ``wait``, returns whether it was loaded."""
         before = self.document.model
-        self.client.load_checkpoint(str(path))
+        self.client.load_checkpoint(str(path), arch, self.document.class_names)
         if not wait:
             return True
         self.wait_until_idle()
@@ -418,8 +426,9 @@ class MainWindow(QtWidgets.QMainWindow):
         """Why was each GT box missed, what is each false positive: diagnose every image at
         ``iou`` and ``score_threshold`` (in the worker, as "Analyse all") and return the report
         ``frcnn diagnose --json`` writes (:func:`frcnn_core.evaluation.diagnose.diagnosis_report`) over the
-        images with GT. With ``wait=False`` it only starts (the Diagnosis panel shows the
-        counts when done) and returns ``None``; bad settings are reported and return ``None``."""
+        images with GT, its ``"dap"`` (what fixing each error is worth) added up in the worker
+        too. With ``wait=False`` it only starts (the Diagnosis panel shows the counts and the
+        costs when done) and returns ``None``; bad settings are reported and return ``None``."""
         if not self.document.set_diagnosis_settings(iou, score_threshold):
             return None
         self.analyse_all(wait=wait)
@@ -511,6 +520,14 @@ class MainWindow(QtWidgets.QMainWindow):
         folder) and return its path; ``None``, with a message, when it cannot be saved."""
         return self.annotation.save()
 
+    def restore_unsaved_edits(self) -> int:
+        """Put back, as undoable edits on their image in annotation mode, the annotation edits a
+        session that ended without saving (a crash, a kill) had made: every edit is journaled
+        beside the annotation files as it happens (see :mod:`frcnn_viewer.annotation.model.journal`).
+        Returns how many; save to keep them. One image per call when several have some (the bar
+        above the canvas offers the same, and names them)."""
+        return self.annotation.restore_unsaved_edits()
+
     # ----- labelling with the model: self.annotation (AnnotationController) does it ------
     def suggestions(self) -> dict:
         """The current image's suggestions shown in annotation mode, best first: ``boxes``
@@ -563,17 +580,29 @@ class MainWindow(QtWidgets.QMainWindow):
         if Change.CLASSES in aspects:  # a class added while annotating: the untrained model learns its name
             self.client.use_untrained(doc.class_names)
         if Change.SELECTION in aspects and doc.selected_detection is not None:
-            self.docks["provenance"].raise_()
+            self.docks[DockId.PROVENANCE].raise_()
         if Change.DIAGNOSIS in aspects and doc.stale_diagnoses():  # new settings: diagnose the list again
             self.analyse_all()
+        if aspects & {Change.RESULTS, Change.DIAGNOSIS, Change.MODEL}:
+            request = doc.costs_request()  # None when the diagnosed list did not change
+            if request is not None:
+                self.client.error_costs(*request)
         self._update_summary()
 
     def _update_summary(self) -> None:
         self.summary_label.setText(summary_line(self.document.counts()))
 
     def _model_ready(self, info: ModelInfo) -> None:
+        """A loaded checkpoint is always reported; the untrained model only once (it is rebuilt,
+        with the same description, each time the open images bring new class names)."""
         self.document.set_model(info)
-        self.document.report("info", f"model: {info.describe()}")
+        self.architecture_label.setText(info.architecture)
+        line = f"model: {info.describe()}"
+        if info.trained or line != self._model_line:
+            self.document.report("info", line)
+        self._model_line = line
+        for note in info.notes:
+            self.document.report("info", note)
         self._warn_about_classes()
 
     def _traced(self, key: int, trace) -> None:
@@ -586,6 +615,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.document.stale_diagnoses():  # the settings changed while the list was analysed
             self.analyse_all()
 
+    def _costed(self, key: int, costs) -> None:
+        self.document.set_costs(key, costs)
+
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         self.progress.setValue(done)
@@ -595,6 +627,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.statusBar().showMessage(f"{what}: {100 * done // total} %" if total else f"{what} …", 2000)
+
+    def _model_reconfigured(self, change: ConfigChange) -> None:
+        """The model says its settings changed (a parameter edit reached it): which, and what re-runs."""
+        stages = ", ".join(stage.value for stage in Stage if stage in change.stale)
+        self.document.report("info", f"model settings: {change.describe()} (re-runs {stages})")
 
     def _worker_failed(self, text: str) -> None:
         self.document.report("error", text)
@@ -638,9 +675,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.recent_menu.addAction(path, lambda p=path: self.open_paths([p], wait=False))
 
     def _load_checkpoint_dialog(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Load a checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")
-        if path:
-            self.load_checkpoint(path, wait=False)
+        dialog = CheckpointDialog(self)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and dialog.path():
+            self.load_checkpoint(dialog.path(), wait=False, arch=dialog.arch())
 
     def _export_dialog(self, scope: str) -> None:
         path, chosen = QtWidgets.QFileDialog.getSaveFileName(
@@ -660,9 +697,14 @@ class MainWindow(QtWidgets.QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        """Dropped checkpoints (``.pt``, ``.pth``) are loaded as the model; anything else is opened."""
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            self.open_paths(paths, wait=False)
+        checkpoints = [p for p in paths if Path(p).suffix.lower() in CHECKPOINT_SUFFIXES]
+        for path in checkpoints:
+            self.load_checkpoint(path, wait=False)
+        others = [p for p in paths if p not in checkpoints]
+        if others:
+            self.open_paths(others, wait=False)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)

@@ -11,8 +11,6 @@ relays the worker's progress, and knows whether an open is outstanding.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore
 
+from .garbage import collection_paused
 from .running_threads import RUNNING
 from .state.sources import Progress, Source
 
@@ -59,7 +58,7 @@ class OpenWorker(QtCore.QObject):
         sources: list[Source] = []
         problems: list[str] = []
         try:
-            with _collector_paused():
+            with collection_paused():
                 sources, problems = opener(specs, self.progress.emit)
                 for source in sources:  # a mode's own opener may leave listing to the first use
                     source.prepare(self.progress.emit)
@@ -68,27 +67,6 @@ class OpenWorker(QtCore.QObject):
             problems = problems + [f"opening {', '.join(specs)} failed: {exc}"]
         finally:
             self.opened.emit(Opened(job, specs, sources, problems, time.perf_counter() - start))
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector off while a set opens, and what opening left alive
-    frozen (never scanned again) when it is back on.
-
-    Parsing and listing a big set makes millions of objects and no cycles; each collection
-    the allocations trigger walks all of them, holding the interpreter lock, so the GUI
-    thread would stall for up to 1.5 s at a time (118 000-image COCO file: 4 s in all).
-    The opened sets live as long as the window, so leaving them out of later collections
-    also keeps those short. Memory is still freed as references drop.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 class OpeningClient(QtCore.QObject):

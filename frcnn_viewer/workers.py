@@ -2,13 +2,18 @@
 
 The :class:`InferenceWorker` lives in its own ``QThread`` and is the only code that
 touches the model; it receives requests through queued signals and answers with CPU
-copies (traces, detections). The :class:`InferenceClient` lives in the GUI thread,
+copies (traces, detections). The model's settings change only through ``model.reconfigure``
+(the staged trace and the window are told of each change: ``reconfigured``). It also adds
+up what the list's diagnoses say each error costs
+(:func:`frcnn_core.evaluation.diagnose.error_costs`), which takes long on a big list. The
+:class:`InferenceClient` lives in the GUI thread,
 sends requests and knows whether work is outstanding (``busy``), so the window never
 waits on the model.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 
@@ -16,12 +21,15 @@ import torch
 from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig, FasterRCNN
+from frcnn_core.evaluation.diagnose import ImageDiagnosis, error_costs
 from frcnn_core.models.checkpoint import load_checkpoint
+from frcnn_core.models.reconfigure import ConfigChange, reconfigure_to
+from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN
 from frcnn_core.trace.staged import StagedTrace
 
 from .running_threads import RUNNING
 from .state.diagnosis import DiagnosisSettings, diagnose_image
-from .state.models import ModelInfo, TraceRequest, untrained_config
+from .state.models import ModelInfo, TraceRequest, names_for_unnamed, untrained_config
 from .state.results import image_result
 from .state.sources import ImageEntry, ImageLoadError, load_image
 
@@ -38,7 +46,9 @@ class InferenceWorker(QtCore.QObject):
     model_ready = QtCore.Signal(object)  # ModelInfo
     traced = QtCore.Signal(int, object)  # request key, Trace
     predicted = QtCore.Signal(int, object)  # results key, {entry index: ImageResult}
+    costed = QtCore.Signal(int, object)  # request key, ErrorCosts
     progress = QtCore.Signal(int, int)  # done, total
+    reconfigured = QtCore.Signal(object)  # ConfigChange (plain data): the model's settings changed
     failed = QtCore.Signal(str)
     finished = QtCore.Signal()
 
@@ -47,15 +57,19 @@ class InferenceWorker(QtCore.QObject):
         self._model: FasterRCNN | None = None
         self._info: ModelInfo | None = None
         self.latest_trace_key = 0  # set by the client: older trace requests are skipped
+        self.latest_costs_key = 0  # set by the client: older costs requests are skipped
         self.cancel = threading.Event()
         self._staged: StagedTrace | None = None  # the current image's stages, re-run in part on a parameter change
 
     @QtCore.Slot(object)
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
         """Build the randomly initialised light model for these classes (seeded: same weights every
-        run). A loaded checkpoint is kept (the window warns about classes it does not know)."""
+        run). A loaded checkpoint is kept (the window warns about classes it does not know); one
+        whose file named no classes takes these when they are as many as its own."""
         try:
             if self._info is not None and self._info.trained:
+                if self._info.unnamed_file:
+                    self._name_classes(tuple(class_names))
                 return
             config = untrained_config(class_names)
             with torch.random.fork_rng():
@@ -68,22 +82,52 @@ class InferenceWorker(QtCore.QObject):
         finally:
             self.finished.emit()
 
-    @QtCore.Slot(str)
-    def load_checkpoint(self, path: str) -> None:
-        """Load a checkpoint, whatever its classes: GT is matched to its detections by class name
-        (:class:`~frcnn_viewer.state.models.ClassMatch`; the window warns about the ones it lacks)."""
+    @QtCore.Slot(str, object, object)
+    def load_checkpoint(self, path: str, arch: str | None, class_names: tuple[str, ...]) -> None:
+        """Load a checkpoint, ours or a torchvision Faster R-CNN's file (``arch``: its builder, or
+        ``None`` to find it from the file), whatever its classes: GT is matched to its detections
+        by class name (:class:`~frcnn_viewer.state.models.ClassMatch`; the window warns about the
+        ones it lacks). A file without class names takes the open images' ``class_names`` when
+        it has as many classes (:func:`~frcnn_viewer.state.models.names_for_unnamed`)."""
         try:
-            model, _ = load_checkpoint(path)
-            self._set_model(model.eval(), ModelInfo(model.config, str(path)))
+            model, payload = load_checkpoint(path, arch=arch)
+            unnamed = not model.config.class_names
+            notes = []
+            if "torchvision" in payload:  # which architecture it took and why; its class names when the file had them
+                found = payload["torchvision"]
+                notes = [found.arch_note] + ([] if unnamed else [found.class_names_note])
+            if unnamed:
+                names, note = names_for_unnamed(model.config.num_classes, class_names)
+                if names:
+                    model.reconfigure(class_names=names)
+                notes.append(note)
+            if isinstance(model, TorchvisionFasterRCNN):
+                info = ModelInfo(model.config, str(path), model.arch.value, tuple(notes), model.fixed_fields, unnamed)
+            else:
+                info = ModelInfo(model.config, str(path), notes=tuple(notes), unnamed_file=unnamed)
+            self._set_model(model.eval(), info)
         except Exception as exc:  # CheckpointError, OSError, torch errors: all mean "not loaded"
             self.failed.emit(f"checkpoint not loaded, keeping the current model: {exc}")
         finally:
             self.finished.emit()
 
+    def _name_classes(self, class_names: tuple[str, ...]) -> None:
+        """Give the loaded model, whose file named no classes, the open images' ``class_names``
+        (when they fit and differ from what it has): its labels keep their order."""
+        names, note = names_for_unnamed(self._model.config.num_classes, class_names)
+        if names and names != self._model.config.class_names:
+            self._model.reconfigure(class_names=names)
+            self._set_model(self._model, dataclasses.replace(self._info, config=self._model.config, notes=(note,)))
+
     def _set_model(self, model: FasterRCNN, info: ModelInfo) -> None:
         self._model, self._info = model, info
         self._staged = None
+        model.reconfigured.connect(self._model_reconfigured)  # held weakly by the model
         self.model_ready.emit(info)
+
+    def _model_reconfigured(self, change: ConfigChange) -> None:
+        """The model says its settings changed: tell the window (the kept stages are told too)."""
+        self.reconfigured.emit(change)
 
     @QtCore.Slot(object)
     def trace(self, request: TraceRequest) -> None:
@@ -126,7 +170,7 @@ class InferenceWorker(QtCore.QObject):
         try:
             if self._model is None:
                 return
-            self._model.config = self._info.config.replace(**config_changes)
+            reconfigure_to(self._model, self._info.config.replace(**config_changes))
             for done, (index, entry) in enumerate(entries, start=1):
                 if self.cancel.is_set():
                     break
@@ -144,6 +188,21 @@ class InferenceWorker(QtCore.QObject):
             self.failed.emit(f"inference failed: {exc}")
         finally:
             self.predicted.emit(key, results)
+            self.finished.emit()
+
+
+    @QtCore.Slot(int, object)
+    def error_costs(self, key: int, diagnoses: list[ImageDiagnosis]) -> None:
+        """What fixing each error type and each stage's misses is worth over ``diagnoses`` (plain
+        objects the GUI no longer changes); requests older than the newest are skipped."""
+        try:
+            if key < self.latest_costs_key:
+                return
+            self.costed.emit(key, error_costs(diagnoses))
+        except Exception as exc:
+            log.exception("error costs failed")
+            self.failed.emit(f"error costs failed: {exc}")
+        finally:
             self.finished.emit()
 
 
@@ -167,9 +226,10 @@ class InferenceClient(QtCore.QObject):
 
     busy_changed = QtCore.Signal(bool)
     _untrained = QtCore.Signal(object)
-    _checkpoint = QtCore.Signal(str)
+    _checkpoint = QtCore.Signal(str, object, object)
     _trace = QtCore.Signal(object)
     _predict = QtCore.Signal(int, object, object, object)
+    _costs = QtCore.Signal(int, object)
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -181,6 +241,7 @@ class InferenceClient(QtCore.QObject):
         self._checkpoint.connect(self.worker.load_checkpoint)
         self._trace.connect(self.worker.trace)
         self._predict.connect(self.worker.predict)
+        self._costs.connect(self.worker.error_costs)
         self.worker.finished.connect(self._job_finished)
         self.worker.predicted.connect(self._predicted)
         self._pending = 0
@@ -200,8 +261,8 @@ class InferenceClient(QtCore.QObject):
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
         self._send(self._untrained, tuple(class_names))
 
-    def load_checkpoint(self, path: str) -> None:
-        self._send(self._checkpoint, str(path))
+    def load_checkpoint(self, path: str, arch: str | None = None, class_names: tuple[str, ...] = ()) -> None:
+        self._send(self._checkpoint, str(path), arch, tuple(class_names))
 
     def trace(self, request: TraceRequest) -> None:
         self.worker.latest_trace_key = request.key
@@ -211,6 +272,11 @@ class InferenceClient(QtCore.QObject):
         self.worker.cancel.clear()
         self._predicting += 1
         self._send(self._predict, key, entries, config_changes, diagnosis)
+
+    def error_costs(self, key: int, diagnoses: list[ImageDiagnosis]) -> None:
+        """Cost the diagnoses in the worker; the answer comes with ``key`` (``worker.costed``)."""
+        self.worker.latest_costs_key = key
+        self._send(self._costs, key, diagnoses)
 
     def _predicted(self, _key: int, _results: dict) -> None:
         self._predicting -= 1

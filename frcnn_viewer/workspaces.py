@@ -1,16 +1,16 @@
 """Workspaces: *Inspect*, *Annotate*, *Train* and *Diagnose* as modes of one window.
 
-A workspace is a set of docks (named by their ``objectName``) and where they go by default;
+A workspace is a set of docks (identified by :class:`DockId`) and where they go by default;
 the :class:`WorkspaceSwitcher` shows them as tabs in the menu bar's corner, hides the docks a
 workspace does not use, and remembers each workspace's own arrangement
 (``QMainWindow.saveState``) in the viewer's settings. The default arrangements fit a 1366×768
-screen. A dock joins a workspace by name: list it in :data:`LAYOUTS`, or call
+screen. A dock joins a workspace by its id: list it in :data:`LAYOUTS`, or call
 :meth:`WorkspaceSwitcher.add_dock` once the dock exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,8 +19,9 @@ from PySide6 import QtCore, QtWidgets
 from .annotation.model.mode import parse_enum
 from .settings import ViewerSettings
 
-# bump when the default layouts change, so that arrangements saved by an older version are dropped
-LAYOUT_VERSION = 4
+# bump when the default layouts or the docks' object names change, so that arrangements saved by an
+# older version are dropped
+LAYOUT_VERSION = 5
 DEFAULT_WINDOW_SIZE = QtCore.QSize(1400, 900)
 
 Area = QtCore.Qt.DockWidgetArea
@@ -41,55 +42,83 @@ class Workspace(Enum):
         return self.value.capitalize()
 
 
+class DockId(Enum):
+    """Every dock of the window, with its title. The window keeps its docks by these ids
+    (``window.docks``), the workspaces place them by these ids, and a dock's ``objectName``
+    (what a saved arrangement knows it by) is ``dock_<value>``."""
+
+    IMAGES = ("images", "Images")
+    PARAMETERS = ("parameters", "Parameters")
+    ANCHOR_DESIGN = ("anchor_design", "Anchor coverage")
+    STATISTICS = ("statistics", "Statistics")
+    PROVENANCE = ("provenance", "Provenance")
+    LAYERS = ("layers", "Layers")
+    MESSAGES = ("messages", "Messages")
+    TRAINING = ("training", "Training")
+    DIAGNOSIS = ("diagnosis", "Diagnosis")
+    CURVES = ("curves", "Curves")
+    ANNOTATE = ("annotate", "Annotate")
+
+    def __new__(cls, value: str, title: str) -> DockId:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.title = title
+        return member
+
+    @property
+    def object_name(self) -> str:
+        return f"dock_{self.value}"
+
+
 @dataclass(frozen=True)
 class DockPlace:
     """Where a workspace puts a dock by default.
 
     Attributes:
-        dock: the dock's ``objectName`` (the window names its docks ``dock_<title>``).
+        dock: the dock.
         area: the dock area it goes to.
         width, height: its size in pixels (0: Qt's choice); the width counts in the left and
             right areas, the height for docks stacked in one area and in the bottom area.
-        tab_with: the ``objectName`` of a dock placed before it that it shares tabs with.
+        tab_with: a dock placed before it that it shares tabs with.
     """
 
-    dock: str
+    dock: DockId
     area: Area
     width: int = 0
     height: int = 0
-    tab_with: str | None = None
+    tab_with: DockId | None = None
 
 
 # The default arrangements, sized for a 1366x768 screen: left and right docks take the full
 # height (the bottom area spans the canvas only), except in Train, whose dock spans the window.
 LAYOUTS: dict[Workspace, tuple[DockPlace, ...]] = {
     Workspace.INSPECT: (
-        DockPlace("dock_images", LEFT, width=290, height=170),
-        DockPlace("dock_parameters", LEFT, height=430),
-        DockPlace("dock_anchor_coverage", LEFT, tab_with="dock_parameters"),
-        DockPlace("dock_statistics", LEFT, tab_with="dock_parameters"),
-        DockPlace("dock_provenance", LEFT, tab_with="dock_parameters"),
-        DockPlace("dock_layers", RIGHT, width=270),
-        DockPlace("dock_messages", BOTTOM, height=70),
+        DockPlace(DockId.IMAGES, LEFT, width=290, height=170),
+        DockPlace(DockId.PARAMETERS, LEFT, height=430),
+        DockPlace(DockId.ANCHOR_DESIGN, LEFT, tab_with=DockId.PARAMETERS),
+        DockPlace(DockId.STATISTICS, LEFT, tab_with=DockId.PARAMETERS),
+        DockPlace(DockId.PROVENANCE, LEFT, tab_with=DockId.PARAMETERS),
+        DockPlace(DockId.LAYERS, RIGHT, width=270),
+        DockPlace(DockId.MESSAGES, BOTTOM, height=70),
     ),
     Workspace.ANNOTATE: (
-        DockPlace("dock_images", LEFT, width=240),
-        DockPlace("dock_annotate", RIGHT, width=400),  # its form's minimum width: no clipped fields
-        DockPlace("dock_layers", RIGHT, tab_with="dock_annotate"),
-        DockPlace("dock_messages", BOTTOM, height=70),
+        DockPlace(DockId.IMAGES, LEFT, width=240),
+        DockPlace(DockId.ANNOTATE, RIGHT, width=400),  # its form's minimum width: no clipped fields
+        DockPlace(DockId.LAYERS, RIGHT, tab_with=DockId.ANNOTATE),
+        DockPlace(DockId.MESSAGES, BOTTOM, height=70),
     ),
     Workspace.TRAIN: (
-        DockPlace("dock_images", LEFT, width=220),
-        DockPlace("dock_layers", RIGHT, width=250),
-        DockPlace("dock_training", BOTTOM, height=320),
-        DockPlace("dock_messages", BOTTOM, tab_with="dock_training"),
+        DockPlace(DockId.IMAGES, LEFT, width=220),
+        DockPlace(DockId.LAYERS, RIGHT, width=250),
+        DockPlace(DockId.TRAINING, BOTTOM, height=320),
+        DockPlace(DockId.MESSAGES, BOTTOM, tab_with=DockId.TRAINING),
     ),
     Workspace.DIAGNOSE: (
-        DockPlace("dock_images", LEFT, width=260),
-        DockPlace("dock_diagnosis", RIGHT, width=420),
-        DockPlace("dock_curves", RIGHT, tab_with="dock_diagnosis"),
-        DockPlace("dock_layers", RIGHT, tab_with="dock_diagnosis"),
-        DockPlace("dock_messages", BOTTOM, height=70),
+        DockPlace(DockId.IMAGES, LEFT, width=260),
+        DockPlace(DockId.DIAGNOSIS, RIGHT, width=420),
+        DockPlace(DockId.CURVES, RIGHT, tab_with=DockId.DIAGNOSIS),
+        DockPlace(DockId.LAYERS, RIGHT, tab_with=DockId.DIAGNOSIS),
+        DockPlace(DockId.MESSAGES, BOTTOM, height=70),
     ),
 }
 # The bottom corners go to the side areas (the bottom docks span the canvas) or to the bottom area.
@@ -98,7 +127,7 @@ WIDE_BOTTOM_CORNERS = {Corner.BottomLeftCorner: BOTTOM, Corner.BottomRightCorner
 CORNERS = {Workspace.INSPECT: SIDE_CORNERS, Workspace.ANNOTATE: SIDE_CORNERS, Workspace.TRAIN: WIDE_BOTTOM_CORNERS,
            Workspace.DIAGNOSE: SIDE_CORNERS}
 # A workspace is offered only once this dock exists (the others always are).
-REQUIRED_DOCK = {Workspace.DIAGNOSE: "dock_diagnosis"}
+REQUIRED_DOCK = {Workspace.DIAGNOSE: DockId.DIAGNOSIS}
 
 
 def fit_to_screen(wanted: QtCore.QSize, available: QtCore.QRect) -> QtCore.QRect:
@@ -127,7 +156,8 @@ class WorkspaceSwitcher(QtCore.QObject):
     """The tab bar that switches ``window`` between workspaces.
 
     Args:
-        window: the main window whose docks (found by ``objectName``) are arranged.
+        window: the main window whose docks are arranged.
+        docks: the window's docks by id (read at each switch: a dock added later is found).
         settings: where each workspace's arrangement is kept.
         entered: called with each workspace entered (the window sets the annotation mode).
 
@@ -137,10 +167,11 @@ class WorkspaceSwitcher(QtCore.QObject):
 
     changed = QtCore.Signal(object)
 
-    def __init__(self, window: QtWidgets.QMainWindow, settings: ViewerSettings,
+    def __init__(self, window: QtWidgets.QMainWindow, docks: Mapping[DockId, QtWidgets.QDockWidget], settings: ViewerSettings,
                  entered: Callable[[Workspace], None] | None = None) -> None:
         super().__init__(window)
         self.window = window
+        self._docks = docks
         self.settings = settings
         self.entered = entered
         self.layouts = {workspace: list(places) for workspace, places in LAYOUTS.items()}
@@ -158,9 +189,9 @@ class WorkspaceSwitcher(QtCore.QObject):
         window.menuBar().setCornerWidget(self.tabs, Corner.TopRightCorner)
 
     # ----- docks ----------------------------------------------------------------------------
-    def docks(self) -> dict[str, QtWidgets.QDockWidget]:
-        """The window's docks by ``objectName``."""
-        return {dock.objectName(): dock for dock in self.window.findChildren(QtWidgets.QDockWidget)}
+    def docks(self) -> dict[DockId, QtWidgets.QDockWidget]:
+        """The window's docks by id."""
+        return dict(self._docks)
 
     def add_dock(self, workspace: Workspace | str, place: DockPlace) -> None:
         """Make the dock ``place.dock`` part of ``workspace`` by default (placed as ``place`` says)."""
@@ -188,7 +219,7 @@ class WorkspaceSwitcher(QtCore.QObject):
         if workspace is self.current:
             return
         if workspace not in self.offered():
-            raise ValueError(f"the {workspace.title} workspace is not available (its dock {REQUIRED_DOCK[workspace]} is missing)")
+            raise ValueError(f"the {workspace.title} workspace is not available (its {REQUIRED_DOCK[workspace].title} dock is missing)")
         self.save()
         self.current = workspace
         blocker = QtCore.QSignalBlocker(self.tabs)

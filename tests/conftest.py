@@ -29,3 +29,17 @@ def write_large_objects(folder, count: int = 6):
 def large_objects(tmp_path_factory):
     """:func:`write_large_objects` in a folder of the module's."""
     return write_large_objects(tmp_path_factory.mktemp("large"))
+
+
+@pytest.fixture(scope="module")
+def state_dict_file(tmp_path_factory):
+    """``torch.save(model.state_dict(), path)`` of a random-init two-class torchvision
+    ``fasterrcnn_mobilenet_v3_large_320_fpn``: a user's torchvision file, small enough for tests."""
+    import torch
+
+    from frcnn_core.models.torchvision_frcnn import build_torchvision_detector
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tv") / "mobilenet.pth"
+    torch.save(build_torchvision_detector("fasterrcnn_mobilenet_v3_large_320_fpn", 2).state_dict(), path)
+    return path

@@ -16,34 +16,37 @@ import torch
 import frcnn_core
 from frcnn_core.cli.main import build_parser
 
-CORE_NAMES = {
-    "ANCHOR_ASSIGNMENT_FIELDS", "AnchorAssignment", "AnchorGeometry", "AnchorLayout", "AnchorTargets", "BACKBONES",
-    "CheckpointError", "CoverageReport", "DatasetError", "Detections", "DetectorConfig", "FIELD_STAGES",
-    "FalsePositiveType", "FasterRCNN", "FeatureLevel", "GtBoxes", "IGNORED", "INFERENCE_FIELDS", "ImageMatching", "LOSS_NAMES",
-    "NEGATIVE", "POSITIVE", "PresetName", "PretrainedWeightsMissing", "Proposals", "ROI_SOURCE_GT",
-    "ROI_SOURCE_JITTERED_GT", "RoiSamples", "Stage", "StagedTrace", "Trace", "TrainConfig", "Trainer",
-    "anchor_base", "anchors_for_training", "assign_anchor_targets", "assign_anchors", "assign_proposal_targets",
-    "build_backbone", "choose_preset", "confusion_matrix", "cpu_config", "decode_boxes", "detector_config",
-    "diagnose_dataset", "diagnose_trace", "diagnosis_report", "encode_boxes", "evaluate_coco", "evaluate_voc",
-    "grid_anchors", "grid_coverage", "inside_image", "load_checkpoint", "match_image", "model_geometry",
-    "open_dataset", "optimize_anchors", "pairwise_iou", "predict_dataset", "propose", "read_rich_results",
-    "save_checkpoint", "score_detections", "to_coco_results", "to_rich_results", "train_config",
-}
+CORE_NAMES = set("""
+ANCHOR_ASSIGNMENT_FIELDS AnchorAssignment AnchorGeometry AnchorLayout AnchorTargets BACKBONES
+CheckpointError CoverageReport DatasetError Detections DetectorConfig FIELD_STAGES FalsePositiveType
+FasterRCNN FeatureLevel GtBoxes IGNORED INFERENCE_FIELDS ImageMatching LOSS_NAMES NEGATIVE POSITIVE
+PresetName PretrainedWeightsMissing Proposals ROI_SOURCE_GT ROI_SOURCE_JITTERED_GT RoiSamples Stage
+StagedTrace TorchvisionArch TorchvisionFasterRCNN Trace TrainConfig Trainer anchor_base anchors_for_training assign_anchor_targets
+assign_anchors assign_proposal_targets build_backbone choose_preset confusion_matrix cpu_config
+decode_boxes detector_config diagnose_dataset diagnose_trace diagnosis_report encode_boxes
+evaluate_coco evaluate_voc grid_anchors grid_coverage inside_image load_checkpoint match_image
+model_geometry open_dataset optimize_anchors pairwise_iou predict_dataset propose read_rich_results
+save_checkpoint score_detections to_coco_results to_rich_results train_config
+TideError tide_errors ErrorCosts error_costs
+""".split())
 
 # command -> (positional arguments, option strings)
 COMMANDS = {
     "train": ([], [
-        "--anchor-ratios", "--anchor-scales", "--autoanchor", "--backbone", "--batch-size", "--checkpoint-every",
-        "--config", "--data", "--device", "--image-size", "--iterations", "--lr", "--no-autoanchor", "--no-progress",
+        "--anchor-ratios", "--anchor-scales", "--arch", "--autoanchor", "--backbone", "--batch-size", "--checkpoint-every",
+        "--config", "--data", "--device", "--image-size", "--init", "--iterations", "--lr", "--no-autoanchor", "--no-progress",
         "--num-images", "--output", "--patience", "--preset", "--pretrained", "--resume", "--seed", "--val-data", "--val-every",
     ]),
+    "export-weights": (["checkpoint", "output"], ["--arch"]),
     "detect": (["checkpoint", "inputs"], [
-        "--batch-size", "--data", "--device", "--format", "--no-progress", "--output", "--render", "--score-threshold",
-        "--split", "-o",
+        "--arch", "--batch-size", "--classes", "--data", "--device", "--format", "--no-progress", "--output", "--render",
+        "--score-threshold", "--split", "-o",
     ]),
-    "eval": (["checkpoint"], ["--batch-size", "--data", "--device", "--json", "--no-progress", "--num-images", "--plots", "--split"]),
+    "eval": (["checkpoint"], [
+        "--arch", "--batch-size", "--classes", "--data", "--device", "--json", "--no-progress", "--num-images", "--plots", "--split",
+    ]),
     "diagnose": (["checkpoint"], [
-        "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split",
+        "--arch", "--classes", "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split",
     ]),
     "anchors": ([], [
         "--allowed-border", "--anchor-ratios", "--anchor-scales", "--data", "--image-size", "--json", "--max-size",
@@ -57,7 +60,7 @@ WINDOW_METHODS = {
     "set_layer_visible": ["name", "visible"],
     "set_layer_option": ["name", "key", "value"],
     "set_parameters": ["changes"],
-    "load_checkpoint": ["path", "wait"],
+    "load_checkpoint": ["path", "wait", "arch"],
     "diagnose": ["wait", "iou", "score_threshold"],
     "anchor_design": ["optimise", "timeout_ms"],
     "export_detections": ["path", "scope", "format"],
@@ -82,6 +85,7 @@ WINDOW_METHODS = {
     "reject_suggestion": ["index"],
     "sort_images": ["key"],
     "next_unlabelled": [],
+    "restore_unsaved_edits": [],
 }
 
 

@@ -11,9 +11,9 @@ from ..data import ImageFolderDataset, VideoDataset, is_video_file
 from ..files.export import to_coco_results, to_rich_results, write_json
 from ..files.render import render_detections
 from ..inference import predict_dataset
-from ..models.checkpoint import load_checkpoint
 from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
+from .model_file import add_model_flags, open_model
 from .progress import add_progress_flag, open_dataset_announced, progress_bar, wants_progress
 
 
@@ -25,10 +25,11 @@ def add_parser(sub) -> None:
     p.add_argument("--split", default="val")
     p.add_argument("-o", "--output", type=Path, required=True, help="detections JSON to write")
     p.add_argument("--format", choices=("coco", "rich"), default="coco")
-    p.add_argument("--score-threshold", type=float, default=None, help="keep detections scoring at least this")
+    p.add_argument("--score-threshold", type=float, default=None, help="the model's score threshold (DetectorConfig.score_thresh, default: the checkpoint's): the model outputs no detection scoring below it")
     p.add_argument("--render", type=Path, help="also write PNGs with the boxes drawn into this folder")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=1)
+    add_model_flags(p)
     add_progress_flag(p)
     p.set_defaults(run=run)
 
@@ -55,11 +56,11 @@ def run(args) -> int:
 
 
 def _detect(args, device, group) -> int:
-    model, _ = load_checkpoint(args.checkpoint, map_location=device)
-    if args.score_threshold is not None:
-        model.config = model.config.replace(score_thresh=args.score_threshold)
-    show = wants_progress(args) and group.is_main
     dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split=args.split) if args.data else _input_dataset(args.inputs)
+    model = open_model(args, device, group.is_main, dataset if args.data else None)
+    if args.score_threshold is not None:
+        model.reconfigure(score_thresh=args.score_threshold)
+    show = wants_progress(args) and group.is_main
     reported = len(dataset.problems)
     if group.is_main:
         for problem in dataset.problems:

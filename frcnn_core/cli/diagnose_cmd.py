@@ -10,6 +10,7 @@ from ..files.export import write_json
 from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
 from .eval_cmd import open_checkpoint_and_data
+from .model_file import add_model_flags
 from .progress import add_progress_flag, progress_bar, wants_progress
 
 
@@ -36,7 +37,8 @@ def add_parser(sub) -> None:
         "diagnose",
         help="say why each GT box was missed and what each false positive is",
         description="Trace every image once and print how many GT boxes reach each stage of the detector, "
-        "the stage that lost each missed box and the type of each false positive, per class and overall.",
+        "the stage that lost each missed box and the type of each false positive, per class and overall, "
+        "and what fixing each stage's misses and each of TIDE's error types is worth (dAP, mAP@0.5 gained).",
     )
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--data", required=True, help="COCO JSON, VOC directory, labelled folder, or shapes/composite (their val split)")
@@ -46,31 +48,42 @@ def add_parser(sub) -> None:
     p.add_argument("--score-threshold", type=score_value, default=0.5, help="least score of a kept detection (default 0.5)")
     p.add_argument("--json", type=Path, help="write every GT box's and false positive's verdict to this JSON file")
     p.add_argument("--device", default="auto")
+    add_model_flags(p)
     add_progress_flag(p)
     p.set_defaults(run=run)
 
 
 def _table(title: str, columns: list[str], rows: dict[str, dict[str, int]]) -> None:
     width = max(len(title), *(len(name) for name in rows))
-    print(f"{title:{width}s} " + " ".join(f"{c:>12s}" for c in columns))
+    widths = [max(12, len(c)) for c in columns]
+    print(f"{title:{width}s} " + " ".join(f"{c:>{w}s}" for c, w in zip(columns, widths)))
     for name, counts in rows.items():
-        print(f"{name:{width}s} " + " ".join(f"{counts[c]:>12d}" for c in columns))
+        print(f"{name:{width}s} " + " ".join(f"{counts[c]:>{w}d}" for c, w in zip(columns, widths)))
+
+
+def _boxes(n: int) -> str:
+    return f"{n} box" if n == 1 else f"{n} boxes"
 
 
 def print_diagnosis(report: dict) -> None:
-    summary = report["summary"]
+    summary, dap = report["summary"], report["dap"]
     print(f"IoU {report['iou']:g}, score threshold {report['score_threshold']:g}; difficult/crowd boxes left out")
     print("GT boxes that reach...")
     steps = funnel(summary["gt"])
     print(f"  {steps[0][0]:24s} {steps[0][1]:>7d}")
     for (name, count), stage in zip(steps[1:], MISS_STAGES):
-        print(f"  {name:24s} {count:>7d}   lost here: {summary['gt'][stage.value]} ({stage.value}: {stage.description})")
+        lost = summary["gt"][stage.value]
+        print(f"  {name:24s} {count:>7d}   {stage.description}: {_boxes(lost)}, {dap['stages'][stage.value]:+.3f} mAP@0.5 if fixed ({stage.value})")
     rows = {**{name: per["gt"] for name, per in report["per_class"].items()}, "all": summary["gt"]}
     print()
     _table("GT boxes per stage", [s.value for s in Stage], rows)
     rows = {**{name: per["false_positives"] for name, per in report["per_class"].items()}, "all": summary["false_positives"]}
     print()
     _table("false positives", [t.value for t in FalsePositiveType], rows)
+    print()
+    print(f"What fixing each of TIDE's error types is worth (every detection, IoU 0.5; TIDE's mAP@0.5 {dap['map50']:.3f}):")
+    for error, value in sorted(dap["tide"].items(), key=lambda item: -item[1]):
+        print(f"  {error:16s} {value:+.3f}")
 
 
 def run(args) -> int:

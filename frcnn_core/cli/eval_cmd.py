@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..models.checkpoint import load_checkpoint
 from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
 from .evaluation import evaluate_and_report
+from .model_file import add_model_flags, open_model
 from .options import generated_size
 from .progress import add_progress_flag, open_dataset_announced, wants_progress
 
@@ -25,15 +25,16 @@ def add_parser(sub) -> None:
     p.add_argument("--plots", type=Path, metavar="DIR", help="also write PR curves and the confusion matrix (IoU 0.5, score 0.5) as PNGs into DIR")
     p.add_argument("--device", default="auto")
     p.add_argument("--batch-size", type=int, default=4)
+    add_model_flags(p)
     add_progress_flag(p)
     p.set_defaults(run=run)
 
 
 def open_checkpoint_and_data(args, device, announce: bool = True):
-    """``(model, dataset)`` from ``args.checkpoint``, ``args.data``, ``args.split`` and
-    ``args.num_images``; the classes must agree."""
+    """``(model, dataset)`` from ``args.checkpoint`` (``args.arch``, ``args.classes``), ``args.data``,
+    ``args.split`` and ``args.num_images``; the classes must agree."""
     dataset = open_dataset_announced(args.data, announce=announce and not args.no_progress, split=args.split, **generated_size(args.data, args.num_images))
-    model, _ = load_checkpoint(args.checkpoint, map_location=device)
+    model = open_model(args, device, announce, dataset)
     if tuple(dataset.class_names) != tuple(model.config.class_names) and model.config.class_names:
         raise ValueError(f"{args.checkpoint} was trained for classes {list(model.config.class_names)}, but {args.data} has {list(dataset.class_names)}")
     return model, dataset

@@ -15,6 +15,7 @@ from ..models.faster_rcnn import FasterRCNN
 from ..presets import PRESETS, choose_preset, detector_config, input_size_fields, read_config_file, train_config
 from ..train import LAST_CHECKPOINT, Trainer, describe_device, init_from_environment, select_device
 from ..train.distributed import shutdown
+from ..train.fine_tune import start_fine_tuning
 from .anchors_cmd import add_autoanchor_flags, anchors_at_training_start
 from .evaluation import evaluate_and_report
 from .options import float_list, generated_size, positive_int
@@ -42,6 +43,12 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--resume", action="store_true", help=f"continue from OUTPUT/{LAST_CHECKPOINT} exactly")
+    p.add_argument(
+        "--init", type=Path, metavar="CHECKPOINT",
+        help="fine-tune the detector in this file: ours, or a torchvision Faster R-CNN (a state_dict or the reference "
+        "train.py checkpoint), with torchvision's reference recipe (SGD, lr 0.02 x batch/16, momentum 0.9, weight decay 1e-4, warm-up)",
+    )
+    p.add_argument("--arch", help="with --init: the torchvision builder of the file (e.g. fasterrcnn_mobilenet_v3_large_320_fpn), when it cannot tell")
     p.add_argument("--val-data", help="dataset to validate on during training (default: the data's val split, when it has one)")
     p.add_argument("--val-every", type=positive_int, help="validate every N iterations (default: ten times a run) and at the end")
     p.add_argument("--patience", type=positive_int, help="stop after K validations in a row without a higher val mAP@0.5")
@@ -100,11 +107,24 @@ def run(args) -> int:
             print(f"warning: {problem}")
         val = open_validation_split(args.data, args.val_data, dataset)
         checkpoint = args.output / LAST_CHECKPOINT
+        if args.resume and args.init is not None:
+            raise ValueError("--resume continues the run in --output; --init starts a new one from a file: give one of them")
         if args.resume:
             if not checkpoint.is_file():
                 raise ValueError(f"--resume: no checkpoint at {checkpoint}")
             trainer = Trainer.resume(checkpoint, dataset, args.output, device, process_group=group, iterations=args.iterations, val_dataset=val)
+        elif args.init is not None:
+            preset = choose_preset(args.preset, on_cpu=device.type == "cpu")
+            detector_changes, train_changes = config_overrides(args)
+            model, schedule, lines = start_fine_tuning(
+                args.init, dataset, args.arch, train_changes, train_config(preset, train_changes), detector_changes,
+            )
+            if group.is_main:
+                print("\n".join(lines))
+            trainer = Trainer(model, dataset, schedule, args.output, device, process_group=group, val_dataset=val)
         else:
+            if args.arch is not None:
+                raise ValueError("--arch names the architecture of the file given with --init")
             preset = choose_preset(args.preset, on_cpu=device.type == "cpu")
             if preset.note and group.is_main:
                 print(preset.note)

@@ -27,7 +27,6 @@ lists, malformed categories) raises :class:`DatasetError`.
 from __future__ import annotations
 
 import gc
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +35,7 @@ import numpy as np
 from torch import Tensor
 
 from ..annotations.model import AnnotationError, fit_box
-from ..files.json_input import load_json
+from ..files.json_input import load_json, parse_in_pieces
 from .errors import DatasetError
 from .images import probe_image, read_rgb
 from .sample import DetectionDataset, Record, pixels_to_tensor
@@ -49,7 +48,7 @@ _NUMBER = (int, float)
 # Work on the parsed file is done this many items at a time: one C call over a million items
 # (a conversion, a free) holds the interpreter lock for up to a second, freezing the other
 # threads of the process (the viewer's window opens sets in a thread); between slices they run.
-_SLICE = 50_000
+_SLICE = 20_000
 
 Progress = Callable[[int, int], None]
 
@@ -75,7 +74,7 @@ def _parse(raw: bytes, progress: Progress | None) -> object:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return json.loads(raw, object_hook=drop_segmentation)
+        return parse_in_pieces(raw, drop_segmentation)  # in pieces: other threads (the window) keep running
     finally:
         if enabled:
             gc.enable()

@@ -29,13 +29,28 @@ score_threshold``), else ``taken`` (its detection went to another GT box: under 
 VOC rule a detection looks only at its best-IoU box of its class).
 
 Every detection scoring at least ``score_threshold`` that is neither a true positive
-nor ignored (its best box of its class is difficult) is a false positive of the first
-:class:`FalsePositiveType` that holds (TIDE's taxonomy; IoUs against every GT box of the
-image, difficult ones included): ``duplicate`` (IoU ``>= iou`` with a box of its class
-that another detection took), ``localization`` (best IoU with a box of its class in
-``[0.1, iou)``), ``class`` (IoU ``>= iou`` with a box of another class), ``both`` (best
-IoU with a box of another class in ``[0.1, iou)``), ``background`` (IoU ``< 0.1`` with
-every box).
+nor ignored (its best box of its class is difficult) is a false positive of TIDE's type
+(:func:`frcnn_core.evaluation.tide.false_positive_errors`, at TIDE's background IoU 0.1 and
+``iou`` as its foreground IoU; IoUs against every GT box of the image, difficult ones
+included; a box is *taken* when any detection took it): the first that holds of
+``localization`` (``0.1 <=`` best IoU with a box of its class ``<= iou``),
+``classification`` (IoU ``>= iou`` with a box of another class), ``duplicate`` (IoU ``>=
+iou`` with a taken box of its class), ``background`` (IoU ``<= 0.1`` with every box), else
+``both``. Which detections are false positives is VOC's matching, ``frcnn eval``'s; TIDE's
+own (:mod:`frcnn_core.evaluation.tide`) gives a detection whose best box is taken the next
+free one, and ignores one on a difficult box only when more than ``iou`` of its area lies inside the box.
+
+What each error costs (:func:`error_costs`, in the report's ``"dap"``), at IoU 0.5 over
+every detection the model outputs (its own minimum score, whatever ``score_threshold``):
+``tide`` is TIDE's dAP of its six types, computed as ``tidecv`` does
+(:mod:`frcnn_core.evaluation.tide`); ``stages`` gives, per miss stage, TIDE's missed oracle
+applied to the boxes lost at that stage that TIDE's matching left without a detection
+(they leave the positives, no detection is added; the mAP gained, at least 0, and 0 for a
+stage without such a box); ``map50`` is TIDE's mAP@0.5 they are gains over. Together
+the stages' boxes are all of TIDE's false negatives when ``iou >= 0.5``. A box lost only
+to the score threshold is a true positive of the AP (the AP ranks every detection), so
+``score`` is 0 unless TIDE's matching gave its detection to another box. Values are
+fractions, like ``map50``.
 
 The dataset report (:func:`diagnosis_report`, written by ``frcnn diagnose --json``)::
 
@@ -46,7 +61,9 @@ The dataset report (:func:`diagnosis_report`, written by ``frcnn diagnose --json
               "best_detection_iou", "best_class_detection_iou", "best_class_detection_score"}],
       "false_positives": [{"image_id", "file_name", "box", "label", "class_name", "score", "type"}],
       "summary": {"gt": {stage: count}, "false_positives": {type: count}},
-      "per_class": {class_name: {"gt": {stage: count}, "false_positives": {type: count}}}
+      "per_class": {class_name: {"gt": {stage: count}, "false_positives": {type: count}}},
+      "dap": {"tide": {"classification", "localization", "both", "duplicate", "background", "missed"},
+              "stages": {stage: value for each miss stage}, "map50": float}
     }
 
 ``image_id`` is the dataset's id of the image (as in ``frcnn detect``'s COCO output),
@@ -58,7 +75,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+import warnings
+from enum import Enum, EnumMeta
 
 import numpy as np
 import torch
@@ -69,9 +87,8 @@ from ..inference import gather_shards
 from ..trace.trace import Trace
 from ..train.distributed import ProcessGroup
 from .metrics import ImageMatching, match_image
+from .tide import BACKGROUND_IOU, TIDE_ERRORS, TideError, TideImage, TideOracle, false_positive_errors, tide_image
 
-# TIDE's lower IoU bound for "near" a box (localization and both errors).
-BACKGROUND_IOU = 0.1
 BOX_DECIMALS = 2
 
 
@@ -119,25 +136,39 @@ FUNNEL_STEPS = (
 )
 
 
-class FalsePositiveType(str, Enum):
-    """TIDE's error types of a false positive, in the order they are tried."""
+class _RenamedMembers(EnumMeta):
+    """An enum whose members' former names warn (:class:`DeprecationWarning`) and still work."""
 
-    DUPLICATE = "duplicate"
-    LOCALIZATION = "localization"
-    CLASS = "class"
-    BOTH = "both"
-    BACKGROUND = "background"
+    def __getattr__(cls, name: str):
+        renamed = cls.__dict__.get("_renamed_", {})
+        if name in renamed:
+            warnings.warn(f"{cls.__name__}.{name} is deprecated; use {cls.__name__}.{renamed[name]}", DeprecationWarning, stacklevel=2)
+            return cls[renamed[name]]
+        return super().__getattr__(name)
+
+
+class FalsePositiveType(str, Enum, metaclass=_RenamedMembers):
+    """TIDE's error types of a false positive (its names and its order of reporting)."""
+
+    CLASSIFICATION = TideError.CLASSIFICATION.value
+    LOCALIZATION = TideError.LOCALIZATION.value
+    BOTH = TideError.BOTH.value
+    DUPLICATE = TideError.DUPLICATE.value
+    BACKGROUND = TideError.BACKGROUND.value
 
     @property
     def description(self) -> str:
         return _FP_DESCRIPTIONS[self]
 
 
+# "class" was Stage.CLASS's string too: a str enum member compared equal to the other enum's
+FalsePositiveType._renamed_ = {"CLASS": "CLASSIFICATION"}
+
 _FP_DESCRIPTIONS = {
-    FalsePositiveType.DUPLICATE: "duplicate",
+    FalsePositiveType.CLASSIFICATION: "wrong class",
     FalsePositiveType.LOCALIZATION: "badly placed",
-    FalsePositiveType.CLASS: "wrong class",
     FalsePositiveType.BOTH: "wrong class, badly placed",
+    FalsePositiveType.DUPLICATE: "duplicate",
     FalsePositiveType.BACKGROUND: "background",
 }
 
@@ -194,12 +225,15 @@ class ImageDiagnosis:
         false_positives: one :class:`FalsePositive` per false positive scoring at least
             ``score_threshold``, in detection order (decreasing score).
         matching: the VOC matching of all the trace's detections (``frcnn eval``'s).
+        tide: TIDE's matching and errors of all the trace's detections at IoU 0.5 (what
+            :func:`error_costs` adds up over a dataset).
         iou, score_threshold: as given.
     """
 
     gt: list[GtDiagnosis]
     false_positives: list[FalsePositive]
     matching: ImageMatching
+    tide: TideImage
     iou: float
     score_threshold: float
 
@@ -244,21 +278,6 @@ def _stages(measured: dict[str, np.ndarray], detected: np.ndarray, iou: float, s
     return [Stage.DETECTED if found else MISS_STAGES[k] for found, k in zip(detected.tolist(), first.tolist())]
 
 
-def _false_positive_type(same_class_iou: np.ndarray, other_class_iou: np.ndarray, taken_same_class: np.ndarray, iou: float) -> FalsePositiveType:
-    """The type of one false positive from its IoUs ``[G_same]``, ``[G_other]`` with the
-    GT boxes of its class and of the others, and which of its class's boxes are taken."""
-    best_same, best_other = same_class_iou.max(initial=0.0), other_class_iou.max(initial=0.0)
-    if (same_class_iou[taken_same_class] >= iou).any():
-        return FalsePositiveType.DUPLICATE
-    if BACKGROUND_IOU <= best_same < iou:
-        return FalsePositiveType.LOCALIZATION
-    if best_other >= iou:
-        return FalsePositiveType.CLASS
-    if best_other >= BACKGROUND_IOU:
-        return FalsePositiveType.BOTH
-    return FalsePositiveType.BACKGROUND
-
-
 def _box(row) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in row)
 
@@ -300,12 +319,59 @@ def diagnose_trace(trace: Trace, target: Mapping, iou: float = 0.5, score_thresh
 
     false_positives = []
     taken = matching.gt_matched != ImageMatching.NONE
+    codes, _ = false_positive_errors(matching.iou, same_class.T, taken, iou, BACKGROUND_IOU)
     for d in np.flatnonzero(matching.false_positive(score_threshold)).tolist():
         same, row = same_class[:, d], matching.iou[d]
-        kind = _false_positive_type(row[same], row[~same], taken[same], iou)
         best_same, best_other = float(row[same].max(initial=0.0)), float(row[~same].max(initial=0.0))
+        kind = FalsePositiveType(TIDE_ERRORS[codes[d]].value)
         false_positives.append(FalsePositive(d, _box(det_boxes[d].tolist()), int(matching.labels[d]), float(matching.scores[d]), kind, best_same, best_other))
-    return ImageDiagnosis(gt, false_positives, matching, iou, score_threshold)
+    tide = tide_image(det_boxes, trace.detections.scores, trace.detections.labels, gt_boxes, gt_labels, difficult)
+    return ImageDiagnosis(gt, false_positives, matching, tide, iou, score_threshold)
+
+
+@dataclass(frozen=True)
+class ErrorCosts:
+    """What fixing each kind of error is worth: mAP@0.5 gained, as fractions (rule in the module docstring).
+
+    Attributes:
+        tide: per :class:`~frcnn_core.evaluation.tide.TideError`, TIDE's dAP.
+        stages: per miss :class:`Stage` (``detected`` excluded), TIDE's missed oracle on the
+            boxes lost there.
+        map50: TIDE's mAP@0.5 (``nan`` with no GT box and no detection).
+    """
+
+    tide: dict[TideError, float]
+    stages: dict[Stage, float]
+    map50: float
+
+    def as_json(self) -> dict:
+        """The report's ``"dap"``: ``{"tide": {type: v}, "stages": {stage: v}, "map50": v}``."""
+        return {
+            "tide": {error.value: value for error, value in self.tide.items()},
+            "stages": {stage.value: value for stage, value in self.stages.items()},
+            "map50": self.map50,
+        }
+
+
+def _stage_codes(diagnosis: ImageDiagnosis) -> np.ndarray:
+    """``[G]`` per target row, the index in :data:`MISS_STAGES` of the stage that lost it, -1 if none."""
+    codes = np.full(len(diagnosis.tide.gt_labels), -1, np.int64)
+    lost = [(g.index, MISS_STAGES.index(g.stage)) for g in diagnosis.gt if g.stage is not Stage.DETECTED]
+    if lost:
+        rows, stages = zip(*lost)
+        codes[list(rows)] = stages
+    return codes
+
+
+def error_costs(diagnoses: Sequence[ImageDiagnosis]) -> ErrorCosts:
+    """TIDE's dAP per error type and per miss stage over the images of ``diagnoses``, at IoU 0.5."""
+    oracle = TideOracle([d.tide for d in diagnoses])
+    stage_of = np.concatenate([_stage_codes(d) for d in diagnoses]) if diagnoses else np.zeros(0, np.int64)
+    return ErrorCosts(
+        tide={error: oracle.dap(error) for error in TIDE_ERRORS},
+        stages={stage: oracle.map_without(stage_of == k) for k, stage in enumerate(MISS_STAGES)},
+        map50=oracle.map,
+    )
 
 
 def _class_name(class_names: Sequence[str], label: int) -> str:
@@ -325,6 +391,7 @@ def diagnosis_report(
     class_names: Sequence[str],
     iou: float = 0.5,
     score_threshold: float = 0.5,
+    costs: ErrorCosts | None = None,
 ) -> dict:
     """The dataset report (schema in the module docstring) from per-image diagnoses.
 
@@ -332,6 +399,8 @@ def diagnosis_report(
         diagnoses: one per image, from :func:`diagnose_trace` at ``iou`` and ``score_threshold``.
         images: per image, ``{"image_id": int, "file_name": str}``.
         class_names: one per label.
+        costs: :func:`error_costs` of ``diagnoses`` if already computed (elsewhere, e.g. in
+            a worker thread), else computed here.
     """
     if len(diagnoses) != len(images):
         raise ValueError(f"{len(diagnoses)} diagnoses for {len(images)} images")
@@ -356,7 +425,11 @@ def diagnosis_report(
         for name in names
     }
     summary = _summary((Stage(r["stage"]) for r in gt_rows), (FalsePositiveType(r["type"]) for r in fp_rows))
-    return {"iou": iou, "score_threshold": score_threshold, "gt": gt_rows, "false_positives": fp_rows, "summary": summary, "per_class": per_class}
+    costs = error_costs(diagnoses) if costs is None else costs
+    return {
+        "iou": iou, "score_threshold": score_threshold, "gt": gt_rows, "false_positives": fp_rows, "summary": summary,
+        "per_class": per_class, "dap": costs.as_json(),
+    }
 
 
 def funnel(stage_counts: Mapping) -> list[tuple[str, int]]:

@@ -36,11 +36,12 @@ def _create_temp(target: Path) -> tuple[int, Path]:
     raise FileExistsError(f"cannot create a temporary file beside {target}")
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable where the platform allows it (POSIX folders).
+def fsync_directory(directory: Path) -> None:
+    """Make the names in ``directory`` durable (a file renamed, created or removed there)
+    where the platform allows it (POSIX folders).
 
-    Best effort: the new file is already in place, so a file system that refuses to
-    sync a folder is not an error.
+    Best effort: the files themselves are already in place, so a file system that refuses
+    to sync a folder is not an error.
     """
     if os.name != "posix":
         return
@@ -84,7 +85,7 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb", encoding: str | Non
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

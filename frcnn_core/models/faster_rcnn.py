@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..anchors.grid import grid_anchors
-from ..anchors.targets import NEGATIVE, POSITIVE, AnchorTargets, assign_anchor_targets_for
+from ..anchors.targets import AnchorTargets, assign_anchor_targets_for
 from ..boxes import scale_boxes
-from ..config import DetectorConfig
+from ..config import BUILD_FIELDS, DetectorConfig
 from ..losses import roi_losses, rpn_losses
 from ..roi.head import FastRCNNHead
 from ..roi.postprocess import Detections, postprocess_detections
@@ -18,10 +18,12 @@ from ..roi.targets import RoiSamples, assign_proposal_targets
 from ..rpn.head import RPNHead
 from ..rpn.proposals import Proposals, propose
 from ..trace.build import build_trace
+from ..trace.stages import Stage
 from ..trace.trace import Trace
 from .backbones import build_backbone
+from .detector import ForwardResult, StagedDetector, sampling_stats
 from .image_batch import ImageBatch, batch_images
-from .validation import validate_image, validate_target
+from .reconfigure import ReconfigureEvent, plan_change
 
 LOSS_NAMES = ("rpn_cls", "rpn_reg", "roi_cls", "roi_reg")
 
@@ -49,23 +51,18 @@ class RpnOutput:
         return tuple(self.features.shape[-2:])
 
 
-@dataclass
-class ForwardResult:
-    """What one pass produced: losses (with targets), detections (eval or traced), the trace (if asked)."""
-
-    losses: dict[str, Tensor] | None
-    detections: list[Detections] | None
-    trace: Trace | None
-    stats: dict[str, float] | None = None
-
-
-class FasterRCNN(nn.Module):
+class FasterRCNN(StagedDetector):
     """Faster R-CNN with a stride-16 trunk, an RPN and a Fast R-CNN head.
+
+    ``forward``, ``predict``, ``trace`` and ``run`` (:class:`StagedDetector`) call the stage
+    methods below in order:
 
     * train mode: ``model(images, targets)`` returns ``{"rpn_cls", "rpn_reg", "roi_cls", "roi_reg"}``.
     * eval mode: ``model(images)`` returns one :class:`Detections` per image, boxes in
       that image's original pixels.
     * ``model.trace(image, target=None)`` returns a :class:`Trace` of one image.
+    * ``model.config`` is read-only: settings change through :meth:`reconfigure`, which tells
+      the listeners of :attr:`reconfigured` (a staged trace, a trainer).
 
     Images are float ``[3, H, W]`` tensors in 0..1 (sizes may differ within a batch);
     targets are dicts with ``boxes`` ``[G, 4]`` xyxy original pixels and ``labels`` ``[G]`` in 1..C.
@@ -73,7 +70,8 @@ class FasterRCNN(nn.Module):
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
         super().__init__()
-        self.config = config = config or DetectorConfig()
+        self._config = config = config or DetectorConfig()
+        self.reconfigured = ReconfigureEvent()
         backbone = build_backbone(config.backbone, config.pretrained_backbone)
         self.stride = backbone.stride
         if config.anchor_stride != backbone.stride:
@@ -95,6 +93,37 @@ class FasterRCNN(nn.Module):
         self.trunk.to(memory_format=torch.channels_last)
         self.rpn.to(memory_format=torch.channels_last)
 
+    @property
+    def config(self) -> DetectorConfig:
+        """The settings the model runs with (change them with :meth:`reconfigure`)."""
+        return self._config
+
+    @config.setter
+    def config(self, _value: DetectorConfig) -> None:
+        raise AttributeError("FasterRCNN.config is read-only: change settings with model.reconfigure(**changes)")
+
+    def reconfigure(self, **changes) -> frozenset[Stage]:
+        """Change settings by :class:`DetectorConfig` field names and return the stages the
+        change makes stale (empty when no value changed).
+
+        An unknown name is a ``ValueError`` listing the valid ones, a bad value one naming it;
+        so is a new value of a field read when the model was built (:data:`BUILD_FIELDS`:
+        classes, backbone, layer sizes, RoI op, stride) or anchor scales and ratios whose count
+        per cell differs from the RPN head's outputs. Nothing changes then. An accepted change
+        is emitted on :attr:`reconfigured` as a :class:`~frcnn_core.models.reconfigure.ConfigChange`.
+        """
+        change = plan_change(self._config, changes, BUILD_FIELDS)
+        if change.after.num_anchors_per_cell != change.before.num_anchors_per_cell:
+            raise ValueError(
+                f"the RPN head predicts {change.before.num_anchors_per_cell} anchors per cell; anchor_scales x anchor_ratios "
+                f"must keep that count, got {len(change.after.anchor_scales)} x {len(change.after.anchor_ratios)}"
+            )
+        if not change.fields:
+            return frozenset()
+        self._config = change.after
+        self.reconfigured.emit(change)
+        return change.stale
+
     def anchors(self, feature_size: tuple[int, int], device: torch.device) -> Tensor:
         """Anchors ``[Hf * Wf * A, 4]`` for a feature map, cached per size, device and anchor design."""
         cfg = self.config
@@ -104,76 +133,6 @@ class FasterRCNN(nn.Module):
                 self._anchor_cache.clear()
             self._anchor_cache[key] = grid_anchors(feature_size, cfg.anchor_stride, cfg.anchor_scales, cfg.anchor_ratios, device)
         return self._anchor_cache[key]
-
-    def forward(self, images: list[Tensor], targets: list[dict] | None = None, want_trace: bool = False, full_result: bool = False):
-        """Losses (train mode) or detections (eval mode). With ``full_result`` (or ``want_trace``)
-        the whole :class:`ForwardResult`: the trainer uses that form, so that
-        DistributedDataParallel still wraps the call."""
-        if self.training and targets is None:
-            raise ValueError("in train mode the model needs targets; call model.eval() for inference")
-        result = self.run(images, targets, want_trace=want_trace)
-        if full_result or want_trace:
-            return result
-        return result.losses if self.training else result.detections
-
-    @torch.no_grad()
-    def predict(self, images: list[Tensor]) -> list[Detections]:
-        """Detections for ``images`` whatever the current mode (uses the test-time proposal counts)."""
-        was_training = self.training
-        self.eval()
-        try:
-            return self.run(images).detections
-        finally:
-            self.train(was_training)
-
-    @torch.no_grad()
-    def trace(self, image: Tensor, target: dict | None = None, generator: torch.Generator | None = None) -> Trace:
-        """Every stage of one image, as a :class:`Trace`. Uses the proposal counts of the current mode."""
-        return self.run([image], [target] if target is not None else None, want_trace=True, generator=generator).trace
-
-    def run(
-        self,
-        images: list[Tensor],
-        targets: list[dict] | None = None,
-        want_trace: bool = False,
-        generator: torch.Generator | None = None,
-    ) -> ForwardResult:
-        """One pass. Losses when ``targets`` are given; detections in eval mode (and for the
-        traced image); a trace of the first image when ``want_trace``.
-
-        The pass is the stage methods below in order; :class:`frcnn_core.trace.staged.StagedTrace`
-        calls the same methods to re-run only the stages a configuration change affects.
-        """
-        self.validate_inputs(images, targets)
-        rpn = self.extract_features(images)
-        proposals = self.propose_regions(rpn)
-
-        losses = anchor_targets = roi_samples = roi_logits = stats = None
-        if targets is not None:
-            gt_boxes, gt_labels = self.targets_in_input_pixels(rpn, targets)
-            anchor_targets = self.assign_anchors(rpn, gt_boxes, generator)
-            roi_samples = self.sample_rois(rpn, proposals, gt_boxes, gt_labels, generator)
-            roi_logits, roi_deltas = self.classify(rpn.features, [s.boxes for s in roi_samples])
-            losses = self.compute_losses(rpn, anchor_targets, roi_samples, roi_logits, roi_deltas)
-            stats = sampling_stats(anchor_targets, roi_samples, roi_logits)
-
-        detections = None
-        if not self.training:
-            detections = self.postprocess(rpn, proposals, *self.classify(rpn.features, [p.boxes for p in proposals]))
-        elif want_trace:
-            with torch.no_grad():
-                detections = self.postprocess(rpn, proposals[:1], *self.classify(rpn.features[:1], [proposals[0].boxes]))
-
-        trace = None
-        if want_trace:
-            trace = self.assemble_trace(
-                rpn, proposals[0], detections[0], targets[0] if targets is not None else None,
-                anchor_targets[0] if anchor_targets is not None else None,
-                roi_samples[0] if roi_samples is not None else None,
-                roi_logits[: roi_samples[0].labels.numel()] if roi_samples is not None else None,
-                losses,
-            )
-        return ForwardResult(losses, detections, trace, stats)
 
     @torch.no_grad()
     def validation_pass(self, images: list[Tensor], targets: list[dict], generator: torch.Generator | None = None) -> ForwardResult:
@@ -222,7 +181,10 @@ class FasterRCNN(nn.Module):
         else:
             pre_n, post_n = cfg.rpn_pre_nms_top_n_test, cfg.rpn_post_nms_top_n_test
         return [
-            propose(rpn.anchors, rpn.objectness[i].detach(), rpn.deltas[i].detach(), size, pre_n, post_n, cfg.rpn_nms_thresh, cfg.rpn_min_size)
+            propose(
+                rpn.anchors, rpn.objectness[i].detach(), rpn.deltas[i].detach(), size, pre_n, post_n, cfg.rpn_nms_thresh, cfg.rpn_min_size,
+                cfg.rpn_score_thresh,
+            )
             for i, size in enumerate(rpn.batch.input_sizes)
         ]
 
@@ -313,41 +275,5 @@ class FasterRCNN(nn.Module):
             target, anchor_targets, roi_samples, roi_logits, losses,
         )
 
-    def validate_inputs(self, images: list[Tensor], targets: list[dict] | None) -> None:
-        """Raise ValueError naming the first bad image or target (shape, dtype, range, labels)."""
-        if isinstance(images, Tensor) and images.ndim == 3:
-            raise ValueError("images must be a list of [3, H, W] tensors; wrap a single image as [image]")
-        if len(images) == 0:
-            raise ValueError("no images given")
-        for i, image in enumerate(images):
-            validate_image(image, i)
-        if targets is not None:
-            if len(targets) != len(images):
-                raise ValueError(f"got {len(targets)} targets for {len(images)} images")
-            for i, target in enumerate(targets):
-                validate_target(target, self.config.num_classes, i)
 
-
-@torch.no_grad()
-def sampling_stats(anchor_targets: list[AnchorTargets], roi_samples: list[RoiSamples], roi_logits: Tensor) -> dict[str, float]:
-    """Sampling health per image of a batch: positive/negative anchors, fg/bg RoIs, head accuracy."""
-    n = len(anchor_targets)
-    anchor_labels = torch.cat([t.labels for t in anchor_targets])
-    labels = torch.cat([s.labels for s in roi_samples])
-    correct = roi_logits.argmax(dim=1) == labels
-    fg = labels > 0
-    counts = torch.stack([
-        (anchor_labels == POSITIVE).sum(), (anchor_labels == NEGATIVE).sum(), fg.sum(), (~fg).sum(), correct.sum(), (correct & fg).sum(),
-    ]).tolist()  # one device sync for all of them
-    positive, negative, num_fg, num_bg, num_correct, fg_correct = counts
-    return {
-        "positive_anchors": positive / n,
-        "negative_anchors": negative / n,
-        "fg_rois": num_fg / n,
-        "bg_rois": num_bg / n,
-        "roi_accuracy": num_correct / (num_fg + num_bg) if num_fg + num_bg else float("nan"),
-        "roi_fg_accuracy": fg_correct / num_fg if num_fg else float("nan"),
-    }
-
-
-__all__ = ["FasterRCNN", "ForwardResult", "RpnOutput", "LOSS_NAMES", "AnchorTargets", "RoiSamples"]
+__all__ = ["FasterRCNN", "ForwardResult", "RpnOutput", "LOSS_NAMES", "AnchorTargets", "RoiSamples", "sampling_stats"]

@@ -20,7 +20,7 @@ class Proposals:
         scores: ``[P]`` objectness probabilities.
         anchor_index: ``[P]`` index of the anchor each proposal was decoded from.
         pre_nms_boxes, pre_nms_scores, pre_nms_anchor_index: the same before NMS
-            (after decode, clip, small-box removal and pre-NMS top-N).
+            (after decode, clip, small-box removal, pre-NMS top-N and the score threshold).
     """
 
     boxes: Tensor
@@ -40,9 +40,11 @@ def propose(
     post_nms_top_n: int,
     nms_thresh: float,
     min_size: float,
+    score_thresh: float = 0.0,
 ) -> Proposals:
     """Decode, clip, drop boxes smaller than ``min_size``, keep the top ``pre_nms_top_n``,
-    NMS at ``nms_thresh``, keep the top ``post_nms_top_n``.
+    drop those whose objectness probability is below ``score_thresh``, NMS at ``nms_thresh``,
+    keep the top ``post_nms_top_n``.
 
     Args:
         anchors: ``[N, 4]`` xyxy; objectness: ``[N]`` logits; deltas: ``[N, 4]``.
@@ -52,6 +54,8 @@ def propose(
     keep = remove_small_boxes(boxes, min_size)
     scores = torch.sigmoid(objectness[keep].float())
     top = scores.topk(min(pre_nms_top_n, scores.numel())).indices
+    if score_thresh > 0:
+        top = top[scores[top] >= score_thresh]
     candidates = keep[top]
     pre_boxes, pre_scores = boxes[candidates], scores[top]
     kept = nms(pre_boxes.float(), pre_scores, nms_thresh)[:post_nms_top_n]

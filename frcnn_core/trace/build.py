@@ -12,7 +12,7 @@ from ..models.image_batch import ImageBatch
 from ..roi.postprocess import Detections
 from ..roi.targets import RoiSamples
 from ..rpn.proposals import Proposals
-from .trace import Trace
+from .trace import FeatureLevel, Trace
 
 
 def _cpu(t: Tensor) -> Tensor:
@@ -33,8 +33,11 @@ def build_trace(
     roi_samples: RoiSamples | None,
     roi_logits: Tensor | None,
     losses: dict[str, Tensor] | None,
+    levels: tuple[FeatureLevel, ...] = (),
 ) -> Trace:
-    """Trace of the batch's first image. Boxes in input pixels are divided by the resize scale."""
+    """Trace of the batch's first image. Boxes in input pixels are divided by the resize scale.
+    ``levels`` describe the feature maps the anchors lie on, in their rows' order (default:
+    the one level of ``cfg``'s grid)."""
     sx, sy = batch.scale(0)
 
     def to_original(boxes: Tensor) -> Tensor:
@@ -61,6 +64,7 @@ def build_trace(
         proposal_scores=_cpu(proposals.scores),
         proposal_anchor_index=_cpu(proposals.anchor_index),
         detections=detections.map(_cpu),
+        levels=tuple(levels),
     )
     if target is not None:
         trace.gt_boxes = _cpu(target["boxes"].float())

@@ -3,7 +3,11 @@
 All tensors are detached CPU tensors. Every box is ``(x1, y1, x2, y2)`` in the
 ORIGINAL image's pixels (the resize to the network input is undone), so a
 trace can be drawn straight onto the image the user opened. Anchor-indexed
-tensors have ``N = Hf * Wf * A`` rows in :func:`frcnn_core.grid_anchors` order.
+tensors have one row per anchor of every feature level, levels in the order of
+:attr:`Trace.levels` (one for our detectors, five for torchvision's ResNet-50 FPN), each
+level's ``Hf * Wf * A`` rows row-major over cells, then ratio-major, size-minor inside a
+cell (:func:`frcnn_core.grid_anchors` order for ours, ``AnchorGenerator`` order for
+torchvision's).
 Stages that need a target (anchor labels, RoI samples, losses) are ``None``
 without one.
 """
@@ -144,14 +148,29 @@ class Trace:
 
     @property
     def num_anchors_per_cell(self) -> int:
+        """Anchors per cell of the first level (our detectors' only one)."""
         return len(self.anchor_scales) * len(self.anchor_ratios)
 
     @property
     def geometry(self) -> AnchorGeometry:
-        """The grid this image was traced on (cell lookups, anchor indices)."""
+        """The grid of the first level (our detectors' only one): cell lookups, anchor indices.
+        Its indices are rows of :attr:`anchors`, as the first level's rows come first."""
+        return self.level_geometry(0)
+
+    def level_geometry(self, level: int = 0) -> AnchorGeometry:
+        """The grid of feature level ``level``: its stride, feature size and anchor design.
+
+        :meth:`AnchorGeometry.cell_anchor_indices` counts within the level; add
+        ``level_slices()[level].start`` (or use :meth:`cell_anchor_indices`) for rows of
+        :attr:`anchors`."""
+        info = self.levels[level]
+        if len(self.levels) == 1:  # the trace's own fields, exactly as the model read them
+            scales = tuple(self.anchor_scales)
+        else:
+            scales = tuple(size / info.stride for size in info.sizes)
         return AnchorGeometry(
-            tuple(self.image_size), tuple(self.input_size), tuple(self.scale), tuple(self.feature_size),
-            self.stride, tuple(self.anchor_scales), tuple(self.anchor_ratios),
+            tuple(self.image_size), tuple(self.input_size), tuple(self.scale), tuple(info.feature_size),
+            info.stride, scales, tuple(info.aspect_ratios),
         )
 
     def anchor_targets(self) -> AnchorTargets | None:
@@ -164,7 +183,8 @@ class Trace:
         )
 
     def anchor_assignment(self) -> AnchorAssignment | None:
-        """The anchor labels this pass used, in original pixels (``None`` without a target)."""
+        """The anchor labels this pass used, in original pixels (``None`` without a target):
+        every level's anchors, with the first level's :attr:`geometry` for cell lookups."""
         targets = self.anchor_targets()
         if targets is None:
             return None
@@ -177,13 +197,15 @@ class Trace:
         hf, wf = info.feature_size
         return self.objectness[rows].reshape(hf, wf, info.anchors_per_cell).max(dim=2).values
 
-    def cell_anchor_indices(self, cell_y: int, cell_x: int) -> Tensor:
-        """Flat indices of the ``A`` anchors of feature cell ``(cell_y, cell_x)``."""
-        return torch.from_numpy(self.geometry.cell_anchor_indices(cell_y, cell_x))
+    def cell_anchor_indices(self, cell_y: int, cell_x: int, level: int = 0) -> Tensor:
+        """Rows of :attr:`anchors` of the ``A`` anchors of feature cell ``(cell_y, cell_x)`` of
+        feature level ``level``."""
+        first = self.level_slices()[level].start
+        return torch.from_numpy(self.level_geometry(level).cell_anchor_indices(cell_y, cell_x) + first)
 
-    def cell_at(self, x: float, y: float) -> tuple[int, int]:
-        """Feature cell ``(cell_y, cell_x)`` covering original-image point ``(x, y)``."""
-        return self.geometry.cell_at(x, y)
+    def cell_at(self, x: float, y: float, level: int = 0) -> tuple[int, int]:
+        """Feature cell ``(cell_y, cell_x)`` of level ``level`` covering original-image point ``(x, y)``."""
+        return self.level_geometry(level).cell_at(x, y)
 
     def counts(self) -> dict[str, float | int]:
         """The numbers a debugger wants at a glance."""

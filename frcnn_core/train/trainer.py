@@ -14,12 +14,14 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from ..models.checkpoint import CheckpointError, checkpoint_config, read_checkpoint, save_checkpoint
+from ..models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ..models.faster_rcnn import LOSS_NAMES, FasterRCNN
+from ..models.reconfigure import ConfigChange
 from ..trace.trace import Trace
 from .batches import batch_source
 from .devices import select_device
 from .distributed import ProcessGroup
+from .fine_tune import prepare_for_fine_tuning
 from .schedule import lr_factor
 from .settings import TrainConfig
 from .validation import ValidationResult, validate
@@ -43,8 +45,10 @@ class StepResult:
     (anchors, RoIs, head accuracy per image); ``image_index`` the dataset index of the
     batch's first image and ``flipped`` whether the step saw it mirrored left-right;
     ``trace`` that image's :class:`Trace` when asked for; ``checkpoint`` the file the
-    trainer wrote after this step (``None`` when it wrote none); ``validation`` the
-    validation run after this step (``None`` when there was none).
+    trainer wrote after this step (``None`` when it wrote none); ``reconfigured`` the
+    :class:`DetectorConfig` fields changed (``model.reconfigure``) since the previous step,
+    which this step is the first to run with; ``validation`` the validation run after this
+    step (``None`` when there was none).
     """
 
     iteration: int
@@ -57,6 +61,7 @@ class StepResult:
     trace: Trace | None = None
     checkpoint: Path | None = None
     validation: ValidationResult | None = None
+    reconfigured: tuple[str, ...] = ()
 
     @property
     def trace_index(self) -> int | None:
@@ -68,7 +73,8 @@ class StepResult:
 
 
 class Trainer:
-    """SGD training of a :class:`FasterRCNN` on a detection dataset.
+    """SGD training of a :class:`FasterRCNN` (or any detector with its forward/loss contract, e.g.
+    a torchvision one: :mod:`frcnn_core.train.fine_tune`) on a detection dataset.
 
     ``step()`` runs one iteration and returns a :class:`StepResult`; ``run(n)`` runs ``n``
     (or all remaining) iterations, calling each callback with every result. With an
@@ -118,6 +124,13 @@ class Trainer:
         self.best_iteration: int | None = None
         self.validations_since_best = 0
         self.stopped_early = False
+        self._reconfigured: dict[str, None] = {}  # fields changed since the last step, in order
+        self.model.reconfigured.connect(self._model_reconfigured)
+
+    def _model_reconfigured(self, change: ConfigChange) -> None:
+        """The model's settings changed (told by the model): the next step reports it."""
+        log.info("model settings changed before iteration %d: %s", self.iteration + 1, change.describe())
+        self._reconfigured.update(dict.fromkeys(change.fields))
 
     @property
     def done(self) -> bool:
@@ -144,6 +157,7 @@ class Trainer:
     def step(self, trace: bool = False) -> StepResult:
         """One iteration: forward, loss check, backward, clip, SGD step, schedule step."""
         start = time.perf_counter()
+        reconfigured, self._reconfigured = tuple(self._reconfigured), {}
         batch = self.batches.next()
         images = [image.to(self.device, non_blocking=True) for image in batch.images]
         targets = [{k: v.to(self.device) for k, v in target.items()} for target in batch.targets]
@@ -170,7 +184,8 @@ class Trainer:
         self.scaler.update()
         self.scheduler.step()
         self.iteration += 1
-        step = StepResult(self.iteration, losses, lr, time.perf_counter() - start, result.stats, batch.indices[0], batch.flipped[0])
+        step = StepResult(self.iteration, losses, lr, time.perf_counter() - start, result.stats, batch.indices[0], batch.flipped[0],
+                          reconfigured=reconfigured)
         if trace:
             step.trace = result.trace
             step.trace.iteration = self.iteration
@@ -299,11 +314,10 @@ class Trainer:
 
         ``iterations`` may extend the run's total length.
         """
-        payload = read_checkpoint(path)
+        model, payload = load_checkpoint(path)
         if "trainer" not in payload:
             raise CheckpointError(f"{path} holds weights only, no training state to resume from")
-        model = FasterRCNN(checkpoint_config(payload, path).replace(pretrained_backbone=False))
-        model.load_state_dict(payload["model"])
+        prepare_for_fine_tuning(model)
         state = payload["trainer"]
         config = TrainConfig.from_dict(json.loads(state["config"]))
         if iterations is not None:

@@ -19,7 +19,7 @@ import torch
 
 from ..data.errors import DatasetError
 from ..evaluation.scoring import score_detections
-from ..models.faster_rcnn import LOSS_NAMES, FasterRCNN
+from ..models.faster_rcnn import LOSS_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,11 @@ def _load(dataset, index: int):
 
 
 @torch.no_grad()
-def validate(model: FasterRCNN, dataset, device: torch.device, iteration: int = 0, seed: int = 0) -> ValidationResult:
-    """Validation losses and scores of ``model`` on every image of ``dataset`` (the model's
-    mode is restored). Losses are averaged over the readable images, weighted by batch size."""
+def validate(model, dataset, device: torch.device, iteration: int = 0, seed: int = 0) -> ValidationResult:
+    """Validation losses and scores of ``model`` (a :class:`FasterRCNN`, or a model without
+    :meth:`~FasterRCNN.validation_pass`, whose losses are then NaN) on every image of
+    ``dataset`` (the model's mode is restored). Losses are averaged over the readable
+    images, weighted by batch size."""
     from ..inference import no_detections  # frcnn_core.inference imports this package (train.distributed)
 
     start = time.perf_counter()
@@ -83,14 +85,17 @@ def validate(model: FasterRCNN, dataset, device: torch.device, iteration: int = 
             if readable:
                 images = [image.to(device) for image, _ in readable]
                 targets = [{k: v.to(device) for k, v in target.items()} for _, target in readable]
-                result = model.validation_pass(images, targets, generator)
-                totals += torch.stack([result.losses[k].float() for k in LOSS_NAMES]) * len(readable)
-                counted += len(readable)
-                found = iter([d.map(lambda t: t.cpu()) for d in result.detections])
+                if hasattr(model, "validation_pass"):
+                    result = model.validation_pass(images, targets, generator)
+                    totals += torch.stack([result.losses[k].float() for k in LOSS_NAMES]) * len(readable)
+                    counted += len(readable)
+                    found = iter([d.map(lambda t: t.cpu()) for d in result.detections])
+                else:  # a wrapped torchvision model computes no losses in eval mode: scores only, losses NaN
+                    found = iter([d.map(lambda t: t.cpu()) for d in model(images)])
             detections += [next(found) if item is not None else no_detections(model.config.num_classes) for item in loaded]
     finally:
         model.train(was_training)
-    means = (totals / max(counted, 1)).tolist()
+    means = (totals / counted).tolist() if counted else [float("nan")] * len(LOSS_NAMES)
     losses = dict(zip(LOSS_NAMES, means))
     losses["total"] = sum(means)
     report = score_detections(detections, dataset)

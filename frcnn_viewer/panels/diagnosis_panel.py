@@ -3,7 +3,9 @@
 Shows :meth:`Document.diagnosis_summary` (the verdicts of :mod:`frcnn_core.evaluation.diagnose` over
 every image "Analyse all" has diagnosed) as a funnel (how many GT boxes reach each stage of
 the detector, the ones lost there in the stage's colour) and as two tables of counts, per
-miss stage and per false-positive type. Clicking a stage or a type (a table row, or a lost
+miss stage and per false-positive type. Beside the funnel, two bar charts say what fixing
+each error is worth (:attr:`Document.costs`, the mAP@0.5 gained per TIDE error type and per
+miss stage, added up in the worker), the biggest lever on top. Clicking a stage or a type (a table row, or a lost
 part of the funnel) filters the image list to the images that hold one, the most first.
 The IoU and score threshold of the rule are edited here; the current image's verdict
 follows at once, the list's after the worker has diagnosed it again.
@@ -14,13 +16,15 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from frcnn_core.evaluation.diagnose import MISS_STAGES, FalsePositiveType, Stage, funnel
+from frcnn_core.evaluation.diagnose import MISS_STAGES, ErrorCosts, FalsePositiveType, Stage, funnel
+from frcnn_core.evaluation.tide import TideError
 
-from ..state.diagnosis import DiagnosisSummary, ErrorKind
+from ..state.diagnosis import OPERATING_SCORE_TIP, DiagnosisSummary, ErrorKind
 from ..state.document import Change, Document
 
 REACHED_COLOUR = (0, 200, 120)
 LOST_COLOUR = (255, 0, 255)
+COST_COLOURS = {"tide": (230, 140, 20), "stages": LOST_COLOUR}
 BAR_HEIGHT = 0.7
 STAGE_ROWS: list[ErrorKind] = [*MISS_STAGES, Stage.DETECTED]
 FALSE_POSITIVE_ROWS: list[ErrorKind] = list(FalsePositiveType)
@@ -43,6 +47,46 @@ def _table(headers: tuple[str, str], kinds: list[ErrorKind]) -> QtWidgets.QTable
         table.setItem(row, 1, count)
     table.setMinimumHeight(table.verticalHeader().defaultSectionSize() * (len(kinds) + 1) + 4)
     return table
+
+
+class CostChart(pg.PlotWidget):
+    """Horizontal bars of ``(name, mAP gained)``, the largest on top, each with its value."""
+
+    def __init__(self, title: str, colour: tuple[int, int, int], rows: int) -> None:
+        super().__init__(background="w")
+        self.setMinimumHeight(20 + 10 * rows)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.getViewBox().invertY(True)
+        self.setLabel("bottom", title)
+        self.getAxis("bottom").enableAutoSIPrefix(False)  # mAP fractions, not "x0.001"
+        self.bars = pg.BarGraphItem(x0=[], y=[], height=BAR_HEIGHT, width=[], brush=pg.mkBrush(colour), pen=None)
+        self.addItem(self.bars)
+        self.texts: list[pg.TextItem] = []
+        self.shown: list[tuple[str, float]] = []
+
+    def show_values(self, values: list[tuple[str, float]]) -> None:
+        """Draw ``values`` (already sorted, largest first)."""
+        self.shown = list(values)
+        rows = list(range(len(values)))
+        widths = [value for _, value in values]
+        self.bars.setOpts(x0=[0.0] * len(rows), y=rows, width=widths, height=BAR_HEIGHT)
+        self.getAxis("left").setTicks([[(k, name) for k, (name, _) in enumerate(values)]])
+        for text in self.texts:
+            self.removeItem(text)
+        self.texts = []
+        for k, value in enumerate(widths):
+            text = pg.TextItem(f"+{value:.3f}", color=(30, 30, 30), anchor=(0, 0.5))
+            text.setPos(value, k)
+            self.addItem(text)
+            self.texts.append(text)
+        self.setXRange(0, max([0.01, *widths]) * 1.6, padding=0)  # room for the values
+        self.setYRange(-0.6, max(len(rows), 1) - 0.4, padding=0)
+
+
+def _largest_first(values: dict) -> list[tuple[str, float]]:
+    return sorted(((key.value, float(value)) for key, value in values.items()), key=lambda pair: -pair[1])
 
 
 class DiagnosisPanel(QtWidgets.QScrollArea):
@@ -74,7 +118,13 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         row.addWidget(self.show_all)
         column.addLayout(row)
         self.plot = self._build_funnel()
-        column.addWidget(self.plot, 1)
+        beside = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        beside.setChildrenCollapsible(False)
+        beside.addWidget(self.plot)
+        beside.addWidget(self._build_costs())
+        beside.setStretchFactor(0, 3)
+        beside.setStretchFactor(1, 2)
+        column.addWidget(beside, 1)
         self.stage_table = _table(("GT boxes by stage (click: list images)", "GT"), STAGE_ROWS)
         self.stage_table.setObjectName("diagnosis_stages")
         self.fp_table = _table(("False positives by type", "FP"), FALSE_POSITIVE_ROWS)
@@ -104,7 +154,7 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         self.score.setSingleStep(0.05)
         self.score.setDecimals(2)
         self.score.setValue(settings.score_threshold)
-        self.score.setToolTip("Least score of a kept detection")
+        self.score.setToolTip(OPERATING_SCORE_TIP)
         for spin in (self.iou, self.score):
             spin.setKeyboardTracking(False)  # apply when the value is complete, not per keystroke
             spin.valueChanged.connect(self._settings_edited)
@@ -113,7 +163,9 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         self.analyse.clicked.connect(self.analyse_requested.emit)
         row.addWidget(QtWidgets.QLabel("IoU"))
         row.addWidget(self.iou)
-        row.addWidget(QtWidgets.QLabel("Score ≥"))
+        score_label = QtWidgets.QLabel("Operating score ≥")
+        score_label.setToolTip(OPERATING_SCORE_TIP)
+        row.addWidget(score_label)
         row.addWidget(self.score)
         row.addStretch(1)
         row.addWidget(self.analyse)
@@ -144,6 +196,26 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         plot.scene().sigMouseClicked.connect(self._funnel_clicked)
         return plot
 
+    def _build_costs(self) -> QtWidgets.QWidget:
+        box = QtWidgets.QWidget()
+        box.setObjectName("diagnosis_costs")
+        column = QtWidgets.QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.costs_label = QtWidgets.QLabel()
+        self.costs_label.setWordWrap(True)
+        self.costs_label.setToolTip(
+            "TIDE's dAP: the mAP@0.5 (every detection, TIDE's AP) gained if every error of a type were fixed; "
+            "per stage, if the boxes lost there that no detection took left the positives"
+        )
+        self.tide_chart = CostChart("TIDE's error types", COST_COLOURS["tide"], len(TideError))
+        self.tide_chart.setObjectName("diagnosis_tide_costs")
+        self.stage_chart = CostChart("misses, by stage", COST_COLOURS["stages"], len(MISS_STAGES))
+        self.stage_chart.setObjectName("diagnosis_stage_costs")
+        column.addWidget(self.costs_label)
+        column.addWidget(self.tide_chart, 1)
+        column.addWidget(self.stage_chart, 1)
+        return box
+
     # ----- user intent ------------------------------------------------------------------
     def _settings_edited(self) -> None:
         if not self.document.set_diagnosis_settings(self.iou.value(), self.score.value()):
@@ -166,6 +238,8 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
     def _document_changed(self, aspects: frozenset) -> None:
         if aspects & {Change.RESULTS, Change.DIAGNOSIS, Change.LIST_FILTER, Change.MODEL, Change.ENTRIES}:
             self.refresh()
+        elif Change.COSTS in aspects:
+            self._show_costs()
 
     def _show_settings(self) -> None:
         settings = self.document.diagnosis_settings
@@ -188,6 +262,7 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
             self.status.setText("Diagnose all (or Analyse all) to count over the whole list.")
         self._show_current()
         self._show_counts(summary)
+        self._show_costs()
         kind = doc.list_filter
         self.filter_label.setText("" if kind is None else f"Images with {kind.value} ({kind.description}): {len(doc.ranked('order'))}")
         self.show_all.setEnabled(kind is not None)
@@ -202,7 +277,6 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
         self.current.setText(f"This image: GT {', '.join(stages) or 'none'}; false positives: {', '.join(kinds) or 'none'}.")
 
     def _show_counts(self, summary: DiagnosisSummary) -> None:
-        # Stage.CLASS == FalsePositiveType.CLASS as strings: never one dict for both
         for (table, kinds), counts in zip(self._rows, (summary.stages, summary.false_positives)):
             for row, kind in enumerate(kinds):
                 table.item(row, 1).setText(str(counts[kind]))
@@ -218,6 +292,25 @@ class DiagnosisPanel(QtWidgets.QScrollArea):
             text.setPos(n + gone, text.pos().y())
         self.plot.setXRange(0, max(1, reached[0]) * 1.4, padding=0)  # room for the counts
         self.plot.setYRange(-0.6, len(rows) - 0.4, padding=0)
+
+    def _show_costs(self) -> None:
+        doc = self.document
+        costs: ErrorCosts | None = doc.costs if doc.costs_current() else None
+        if costs is None:
+            self.costs_label.setText("What fixing each error is worth: being added up…" if doc.diagnosed() else "What fixing each error is worth: diagnose the list first.")
+            self.tide_chart.show_values([])
+            self.stage_chart.show_values([])
+            return
+        self.costs_label.setText(f"mAP@0.5 gained if fixed (TIDE's mAP@0.5 now {costs.map50:.3f}):")
+        self.tide_chart.show_values(_largest_first(costs.tide))
+        self.stage_chart.show_values(_largest_first(costs.stages))
+
+    def cost_bars(self) -> dict[str, list[tuple[str, float]]]:
+        """What the two charts draw, top to bottom: ``{"tide": [(type, value)], "stages": [(stage, value)]}``."""
+        return {
+            key: [(name, float(width)) for (name, _), width in zip(chart.shown, chart.bars.opts["width"])]
+            for key, chart in (("tide", self.tide_chart), ("stages", self.stage_chart))
+        }
 
     def counts(self) -> dict[str, dict[str, int]]:
         """What the tables show, as ``{"gt": {stage: n}, "false_positives": {type: n}}`` (the

@@ -9,12 +9,22 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..state.document import Change, Document
-from ..state.layers import Control, Layer, OptionControl
+from ..state.layer_options import Control, OptionControl
+from ..state.layers import Layer
+from ..state.levels import level_choices
+from ..state.named import ByName
 
 
 
 def _format_value(value: float) -> str:
     return f"{value:g}"
+
+
+def _label(control: OptionControl) -> QtWidgets.QLabel:
+    """The row title of an option, with its tooltip (what the option changes)."""
+    label = QtWidgets.QLabel(control.title)
+    label.setToolTip(control.tip)
+    return label
 
 
 class LayerBox(QtWidgets.QGroupBox):
@@ -25,7 +35,7 @@ class LayerBox(QtWidgets.QGroupBox):
         super().__init__(layer.title, parent)
         self.layer = layer
         self.document = document
-        self.setObjectName(f"layer_{layer.name}")
+        self.setObjectName(f"layer_{layer.name.value}")
         self.setCheckable(True)
         self.setChecked(layer.visible)
         self.toggled.connect(layer.set_visible)
@@ -51,23 +61,49 @@ class LayerBox(QtWidgets.QGroupBox):
 
     def _build_options(self, form: QtWidgets.QFormLayout) -> None:
         """One control per option, as the layer's spec declares them."""
-        self.shape_rows: dict[str, QtWidgets.QHBoxLayout] = {}
+        self.shape_rows: dict[str, tuple[OptionControl, QtWidgets.QHBoxLayout]] = {}
+        self.choices: dict[str, tuple] = {}  # the values of a choice's items, in order
+        self.level_boxes: dict[str, QtWidgets.QComboBox] = {}
         for control in self.document.layers.specs[self.layer.name].controls:
             build = {
                 Control.CHECK: self._checkbox, Control.CHOICE: self._choice, Control.COUNT: self._count,
-                Control.FRACTION: self._fraction, Control.ANCHOR_SHAPES: self._anchor_shapes,
+                Control.FRACTION: self._fraction, Control.ANCHOR_SHAPES: self._anchor_shapes, Control.LEVEL: self._level,
             }[control.control]
             build(form, control)
-        if self.shape_rows:
+        if self.shape_rows or self.level_boxes:
             self.document.changed.connect(self._params_changed)
             self._rebuild_shape_filters()
+            self._refill_levels()
 
     def _choice(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
         box = self.options[control.key] = QtWidgets.QComboBox()
-        for value, title in control.choices:
-            box.addItem(title, value)
-        box.currentIndexChanged.connect(lambda _: self.layer.set_option(control.key, box.currentData()))
-        form.addRow(control.title, box)
+        self.choices[control.key] = tuple(value for value, _title in control.choices)
+        for _value, title in control.choices:
+            box.addItem(title)
+        box.currentIndexChanged.connect(lambda index: self.layer.set_option(control.key, self.choices[control.key][index]))
+        box.setToolTip(control.tip)
+        form.addRow(_label(control), box)
+
+    def _level(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
+        """A choice over the feature levels of the model shown, refilled when they change."""
+        box = self.options[control.key] = self.level_boxes[control.key] = QtWidgets.QComboBox()
+        self.choices[control.key] = ()
+        box.currentIndexChanged.connect(lambda index: index >= 0 and self.layer.set_option(control.key, self.choices[control.key][index]))
+        box.setToolTip(control.tip)
+        form.addRow(_label(control), box)
+
+    def _refill_levels(self) -> None:
+        """All levels, then each level of the model shown (:func:`~frcnn_viewer.state.levels.level_choices`)."""
+        choices = level_choices(self.document.feature_levels())
+        for key, box in self.level_boxes.items():
+            if self.choices[key] == tuple(value for value, _title in choices):
+                continue
+            self.choices[key] = tuple(value for value, _title in choices)
+            blocker = QtCore.QSignalBlocker(box)
+            box.clear()
+            box.addItems([title for _value, title in choices])
+            del blocker
+        self._sync()
 
     def _count(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
         slider = self.sliders[control.key] = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
@@ -80,47 +116,50 @@ class LayerBox(QtWidgets.QGroupBox):
         row = QtWidgets.QHBoxLayout()
         row.addWidget(slider, 1)
         row.addWidget(spin)
-        form.addRow(control.title, row)
+        form.addRow(_label(control), row)
 
     def _fraction(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
         slider = self.options[control.key] = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         slider.setRange(0, 100)
         label = self.value_labels[control.key] = QtWidgets.QLabel()
         slider.valueChanged.connect(lambda v: self.layer.set_option(control.key, v / 100))
+        slider.setToolTip(control.tip)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(slider, 1)
         row.addWidget(label)
-        form.addRow(control.title, row)
+        form.addRow(_label(control), row)
 
     def _anchor_shapes(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
-        row = self.shape_rows[control.key] = QtWidgets.QHBoxLayout()
-        form.addRow(control.title, row)
+        row = QtWidgets.QHBoxLayout()
+        self.shape_rows[control.key] = (control, row)
+        form.addRow(_label(control), row)
 
     def _checkbox(self, form: QtWidgets.QFormLayout, control: OptionControl) -> None:
         box = self.options[control.key] = QtWidgets.QCheckBox(control.title)
         box.toggled.connect(lambda checked: self.layer.set_option(control.key, bool(checked)))
+        box.setToolTip(control.tip)
         form.addRow(box)
 
     def _params_changed(self, aspects: frozenset) -> None:
-        if Change.PARAMS in aspects:
+        if Change.PARAMS in aspects and self.shape_rows:
             self._rebuild_shape_filters()
+        if aspects & {Change.MODEL, Change.TRACE} and self.level_boxes:
+            self._refill_levels()
 
     def _rebuild_shape_filters(self) -> None:
         """One checkbox per anchor scale and ratio of the current parameters."""
-        params = self.document.parameters
-        shown = {"hidden_scales": params.anchor_scales, "hidden_ratios": params.anchor_ratios}
-        for key, row in self.shape_rows.items():
-            values = shown[key]
+        for key, (control, row) in self.shape_rows.items():
+            values = getattr(self.document.parameters, control.values_of)
             while row.count():
                 row.takeAt(0).widget().deleteLater()
             for value in values:
                 box = QtWidgets.QCheckBox(_format_value(value))
-                box.setChecked(value not in self.layer.options[key])
+                box.setChecked(value not in getattr(self.layer.options, key))
                 box.toggled.connect(lambda checked, k=key, v=value: self._toggle_shape(k, v, checked))
                 row.addWidget(box)
 
     def _toggle_shape(self, key: str, value: float, shown: bool) -> None:
-        hidden = set(self.layer.options[key])
+        hidden = set(getattr(self.layer.options, key))
         (hidden.discard if shown else hidden.add)(value)
         self.layer.set_option(key, tuple(sorted(hidden)))
 
@@ -139,20 +178,20 @@ class LayerBox(QtWidgets.QGroupBox):
         pixmap.fill(QtGui.QColor(*layer.colour))
         self.colour.setIcon(QtGui.QIcon(pixmap))
         for key, widget in self.options.items():
-            value = layer.options[key]
+            value = getattr(layer.options, key)
             if isinstance(widget, QtWidgets.QCheckBox):
                 widget.setChecked(bool(value))
-            elif isinstance(widget, QtWidgets.QComboBox):
-                widget.setCurrentIndex(widget.findData(value))
+            elif isinstance(widget, QtWidgets.QComboBox):  # a level the model lacks: all are drawn (item 0)
+                widget.setCurrentIndex(self.choices[key].index(value) if value in self.choices[key] else 0)
             elif isinstance(widget, QtWidgets.QSpinBox):
                 widget.setValue(int(value))
             elif isinstance(widget, QtWidgets.QSlider):
                 widget.setValue(round(value * 100))
         for key, label in self.value_labels.items():
-            label.setText(f"{layer.options[key]:.2f}")
+            label.setText(f"{getattr(layer.options, key):.2f}")
         for key, slider in self.sliders.items():
             blocker = QtCore.QSignalBlocker(slider)
-            slider.setValue(min(int(layer.options[key]), slider.maximum()))
+            slider.setValue(min(int(getattr(layer.options, key)), slider.maximum()))
             del blocker
         del blockers
 
@@ -165,7 +204,7 @@ class LayerPanel(QtWidgets.QScrollArea):
         self.setWidgetResizable(True)
         body = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(body)
-        self.boxes = {layer.name: LayerBox(layer, document) for layer in document.layers}
+        self.boxes = ByName((layer.name, LayerBox(layer, document)) for layer in document.layers)
         for box in self.boxes.values():
             column.addWidget(box)
         column.addStretch(1)

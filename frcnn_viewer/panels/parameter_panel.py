@@ -7,29 +7,67 @@ re-run the model on the current image.
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 from PySide6 import QtCore, QtWidgets
+
+from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, FIELDS, INFERENCE_FIELDS, AtLeast, DetectorConfig, Within, stages_to_rerun
+from frcnn_core.trace.stages import Stage
 
 from ..state.document import Change, Document
 
-# (DetectorConfig field, title, minimum, maximum, step, decimals); decimals 0: an integer field
-ANCHOR_FIELDS = (
-    ("anchor_stride", "Stride (px)", 1, 256, 1, 0),
-    ("rpn_pos_iou", "Positive IoU ≥", 0.0, 1.0, 0.05, 2),
-    ("rpn_neg_iou", "Negative IoU <", 0.0, 1.0, 0.05, 2),
-    ("rpn_num_samples", "Sample size", 1, 100_000, 16, 0),
-    ("rpn_pos_fraction", "Positive fraction", 0.01, 1.0, 0.05, 2),
-    ("rpn_allowed_border", "Allowed border (px)", 0.0, 100_000.0, 16.0, 1),
-    ("rpn_positives_per_gt", "Best anchors per GT", 0, 1000, 1, 0),
-)
-PROPOSAL_FIELDS = (
-    ("rpn_pre_nms_top_n_test", "Pre-NMS top N", 1, 1_000_000, 100, 0),
-    ("rpn_post_nms_top_n_test", "Post-NMS top N", 1, 100_000, 50, 0),
-    ("rpn_nms_thresh", "RPN NMS IoU", 0.0, 1.0, 0.05, 2),
-    ("rpn_min_size", "Min proposal size (px)", 0.0, 10_000.0, 1.0, 1),
-    ("score_thresh", "Detection min score", 0.0, 1.0, 0.01, 2),
-    ("nms_thresh", "Detection NMS IoU", 0.0, 1.0, 0.05, 2),
-)
-SEQUENCE_FIELDS = (("anchor_scales", "Scales"), ("anchor_ratios", "Ratios (h/w)"))
+LARGEST = 1_000_000  # the spin boxes' limit for a field with no upper bound
+
+
+class NumberField(NamedTuple):
+    """A spin box over one numeric ``DetectorConfig`` field: its title, range, step and decimals
+    (0: an integer field), all derived from the field's declaration in :mod:`frcnn_core.config`."""
+
+    key: str
+    title: str
+    minimum: float
+    maximum: float
+    step: float
+    decimals: int
+
+
+def number_field(name: str) -> NumberField:
+    """The spin box of field ``name``: the title of its declaration, the range of its check, a step
+    of about a tenth of its default (integers) or 0.01 (fractions) and 1 (pixels)."""
+    spec, default = FIELDS[name], DetectorConfig.__dataclass_fields__[name].default
+    check = spec.check
+    if isinstance(default, int):
+        low = check.low if isinstance(check, AtLeast) else 1
+        return NumberField(name, spec.title, low, LARGEST, max(1, 10 ** (int(math.log10(max(default, 1))) - 1)), 0)
+    if isinstance(check, Within):
+        return NumberField(name, spec.title, check.low + (0.01 if check.open_low else 0.0), check.high, 0.01, 2)
+    # no upper bound: inf is a value (torchvision's rule for the allowed border: every anchor takes part)
+    return NumberField(name, spec.title, check.low if isinstance(check, AtLeast) else 0.0, math.inf, 1.0, 1)
+
+
+def tooltip(name: str) -> str:
+    """What field ``name`` is, and what changing it does: the stages it re-runs, or a relabelling."""
+    spec = FIELDS[name]
+    if name in INFERENCE_FIELDS:
+        stages = stages_to_rerun([name])
+        effect = "re-runs the model's " + ", ".join(stage.value for stage in Stage if stage in stages)
+    else:
+        effect = "relabels the anchors at once, no model needed"
+    return f"{spec.doc}.\n{name}: {effect}."
+
+
+# Our detector's input size stays its checkpoint's (the trace keeps it; the fields would only move
+# the anchor grid drawn without the model): the panel offers it, among the fields that re-run the
+# model, for a model whose anchors come from its trace (torchvision).
+INPUT_SIZE_FIELDS = ("min_size", "max_size")
+# What the panel edits, in order: the DetectorConfig fields the viewer may change (titles, ranges
+# and help from their declarations in frcnn_core.config)
+SEQUENCE_FIELDS = tuple((name, FIELDS[name].title) for name in ANCHOR_ASSIGNMENT_FIELDS if isinstance(DetectorConfig.__dataclass_fields__[name].default, tuple))
+ANCHOR_FIELDS = tuple(number_field(name) for name in ANCHOR_ASSIGNMENT_FIELDS if name not in dict(SEQUENCE_FIELDS) and name not in INPUT_SIZE_FIELDS)
+PROPOSAL_FIELDS = tuple(number_field(name) for name in (*INPUT_SIZE_FIELDS, *INFERENCE_FIELDS))
+ANCHORS_TITLE = "Anchors and assignment (no model needed)"
+TRACED_ANCHORS_TITLE = "Anchors (the model's own) and assignment (re-run the model)"
 
 
 def parse_numbers(text: str) -> tuple[float, ...]:
@@ -56,19 +94,20 @@ class ParameterPanel(QtWidgets.QScrollArea):
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         body = QtWidgets.QWidget()
         column = QtWidgets.QVBoxLayout(body)
-        anchors = QtWidgets.QGroupBox("Anchors and assignment (no model needed)")
+        anchors = self.anchor_group = QtWidgets.QGroupBox(ANCHORS_TITLE)
         form = QtWidgets.QFormLayout(anchors)
         for key, title in SEQUENCE_FIELDS:
             edit = self.widgets[key] = QtWidgets.QLineEdit()
             edit.editingFinished.connect(lambda k=key: self._sequence_edited(k))
+            edit.setToolTip(tooltip(key))
             form.addRow(title, edit)
         for spec in ANCHOR_FIELDS:
-            form.addRow(spec[1], self._number(spec))
+            form.addRow(spec.title, self._number(spec))
         column.addWidget(anchors)
         proposals = QtWidgets.QGroupBox("Proposals and detections (re-run the model)")
         form = QtWidgets.QFormLayout(proposals)
         for spec in PROPOSAL_FIELDS:
-            form.addRow(spec[1], self._number(spec))
+            form.addRow(spec.title, self._number(spec))
         column.addWidget(proposals)
         reset = QtWidgets.QPushButton("Reset to the model's values")
         reset.clicked.connect(self.reset)
@@ -81,13 +120,14 @@ class ParameterPanel(QtWidgets.QScrollArea):
         document.changed.connect(self._document_changed)
         self._sync()
 
-    def _number(self, spec: tuple) -> QtWidgets.QAbstractSpinBox:
+    def _number(self, spec: NumberField) -> QtWidgets.QAbstractSpinBox:
         key, _, low, high, step, decimals = spec
         box = QtWidgets.QSpinBox() if decimals == 0 else QtWidgets.QDoubleSpinBox()
         if decimals:
             box.setDecimals(decimals)
         box.setRange(low, high)
         box.setSingleStep(step)
+        box.setToolTip(tooltip(key))
         box.setKeyboardTracking(False)  # apply on Enter / arrows, not on every keystroke
         box.valueChanged.connect(lambda value, k=key: self._edited(k, value))
         self.widgets[key] = box
@@ -112,12 +152,20 @@ class ParameterPanel(QtWidgets.QScrollArea):
             self.document.set_model(self.document.model)
 
     def _document_changed(self, aspects: frozenset) -> None:
-        if Change.PARAMS in aspects:
+        if aspects & {Change.PARAMS, Change.MODEL}:
             self._sync()
 
     def _sync(self) -> None:
-        parameters = self.document.parameters
+        """Show the parameters; a field the model has no setting for is greyed out (a torchvision
+        model's anchor grid, our detector's input size)."""
+        doc = self.document
+        parameters = doc.parameters
+        adjustable = set(doc.adjustable_fields())
+        if doc.model is None or doc.model.anchors_from_parameters:
+            adjustable -= set(INPUT_SIZE_FIELDS)
+        self.anchor_group.setTitle(ANCHORS_TITLE if doc.model is None or doc.model.anchors_from_parameters else TRACED_ANCHORS_TITLE)
         for key, widget in self.widgets.items():
+            widget.setEnabled(key in adjustable)
             blocker = QtCore.QSignalBlocker(widget)
             if isinstance(widget, QtWidgets.QLineEdit):
                 widget.setText(", ".join(f"{v:g}" for v in getattr(parameters, key)))

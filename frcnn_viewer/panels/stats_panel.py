@@ -66,7 +66,6 @@ class StatsPanel(QtWidgets.QScrollArea):
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth())
         document.changed.connect(lambda _aspects: self.refresh())
-        document.layers["detections"].changed.connect(lambda _layer, what: what == "score_threshold" and self.refresh())
         self.refresh()
 
     def refresh(self) -> None:

@@ -21,3 +21,5 @@ class Change(Enum):
     CLASSES = "classes"  # the class names (a class added while annotating)
     DIAGNOSIS = "diagnosis"  # the current image's diagnosis or the diagnosis settings
     LIST_FILTER = "list_filter"  # the stage or false-positive type the image list is filtered by
+    DISPLAY_THRESHOLD = "display_threshold"  # the detections layer's score threshold: what is shown and counted
+    COSTS = "costs"  # what fixing each error type and each stage's misses is worth, over the list

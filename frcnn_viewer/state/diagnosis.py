@@ -13,6 +13,8 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from frcnn_core import DetectorConfig, Trace
 from frcnn_core.evaluation.diagnose import FalsePositiveType, ImageDiagnosis, Stage, diagnose_trace
 
@@ -21,6 +23,15 @@ from .sources import LoadedImage
 
 # What the diagnosis panel filters the image list by: a stage that lost GT boxes, or a false-positive type.
 ErrorKind = Stage | FalsePositiveType
+
+
+# What the diagnosis' score threshold is, for its control's tooltip (one of the viewer's four).
+OPERATING_SCORE_TIP = (
+    "Operating score: the diagnosis rule's operating point (frcnn diagnose --score-threshold). A GT box counts as "
+    "detected only by a detection scoring at least this, and only such detections are judged as false positives. "
+    "It changes the verdicts, not the model's output (Parameters: Model score threshold) nor what the Detections "
+    "layer shows (its display threshold)."
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,18 @@ def diagnose_image(image: LoadedImage, trace: Trace, config: DetectorConfig, set
     if target is None:
         return None
     return diagnose_trace(trace, target, settings.iou, settings.score_threshold)
+
+
+def same_verdicts(a: ImageDiagnosis, b: ImageDiagnosis) -> bool:
+    """Whether two diagnoses of one image say the same: the settings, each GT box's stage, each
+    false positive's type, and TIDE's verdicts (what the counts and the error costs add up)."""
+    if (a.iou, a.score_threshold) != (b.iou, b.score_threshold):
+        return False
+    if [(g.index, g.stage) for g in a.gt] != [(g.index, g.stage) for g in b.gt]:
+        return False
+    if [(f.index, f.type) for f in a.false_positives] != [(f.index, f.type) for f in b.false_positives]:
+        return False
+    return all(np.array_equal(getattr(a.tide, f.name), getattr(b.tide, f.name)) for f in dataclasses.fields(a.tide))
 
 
 def kind_count(diagnosis: ImageDiagnosis, kind: ErrorKind) -> int:

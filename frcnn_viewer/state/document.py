@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from frcnn_core import AnchorAssignment, DetectorConfig, Trace, assign_anchors
+from frcnn_core import AnchorAssignment, DetectorConfig, FeatureLevel, Trace, assign_anchors
 from frcnn_core.config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, unknown_fields
-from frcnn_core.evaluation.diagnose import ImageDiagnosis, diagnosis_report
+from frcnn_core.evaluation.diagnose import ErrorCosts, ImageDiagnosis, diagnosis_report
 from frcnn_core.evaluation.metrics import ImageMatching
+from frcnn_core.trace.trace import SINGLE_LEVEL_NAME
 
 from .changes import Change
 from .diagnosis import (
@@ -32,12 +33,15 @@ from .diagnosis import (
     diagnose_image,
     in_original_pixels,
     ranked_by_kind,
+    same_verdicts,
     summarize,
 )
 from .events import Event
+from .layer_options import LayerName, OptionControl
 from .layer_registry import new_layer_list
-from .layers import LayerList
+from .layers import Layer, LayerList
 from .models import ModelInfo, TraceRequest, model_labels
+from .levels import LevelGrid, geometry_grid, level_label, trace_grids
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
 from .sources import ImageEntry, ImageLoadError, LoadedImage, Source, entries_of, load_image
@@ -60,6 +64,7 @@ class Document:
 
     layers: LayerList = field(default_factory=new_layer_list)
     entries: list[ImageEntry] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)  # what the entries come from, in the order opened
     index: int | None = None
     image: LoadedImage | None = None
     class_names: tuple[str, ...] = ()
@@ -69,7 +74,8 @@ class Document:
     trace: Trace | None = None
     matching: ImageMatching | None = None
     results: dict[int, ImageResult] = field(default_factory=dict)
-    selected_cell: tuple[int, int] | None = None
+    selected_cell: tuple[int, int] | None = None  # on the first level's grid
+    selected_point: tuple[float, float] | None = None  # where that cell was picked: each level's cell there
     selected_detection: int | None = None
     messages: list[Message] = field(default_factory=list)
     changed: Event = field(default_factory=Event, repr=False)
@@ -80,6 +86,24 @@ class Document:
     diagnosis_settings: DiagnosisSettings = field(default_factory=DiagnosisSettings)
     diagnosis: ImageDiagnosis | None = None  # the current image's, from its trace and GT
     list_filter: ErrorKind | None = None  # the image list shows only the images holding one
+    costs: ErrorCosts | None = None  # what fixing each error is worth over diagnosed(), from the worker
+    _costs_key: int = 0  # identifies the newest costs request
+    _costs_asked: tuple[ImageDiagnosis, ...] = ()  # the diagnoses of the newest request
+    _costs_of: tuple[ImageDiagnosis, ...] = ()  # the diagnoses ``costs`` was computed from
+
+    def __post_init__(self) -> None:
+        self.layers.changed.connect(self._layer_changed)
+
+    def _layer_changed(self, _layer: Layer, what: object) -> None:
+        """An option the document's numbers depend on (its ``announces``) is announced as a document change."""
+        if isinstance(what, OptionControl) and what.announces is not None:
+            self.changed.emit(frozenset({what.announces}))
+
+    @property
+    def display_threshold(self) -> float:
+        """The detections layer's score threshold: the detections shown, counted (TP, FP, missed)
+        and ranked by. Display only: the model outputs what ``parameters.score_thresh`` lets through."""
+        return self.layers[LayerName.DETECTIONS].options.score_threshold
 
     # ----- messages -------------------------------------------------------------------
     def report(self, level: str, text: str) -> None:
@@ -93,11 +117,30 @@ class Document:
         first = len(self.entries)
         for source in sources:
             self.entries += entries_of(source)
+            if source not in self.sources:
+                self.sources.append(source)
             for name in source.class_names:
                 if name not in self.class_names:
                     self.class_names += (name,)
         self.changed.emit(frozenset({Change.ENTRIES}))
         return first
+
+    def listed_indices(self, source: Source) -> list[int] | None:
+        """The list index of each of ``source``'s images when every one of them is already listed
+        (same files, through any source opened before), else ``None``."""
+        starts, position = [], 0
+        for opened in self.sources:  # add_sources appends each source's entries in one run
+            starts.append(position)
+            position += len(opened.entries)
+        if position != len(self.entries):  # a source listed twice: no telling which run is which
+            return None
+        found = []
+        for path in source.catalogue.paths:
+            hit = next(((start, i) for start, opened in zip(starts, self.sources) if (i := opened.index_of_path(path)) is not None), None)
+            if hit is None:
+                return None
+            found.append(hit[0] + hit[1])
+        return found
 
     def set_index(self, index: int) -> bool:
         """Show image ``index``; on a bad file the message says why and nothing else changes."""
@@ -113,7 +156,7 @@ class Document:
         had_diagnosis = self.diagnosis is not None
         self.index, self.image = index, image
         self.trace = self.matching = self.diagnosis = None
-        self.selected_cell = self.selected_detection = None
+        self.selected_cell = self.selected_point = self.selected_detection = None
         self._trace_key += 1
         self._update_anchors()
         self.changed.emit(frozenset({Change.IMAGE, Change.ANCHORS, Change.TRACE, Change.SELECTION} | ({Change.DIAGNOSIS} if had_diagnosis else set())))
@@ -147,7 +190,11 @@ class Document:
         image.difficult = np.asarray(difficult, dtype=bool).reshape(-1)
         self._update_anchors()
         self._update_diagnosis()
-        self.changed.emit(frozenset({Change.ANCHORS} | ({Change.DIAGNOSIS} if self.diagnosis is not None else set())))
+        aspects = {Change.ANCHORS} | ({Change.DIAGNOSIS} if self.diagnosis is not None else set())
+        if self.model is not None and not self.model.anchors_from_parameters:
+            self._trace_key += 1  # its anchor labels come from a trace with the new GT
+            aspects.add(Change.PROPOSALS)
+        self.changed.emit(frozenset(aspects))
 
     # ----- model and parameters -------------------------------------------------------
     def set_model(self, model: ModelInfo) -> None:
@@ -166,14 +213,17 @@ class Document:
         """Change :data:`PARAMETER_FIELDS` of :attr:`parameters` by their ``DetectorConfig`` names.
 
         Anchor and assignment fields relabel the anchors at once (no model needed); inference
-        fields make the window run the model again. A name that is not a ``DetectorConfig``
-        field, or not one the viewer adjusts, is a ``ValueError`` listing the valid ones; a bad
-        value is reported and leaves the parameters as they were (returns ``False``).
+        fields (and for a torchvision model its labelling rule and input size,
+        :meth:`model_run_fields`) make the window run the model again. A name that is not a
+        ``DetectorConfig`` field, or not one the viewer adjusts for this model
+        (:meth:`adjustable_fields`), is a ``ValueError`` listing the valid ones; a bad value is
+        reported and leaves the parameters as they were (returns ``False``).
         """
         unknown_fields(DetectorConfig, changes)
-        fixed = sorted(set(changes) - set(PARAMETER_FIELDS))
+        adjustable = self.adjustable_fields()
+        fixed = sorted(set(changes) - set(adjustable))
         if fixed:
-            raise ValueError(f"{', '.join(fixed)} cannot be changed in the viewer; adjustable: {', '.join(PARAMETER_FIELDS)}")
+            raise ValueError(f"{', '.join(fixed)} cannot be changed in the viewer; adjustable: {', '.join(adjustable)}")
         changes = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
         try:
             parameters = self.parameters.replace(**changes)
@@ -184,10 +234,10 @@ class Document:
         self.parameters = parameters
         aspects = set()
         if changed & set(ANCHOR_ASSIGNMENT_FIELDS):
-            self.selected_cell = None
+            self.selected_cell = self.selected_point = None
             self._update_anchors()
             aspects |= {Change.PARAMS, Change.ANCHORS, Change.SELECTION}
-        if changed & set(INFERENCE_FIELDS):
+        if changed & set(self.model_run_fields()):
             self._trace_key += 1
             self.results_key += 1
             self.results.clear()
@@ -196,13 +246,34 @@ class Document:
             self.changed.emit(frozenset(aspects))
         return True
 
+    def adjustable_fields(self) -> tuple[str, ...]:
+        """The :data:`PARAMETER_FIELDS` the current model can take (a torchvision model has no
+        setting for our anchor grid: its anchors are its ``AnchorGenerator``'s)."""
+        fixed = self.model.fixed_fields if self.model is not None else frozenset()
+        return tuple(name for name in PARAMETER_FIELDS if name not in fixed)
+
+    def model_run_fields(self) -> tuple[str, ...]:
+        """The parameters that take effect by running the model again: the proposal and detection
+        settings, and for a model whose anchors come from its trace (torchvision) its anchor
+        labelling rule and input size too."""
+        if self.model is None or self.model.anchors_from_parameters:
+            return INFERENCE_FIELDS
+        adjustable = self.adjustable_fields()
+        return INFERENCE_FIELDS + tuple(name for name in ANCHOR_ASSIGNMENT_FIELDS if name in adjustable)
+
     def inference_changes(self) -> dict:
-        """The inference parameters as ``DetectorConfig.replace`` keywords, for the worker."""
-        return {name: getattr(self.parameters, name) for name in INFERENCE_FIELDS}
+        """The parameters of :meth:`model_run_fields` as ``DetectorConfig`` keywords, for the worker."""
+        return {name: getattr(self.parameters, name) for name in self.model_run_fields()}
 
     def _update_anchors(self) -> None:
+        """The anchors and their labels shown: laid and labelled from the parameters (our
+        detector, no model run), or those of the trace (a torchvision model's FPN anchors,
+        labelled by its own rule; ``None`` until the trace arrives or without GT)."""
         if self.image is None:
             self.anchor_state = None
+            return
+        if self.model is not None and not self.model.anchors_from_parameters:
+            self.anchor_state = self.trace.anchor_assignment() if self.trace is not None else None
             return
         gt = self.image.gt_boxes if self.image.annotated else None
         generator = torch.Generator().manual_seed(ANCHOR_SAMPLING_SEED)
@@ -228,8 +299,12 @@ class Document:
         self.trace = trace
         self.selected_detection = None
         self.matching = image_result(self.image, trace.detections, self.model.config).matching
+        aspects = {Change.TRACE, Change.SELECTION, Change.DIAGNOSIS}
+        if not self.model.anchors_from_parameters:
+            self._update_anchors()
+            aspects.add(Change.ANCHORS)
         self._update_diagnosis()
-        self.changed.emit(frozenset({Change.TRACE, Change.SELECTION, Change.DIAGNOSIS}))
+        self.changed.emit(frozenset(aspects))
         return True
 
     def show_trace(self, index: int, trace: Trace, image: LoadedImage, anchor_state: AnchorAssignment | None = None) -> bool:
@@ -243,7 +318,7 @@ class Document:
         if self.model is None or not 0 <= index < len(self.entries):
             return False
         self.index, self.image, self.trace = index, image, trace
-        self.selected_cell = self.selected_detection = None
+        self.selected_cell = self.selected_point = self.selected_detection = None
         self.matching = image_result(image, trace.detections, self.model.config).matching
         if anchor_state is None:
             self._update_anchors()
@@ -266,7 +341,7 @@ class Document:
 
     def ranked(self, key: str) -> list[int]:
         """Entry indices worst first by ``key``: ``"missed"`` or ``"false_positives"`` (most first,
-        at the detections layer's score threshold), ``"ap"`` (lowest first) or ``"uncertainty"``
+        at the :attr:`display_threshold`), ``"ap"`` (lowest first) or ``"uncertainty"``
         (the model's uncertainty, :attr:`ImageResult.uncertainty`, highest first; needs no GT);
         ``"order"`` is list order. Images without results, or without GT for the key, keep list
         order at the end.
@@ -278,7 +353,7 @@ class Document:
         indices = list(range(len(self.entries)))
         if key == "order":
             return indices
-        threshold = self.layers["detections"].options["score_threshold"]
+        threshold = self.display_threshold
 
         def badness(i: int) -> float | None:
             result = self.results.get(i)
@@ -322,7 +397,8 @@ class Document:
         self.diagnosis = diagnose_image(self.image, self.trace, self.model.config, self.diagnosis_settings)
         result = self.results.get(self.index)
         if result is not None and self._answered_key != self._trace_key:
-            result.diagnosis = self.diagnosis
+            if result.diagnosis is None or self.diagnosis is None or not same_verdicts(result.diagnosis, self.diagnosis):
+                result.diagnosis = self.diagnosis  # kept when it says the same: the error costs stay valid
 
     def diagnosed(self) -> dict[int, ImageDiagnosis]:
         """Entry index -> diagnosis, for the analysed images with GT diagnosed at the current settings."""
@@ -336,10 +412,37 @@ class Document:
         """Counts per stage and per false-positive type over :meth:`diagnosed`."""
         return summarize(self.diagnosed().values())
 
+    def costs_request(self) -> tuple[int, list[ImageDiagnosis]] | None:
+        """What to hand the worker for :func:`frcnn_core.evaluation.diagnose.error_costs`: ``(key,
+        diagnoses)`` when :meth:`diagnosed` changed since the last request, else ``None``. With
+        nothing diagnosed the costs are cleared here."""
+        asked = tuple(self.diagnosed().values())
+        if _same_objects(asked, self._costs_asked):
+            return None
+        self._costs_key += 1
+        self._costs_asked = asked
+        if not asked:
+            self.costs, self._costs_of = None, ()
+            self.changed.emit(frozenset({Change.COSTS}))
+            return None
+        return self._costs_key, list(asked)
+
+    def set_costs(self, key: int, costs: ErrorCosts) -> bool:
+        """Accept the worker's error costs if they answer the newest request; returns whether they did."""
+        if key != self._costs_key:
+            return False
+        self.costs, self._costs_of = costs, self._costs_asked
+        self.changed.emit(frozenset({Change.COSTS}))
+        return True
+
+    def costs_current(self) -> bool:
+        """Whether :attr:`costs` are those of :meth:`diagnosed` as it is now."""
+        return self.costs is not None and _same_objects(tuple(self.diagnosed().values()), self._costs_of)
+
     def set_list_filter(self, kind: ErrorKind | None) -> None:
         """Show only the images holding ``kind`` (a stage or a false-positive type) in the image
         list, the most first (:meth:`ranked`); ``None`` shows them all again."""
-        if kind is not self.list_filter:  # by identity: Stage.CLASS == FalsePositiveType.CLASS as strings
+        if kind is not self.list_filter:
             self.list_filter = kind
             self.changed.emit(frozenset({Change.LIST_FILTER}))
 
@@ -355,20 +458,43 @@ class Document:
         config = self.model.config
         class_names = list(config.class_names) or [config.label_name(k) for k in range(1, config.num_classes + 1)]
         settings = self.diagnosis_settings
-        return diagnosis_report(diagnoses, images, class_names, settings.iou, settings.score_threshold)
+        costs = self.costs if self.costs_current() else None  # else computed here
+        return diagnosis_report(diagnoses, images, class_names, settings.iou, settings.score_threshold, costs)
+
+    def level_grids(self) -> list[LevelGrid]:
+        """The feature levels of the anchors shown, with their rows and cell arithmetic: the one
+        grid of the parameters (our detector, ``C4``), or every level of the trace (a torchvision
+        FPN, ``P2``…``P6``); none before a torchvision model's first trace."""
+        if self.image is None:
+            return []
+        if self.model is None or self.model.anchors_from_parameters:
+            return [geometry_grid(self.anchor_state.geometry, SINGLE_LEVEL_NAME)] if self.anchor_state is not None else []
+        return trace_grids(self.trace) if self.trace is not None else []
+
+    def feature_levels(self) -> tuple[FeatureLevel, ...]:
+        """The feature levels of the anchors shown (:meth:`level_grids`), for the level choice."""
+        return tuple(grid.level for grid in self.level_grids())
+
+    def shown_anchors(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``([N, 4] xyxy original pixels, [N] inside)`` of every anchor shown (``None`` without),
+        rows as :meth:`level_grids` says."""
+        if self.anchor_state is not None:
+            return self.anchor_state.anchors, self.anchor_state.inside
+        if self.trace is not None and self.model is not None and not self.model.anchors_from_parameters:
+            return self.trace.anchors.numpy(), self.trace.inside.numpy()
+        return None
 
     # ----- selection ------------------------------------------------------------------
     def shown_detections(self) -> np.ndarray:
-        """Indices of the current detections at or above the detections layer's score threshold."""
+        """Indices of the current detections at or above the :attr:`display_threshold`."""
         if self.trace is None:
             return np.zeros(0, dtype=np.int64)
-        threshold = self.layers["detections"].options["score_threshold"]
-        return np.nonzero(self.trace.detections.scores.numpy() >= threshold)[0]
+        return np.nonzero(self.trace.detections.scores.numpy() >= self.display_threshold)[0]
 
     def click(self, x: float, y: float) -> None:
         """Select the smallest shown detection under ``(x, y)``; elsewhere pick the feature cell there."""
         hit = None
-        if self.layers["detections"].visible and self.trace is not None:
+        if self.layers[LayerName.DETECTIONS].visible and self.trace is not None:
             shown = self.shown_detections()
             boxes = self.trace.detections.boxes.numpy()[shown]
             inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
@@ -378,11 +504,21 @@ class Document:
                 hit = int(shown[candidates[np.argmin(areas[candidates])]])
         if hit is not None:
             self.select_detection(hit)
-        elif self.anchor_state is not None:
-            self.select_cell(*self.anchor_state.geometry.cell_at(x, y))
+        else:
+            grids = self.level_grids()
+            if grids:
+                self.selected_cell, self.selected_point = grids[0].geometry.cell_at(x, y), (float(x), float(y))
+                self.selected_detection = None
+                self.changed.emit(frozenset({Change.SELECTION}))
 
     def select_cell(self, cell_y: int, cell_x: int) -> None:
+        """Pick feature cell ``(cell_y, cell_x)`` of the first level's grid (with several levels,
+        the cell of each level at its centre)."""
         self.selected_cell = (int(cell_y), int(cell_x))
+        grids = self.level_grids()
+        if grids:
+            x1, y1, x2, y2 = grids[0].geometry.cell_rect(*self.selected_cell)
+            self.selected_point = ((x1 + x2) / 2, (y1 + y2) / 2)
         self.selected_detection = None
         self.changed.emit(frozenset({Change.SELECTION}))
 
@@ -409,13 +545,12 @@ class Document:
                 counts.pop("gt_without_positive")
         if self.trace is not None:
             trace_counts = self.trace.counts()
-            for key in ("pre_nms_proposals", "proposals", "detections", "fg_rois", "bg_rois"):
-                if key in trace_counts:
+            for key in ("anchors", "inside", "pre_nms_proposals", "proposals", "detections", "fg_rois", "bg_rois"):
+                if key in trace_counts and key not in counts:
                     counts[key] = trace_counts[key]
-            threshold = self.layers["detections"].options["score_threshold"]
             counts["shown_detections"] = len(self.shown_detections())
             if self.matching is not None:
-                counts.update(self.matching.summary(threshold))
+                counts.update(self.matching.summary(self.display_threshold))
         return counts
 
     def describe_point(self, x: float, y: float) -> str:
@@ -423,10 +558,14 @@ class Document:
         if self.image is None:
             return ""
         parts = [f"x {x:.0f}  y {y:.0f}"]
+        grids = self.level_grids()
+        if len(grids) == 1:
+            parts.append("cell ({}, {})".format(*grids[0].geometry.cell_at(x, y)))
+        elif grids:
+            levels = [g.level for g in grids]
+            parts.append("cells " + "  ".join("{} ({}, {})".format(level_label(g.level, levels), *g.geometry.cell_at(x, y)) for g in grids))
         state = self.anchor_state
         if state is not None:
-            cell_y, cell_x = state.geometry.cell_at(x, y)
-            parts.append(f"cell ({cell_y}, {cell_x})")
             anchor = self.hovered_anchor(x, y)
             if anchor is not None:
                 g = int(state.matched_gt[anchor])
@@ -444,13 +583,17 @@ class Document:
     def describe_diagnosis(self, x: float, y: float) -> str | None:
         """The measured values of the GT box or false positive under ``(x, y)`` when the
         diagnosis layer is visible (see :func:`frcnn_viewer.state.diagnosis.describe_diagnosis_at`)."""
-        if not self.layers["diagnosis"].visible or self.model is None:
+        if not self.layers[LayerName.DIAGNOSIS].visible or self.model is None:
             return None
         return describe_diagnosis_at(self.diagnosis, x, y, self.model.config.label_name)
 
     def hovered_anchor(self, x: float, y: float) -> int | None:
         """The positive anchor shown under ``(x, y)`` when the anchor-labels layer is visible."""
-        layer = self.layers["anchor_labels"]
+        layer = self.layers[LayerName.ANCHOR_LABELS]
         if self.anchor_state is None or not layer.visible or not self.image.annotated:
             return None
-        return self.anchor_state.positive_at(x, y, sampled=layer.options["sampled"])
+        return self.anchor_state.positive_at(x, y, sampled=layer.options.sampled)
+
+
+def _same_objects(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))

@@ -105,7 +105,6 @@ class ImageListState:
         self._uncertainty = np.zeros(0)  # [N] float bits, nan without results
         self._name_order: np.ndarray | None = None
         document.changed.connect(self._document_changed)
-        document.layers["detections"].changed.connect(self._layer_changed)
         self._append(0)
         self._count_results()
         self._update_rows()
@@ -169,6 +168,8 @@ class ImageListState:
 
     # ----- following the document --------------------------------------------------------
     def _document_changed(self, aspects: frozenset) -> None:
+        if Change.DISPLAY_THRESHOLD in aspects:
+            self._threshold_changed()
         rows_change = False
         if Change.ENTRIES in aspects:
             if len(self.document.entries) < len(self._names):  # not appended: start over
@@ -189,13 +190,13 @@ class ImageListState:
         elif Change.RESULTS in aspects:
             self.changed.emit(ListChange.VALUES)
 
-    def _layer_changed(self, _layer, what: str) -> None:
-        if what == "score_threshold":
-            self._count_results()
-            if self._results_matter():
-                self._update_rows()
-            else:
-                self.changed.emit(ListChange.VALUES)
+    def _threshold_changed(self) -> None:
+        """The display threshold moved: the counts of detections, TP, FP and missed follow."""
+        self._count_results()
+        if self._results_matter():
+            self._update_rows()
+        else:
+            self.changed.emit(ListChange.VALUES)
 
     def _results_matter(self) -> bool:
         """Whether the rows (not only their numbers) depend on the results."""
@@ -215,7 +216,8 @@ class ImageListState:
         while position < len(entries):
             source = entries[position].source
             run = source.entries
-            whole = entries[position].index == 0 and entries[position:position + len(run)] == run
+            end = position + len(run) - 1  # add_sources appends a source's entries in one run
+            whole = entries[position].index == 0 and end < len(entries) and entries[end] is run[-1]
             picked = np.arange(len(run)) if whole else np.array([entries[position].index])
             catalogue = source.catalogue
             names = catalogue.names if whole else [entries[position].name]
@@ -253,7 +255,7 @@ class ImageListState:
 
     def _count_results(self) -> None:
         doc = self.document
-        threshold = doc.layers["detections"].options["score_threshold"]
+        threshold = doc.display_threshold
         self._results = np.full((len(self._names), len(RESULT_COLUMNS)), np.nan)
         self._ap = np.full(len(self._names), np.nan)
         self._uncertainty = np.full(len(self._names), np.nan)

@@ -15,19 +15,38 @@ from frcnn_core import DetectorConfig, cpu_config
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """The model the inference worker holds: its config and where its weights came from."""
+    """The model the inference worker holds: its config, where its weights came from and, for a
+    torchvision Faster R-CNN, its torchvision builder (``arch``; ``None`` for our own detector)."""
 
     config: DetectorConfig
     checkpoint: str | None = None
+    arch: str | None = None
+    notes: tuple[str, ...] = ()  # what loading it decided for the user (e.g. where its class names came from)
+    fixed_fields: frozenset[str] = frozenset()  # DetectorConfig fields the model has no setting for (torchvision's anchors)
+    unnamed_file: bool = False  # its file named no classes: it takes the open images' (names_for_unnamed)
 
     @property
     def trained(self) -> bool:
         return self.checkpoint is not None
 
+    @property
+    def anchors_from_parameters(self) -> bool:
+        """Whether the parameters describe the model's anchors and their labelling rule, so they
+        are laid and labelled without running it (:func:`frcnn_core.assign_anchors`): true of our
+        detector; a torchvision model's FPN anchors and labels come from its trace."""
+        return self.arch is None
+
+    @property
+    def architecture(self) -> str:
+        """The architecture in a few words, for the status bar."""
+        if self.arch is not None:
+            return f"torchvision {self.arch}"
+        return f"frcnn {self.config.backbone}"
+
     def describe(self) -> str:
         if self.checkpoint is None:
             return f"untrained model (random weights, {self.config.backbone} backbone)"
-        return f"{self.checkpoint} ({self.config.backbone}, {self.config.num_classes} classes)"
+        return f"{self.checkpoint} ({self.architecture}, {self.config.num_classes} classes)"
 
 
 def untrained_config(class_names: tuple[str, ...]) -> DetectorConfig:
@@ -45,6 +64,16 @@ class TraceRequest:
     image: torch.Tensor
     target: dict | None
     config_changes: dict
+
+
+def names_for_unnamed(num_classes: int, data_names: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """Class names for a model of ``num_classes`` classes whose file names none (a torchvision
+    ``state_dict``): the open images' ``data_names`` in label order when they are as many.
+    Returns the names to give it (empty: none fit) and the line that tells the user."""
+    if data_names and len(data_names) == num_classes:
+        return tuple(data_names), f"the checkpoint names no classes: its {num_classes} classes are taken as the open images' ({', '.join(data_names)}), in label order"
+    count = f"; the open images have {len(data_names)}" if data_names else ""
+    return (), f"the checkpoint names no classes: they are shown as class 1..{num_classes}{count}"
 
 
 def model_class_names(config: DetectorConfig) -> tuple[str, ...]:

@@ -17,6 +17,8 @@ from frcnn_core import IGNORED, NEGATIVE, POSITIVE, AnchorGeometry
 from frcnn_core.evaluation.diagnose import Stage
 
 from .label_placement import TextLabel, elide
+from .layer_options import AnchorsOptions, AnchorSubset, LayerName, ProposalStage
+from .levels import chosen_grids, finest_grid, level_index, level_mask
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -119,7 +121,7 @@ def ground_truth_overlay(layer: Layer, doc) -> Overlay:
     if uncovered:
         # flagged: no anchor reaches the positive IoU threshold with these boxes
         overlay.boxes.append(BoxGroup("uncovered", image.gt_boxes[uncovered], rgba(UNCOVERED_COLOUR), 2))
-    if layer.options["show_names"]:
+    if layer.options.show_names:
         for g, (box, name) in enumerate(zip(image.gt_boxes, image.gt_names)):
             text = elide(name) + (" (difficult)" if image.difficult[g] else "") + (" - no positive anchor" if g in uncovered else "")
             overlay.labels.append(_box_label(box, text, UNCOVERED_COLOUR if g in uncovered else layer.colour))
@@ -127,25 +129,35 @@ def ground_truth_overlay(layer: Layer, doc) -> Overlay:
 
 
 def anchors_overlay(layer: Layer, doc) -> Overlay:
-    state = doc.anchor_state
+    """The anchors of the chosen level (or of all), less the hidden scales and ratios: inside
+    the image, all, or those of the picked feature cell (on each level drawn, the cell at the
+    picked point, with that level's grid when one level is drawn)."""
+    shown = doc.shown_anchors()
     overlay = Overlay()
-    if state is None:
+    if shown is None:
         return overlay
-    options = layer.options
-    grid = state.geometry
-    keep = ~np.isin(np.asarray(grid.scales)[grid.scale_index()], options["hidden_scales"])
-    keep &= ~np.isin(np.asarray(grid.ratios)[grid.ratio_index()], options["hidden_ratios"])
-    if options["subset"] == "inside":
-        keep &= state.inside
-    elif options["subset"] == "cell":
-        cell_mask = np.zeros(len(state.anchors), dtype=bool)
-        if doc.selected_cell is not None:
-            cell_mask[grid.cell_anchor_indices(*doc.selected_cell)] = True
+    anchors, inside = shown
+    options: AnchorsOptions = layer.options
+    grids = chosen_grids(doc.level_grids(), options.level)
+    keep = np.zeros(len(anchors), dtype=bool)
+    for grid in grids:
+        keep[grid.rows] = ~np.isin(grid.scale_values(), options.hidden_scales) & ~np.isin(grid.ratio_values(), options.hidden_ratios)
+    if options.subset is AnchorSubset.INSIDE:
+        keep &= inside
+    elif options.subset is AnchorSubset.CELL:
+        cell_mask = np.zeros(len(anchors), dtype=bool)
+        point = doc.selected_point
+        if len(grids) == 1:
+            overlay.segments.append(SegmentGroup("grid", _grid_segments(grids[0].geometry), rgba(WHITE, 70)))
+        if point is not None:
+            cells = []
+            for grid in grids:
+                cell = grid.geometry.cell_at(*point)
+                cell_mask[grid.rows.start + grid.geometry.cell_anchor_indices(*cell)] = True
+                cells.append(grid.geometry.cell_rect(*cell))
+            overlay.boxes.append(BoxGroup("cell", np.array(cells, dtype=np.float64).reshape(-1, 4), rgba(WHITE), 2))
         keep &= cell_mask
-        overlay.segments.append(SegmentGroup("grid", _grid_segments(grid), rgba(WHITE, 70)))
-        if doc.selected_cell is not None:
-            overlay.boxes.append(BoxGroup("cell", np.array([grid.cell_rect(*doc.selected_cell)]), rgba(WHITE), 2))
-    overlay.boxes.insert(0, BoxGroup("anchors", state.anchors[keep], rgba(layer.colour)))
+    overlay.boxes.insert(0, BoxGroup("anchors", anchors[keep], rgba(layer.colour)))
     return overlay
 
 
@@ -161,17 +173,19 @@ def _grid_segments(grid: AnchorGeometry) -> np.ndarray:
 
 
 def anchor_labels_overlay(layer: Layer, doc) -> Overlay:
+    """Positive, negative (and ignored) anchors of the chosen level, with links to their GT."""
     state = doc.anchor_state
     overlay = Overlay()
     if state is None:
         return overlay
-    labels = state.labels if layer.options["sampled"] else state.candidate_labels
-    if layer.options["show_ignored"]:
-        overlay.boxes.append(BoxGroup("ignored", state.anchors[labels == IGNORED], rgba(IGNORED_COLOUR, 160)))
-    overlay.boxes.append(BoxGroup("negative", state.anchors[labels == NEGATIVE], rgba(NEGATIVE_COLOUR)))
-    positive = labels == POSITIVE
+    labels = state.labels if layer.options.sampled else state.candidate_labels
+    level = level_mask(doc.feature_levels(), layer.options.level, len(labels))
+    if layer.options.show_ignored:
+        overlay.boxes.append(BoxGroup("ignored", state.anchors[level & (labels == IGNORED)], rgba(IGNORED_COLOUR, 160)))
+    overlay.boxes.append(BoxGroup("negative", state.anchors[level & (labels == NEGATIVE)], rgba(NEGATIVE_COLOUR)))
+    positive = level & (labels == POSITIVE)
     overlay.boxes.append(BoxGroup("positive", state.anchors[positive], rgba(layer.colour)))
-    if layer.options["show_links"] and positive.any() and len(state.gt_boxes):
+    if layer.options.show_links and positive.any() and len(state.gt_boxes):
         matched = state.gt_boxes[state.matched_gt[positive]]
         overlay.segments.append(SegmentGroup("links", _links(state.anchors[positive], matched), rgba(layer.colour, 180)))
     return overlay
@@ -182,11 +196,11 @@ def proposals_overlay(layer: Layer, doc) -> Overlay:
     overlay = Overlay()
     if trace is None:
         return overlay
-    if layer.options["stage"] == "pre_nms":
+    if layer.options.stage is ProposalStage.PRE_NMS:
         boxes, scores = trace.pre_nms_boxes.numpy(), trace.pre_nms_scores.numpy()
     else:
         boxes, scores = trace.proposals.numpy(), trace.proposal_scores.numpy()
-    top = np.argsort(-scores, kind="stable")[: max(int(layer.options["top_k"]), 0)]
+    top = np.argsort(-scores, kind="stable")[: max(int(layer.options.top_k), 0)]
     boxes, scores = boxes[top], scores[top]
     # coloured by objectness: one group per score bin, brighter bins drawn last (on top)
     bins = np.minimum((scores * PROPOSAL_SCORE_BINS).astype(int), PROPOSAL_SCORE_BINS - 1)
@@ -202,7 +216,7 @@ def roi_samples_overlay(layer: Layer, doc) -> Overlay:
     if trace is None or trace.roi_boxes is None:
         return overlay
     boxes, labels = trace.roi_boxes.numpy(), trace.roi_labels.numpy()
-    if layer.options["show_background"]:
+    if layer.options.show_background:
         overlay.boxes.append(BoxGroup("background", boxes[labels == 0], rgba(BACKGROUND_COLOUR, 200)))
     foreground = labels > 0
     overlay.boxes.append(BoxGroup("foreground", boxes[foreground], rgba(layer.colour)))
@@ -217,7 +231,7 @@ def detections_overlay(layer: Layer, doc) -> Overlay:
     if trace is None:
         return overlay
     det = trace.detections
-    threshold = layer.options["score_threshold"]
+    threshold = layer.options.score_threshold
     shown = doc.shown_detections()
     boxes = det.boxes.numpy()
     colours = np.zeros(len(boxes), dtype=np.int64)  # 0 plain/true positive, 1 false positive, 2 difficult
@@ -231,9 +245,9 @@ def detections_overlay(layer: Layer, doc) -> Overlay:
     if matching is not None:
         missed = matching.missed(threshold)
         overlay.boxes.append(BoxGroup("missed", doc.image.gt_boxes[missed], rgba(MISSED_COLOUR), 2))
-        if not (doc.layers["diagnosis"].visible and doc.diagnosis is not None):  # else the diagnosis says why, in the same place
+        if not (doc.layers[LayerName.DIAGNOSIS].visible and doc.diagnosis is not None):  # else the diagnosis says why, in the same place
             overlay.labels += [_box_label(doc.image.gt_boxes[g], "missed", MISSED_COLOUR, bottom=True) for g in missed]
-    if layer.options["show_names"]:
+    if layer.options.show_names:
         for i in shown:
             text = f"{elide(doc.model.config.label_name(int(det.labels[i])))} {float(det.scores[i]):.2f}"
             overlay.labels.append(_box_label(boxes[i], text, palette[colours[i]][1]))
@@ -248,16 +262,24 @@ def detections_overlay(layer: Layer, doc) -> Overlay:
 
 
 def objectness_overlay(layer: Layer, doc) -> Overlay:
+    """The highest objectness over the anchors of each feature cell of the chosen level; with
+    every level of a multi-level model, the highest over the levels on the finest level's grid."""
     trace = doc.trace
     if trace is None:
         return Overlay()
-    values = trace.objectness_map().numpy()
+    levels = trace.levels
+    index = level_index(levels, layer.options.level)
+    if index is None and len(levels) > 1:
+        values, stride = finest_grid(levels, [trace.objectness_map(i).numpy() for i in range(len(levels))])
+    else:
+        index = 0 if index is None else index
+        values, stride = trace.objectness_map(index).numpy(), levels[index].stride
     heat = np.empty((*values.shape, 4), dtype=np.uint8)
     heat[..., :3] = layer.colour
     heat[..., 3] = np.round(np.clip(values, 0, 1) * 255).astype(np.uint8)
-    hf, wf = trace.feature_size
+    hf, wf = values.shape
     sx, sy = trace.scale
-    return Overlay(heatmap=Heatmap(np.ascontiguousarray(heat), (0.0, 0.0, wf * trace.stride / sx, hf * trace.stride / sy)))
+    return Overlay(heatmap=Heatmap(np.ascontiguousarray(heat), (0.0, 0.0, wf * stride / sx, hf * stride / sy)))
 
 
 def diagnosis_overlay(layer: Layer, doc) -> Overlay:
@@ -270,7 +292,7 @@ def diagnosis_overlay(layer: Layer, doc) -> Overlay:
     missed = [g for g in diagnosis.gt if g.stage is not Stage.DETECTED]
     overlay.boxes.append(BoxGroup("missed", np.array([g.box for g in missed], np.float64).reshape(-1, 4), rgba(layer.colour), 2))
     overlay.boxes.append(BoxGroup("false_positive", np.array([f.box for f in diagnosis.false_positives], np.float64).reshape(-1, 4), rgba(FALSE_POSITIVE_COLOUR), 2))
-    shown = diagnosis.gt if layer.options["show_detected"] else missed
+    shown = diagnosis.gt if layer.options.show_detected else missed
     overlay.labels += [_box_label(np.asarray(g.box), g.stage.description, layer.colour if g.stage is not Stage.DETECTED else WHITE, bottom=True) for g in shown]
     overlay.labels += [_box_label(np.asarray(f.box), f"FP: {f.type.description}", FALSE_POSITIVE_COLOUR, bottom=True) for f in diagnosis.false_positives]
     return overlay

@@ -75,12 +75,14 @@ class Catalogue:
         gt_counts: ``[N]`` int64 GT boxes of each image (0 for an unannotated source).
         gt_image: ``[B]`` int64, the image (0..N-1) of each of the source's ``B`` GT boxes.
         gt_label: ``[B]`` int64, the label of that box, 1..C in the source's ``class_names``.
+        paths: ``N`` absolute image file paths (``None`` for a generated image or a frame).
     """
 
     names: list[str]
     gt_counts: np.ndarray
     gt_image: np.ndarray
     gt_label: np.ndarray
+    paths: list[str | None]
 
 
 @dataclass(eq=False)
@@ -96,6 +98,7 @@ class Source:
     annotated: bool
     _catalogue: Catalogue | None = field(default=None, init=False, repr=False)
     _entries: list[ImageEntry] | None = field(default=None, init=False, repr=False)
+    _by_path: dict[str, int] | None = field(default=None, init=False, repr=False)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -118,6 +121,12 @@ class Source:
         """One entry per image, in the dataset's order (the same objects every time)."""
         self.prepare()
         return self._entries
+
+    def index_of_path(self, path: str | None) -> int | None:
+        """The index of the image whose file is ``path`` (absolute), if this source lists it."""
+        if self._by_path is None:
+            self._by_path = {p: i for i, p in enumerate(self.catalogue.paths) if p is not None}
+        return None if path is None else self._by_path.get(path)
 
 
 @dataclass
@@ -228,6 +237,7 @@ def catalogue_of(dataset, label: str, progress: Progress | None = None) -> Catal
     count = len(dataset)
     stem = Path(label).name or label
     names: list[str] = []
+    paths: list[str | None] = []
     labels: list[np.ndarray] = []
     for index in range(count):
         if record is not None:
@@ -237,13 +247,15 @@ def catalogue_of(dataset, label: str, progress: Progress | None = None) -> Catal
             info = dataset.info(index)
             path, image_labels = info.get("path"), info["target"]["labels"].numpy()
         names.append(os.path.basename(path) if path else f"{stem} #{index}")
+        paths.append(os.path.abspath(path) if path else None)
         labels.append(np.asarray(image_labels, dtype=np.int64).reshape(-1))
         if progress is not None and index % LISTING_PROGRESS_STEP == 0:
             progress(f"listing {label}", index, count)
     gt_counts = np.array([len(x) for x in labels], dtype=np.int64)
     gt_image = np.repeat(np.arange(count, dtype=np.int64), gt_counts)
-    gt_label = np.concatenate(labels) if labels else np.zeros(0, np.int64)
-    return Catalogue(names, gt_counts, gt_image, gt_label)
+    gt_label = np.concatenate([np.concatenate(labels[i:i + LISTING_PROGRESS_STEP]) for i in range(0, count, LISTING_PROGRESS_STEP)]) \
+        if labels else np.zeros(0, np.int64)  # in slices: one C call over 118 000 arrays holds the interpreter lock
+    return Catalogue(names, gt_counts, gt_image, gt_label, paths)
 
 
 def entries_of(source: Source) -> list[ImageEntry]:

@@ -23,9 +23,10 @@ from PySide6 import QtCore
 
 from frcnn_core import DetectorConfig
 
+from ..running_threads import RUNNING
 from ..state.document import Document
 from ..state.models import ModelInfo, class_mismatch
-from ..state.sources import LoadedImage, Source
+from ..state.sources import LoadedImage
 from ..state.training.display import training_image
 from ..state.training.loop import Request
 from ..state.training.metrics_log import MetricsLogError, read_metrics
@@ -33,7 +34,6 @@ from ..state.training.options import TrainingOptions
 from ..state.training.phases import SETTLED, Phase, SessionChange
 from ..state.training.session import TrainingInfo, TrainingSession, TrainingState, WatchResult
 from ..state.training.snapshots import StepSnapshot
-from ..running_threads import RUNNING
 from .worker import TrainingWorker
 
 WAIT_TIMEOUT_MS = 600_000
@@ -71,7 +71,7 @@ class TrainingController(QtCore.QObject):
         self._watch_key = 0
         self._thread: QtCore.QThread | None = None
         self._worker: TrainingWorker | None = None
-        self._first_entry: dict[tuple[str, int], int] = {}  # (data, size) -> its first index in the image list
+        self._entry_indices: dict[tuple[str, int], list[int]] = {}  # (data, size) -> the list index of each training image
         self._show_timer = QtCore.QTimer(self)
         self._show_timer.setSingleShot(True)
         self._show_timer.timeout.connect(self._show_on_canvas)
@@ -217,8 +217,12 @@ class TrainingController(QtCore.QObject):
     @QtCore.Slot(object)
     def _started(self, info: TrainingInfo) -> None:
         key = (info.data, len(info.dataset))
-        if key not in self._first_entry:
-            self._first_entry[key] = self.document.add_sources([Source(f"{info.data} (training)", info.dataset, annotated=True)])
+        if key not in self._entry_indices:  # list the training images, unless they are listed already
+            listed = self.document.listed_indices(info.source)
+            if listed is None:
+                first = self.document.add_sources([info.source])
+                listed = list(range(first, first + len(info.dataset)))
+            self._entry_indices[key] = listed
         self.session.started(info)
         self.document.report("info", f"training on {info.device}: {len(info.dataset)} images, {info.settings}; writing to {info.output_dir}")
         problem = class_mismatch(info.detector, self.document.class_names)
@@ -235,17 +239,17 @@ class TrainingController(QtCore.QObject):
     def _checkpoint_saved(self, path: str) -> None:
         self.session.set_checkpoint(path)
         if self.adopt_checkpoint is not None and self.session.info is not None:
-            self._adopt(path, self.session.info.detector)
+            self._adopt(path, self.session.info.detector, self.session.info.arch)
         self.checkpoint_saved.emit(path)
 
-    def _adopt(self, path: str, config: DetectorConfig) -> None:
+    def _adopt(self, path: str, config: DetectorConfig, arch: str | None = None) -> None:
         """Make the run's checkpoint the viewer's model. The first time, the document takes the
         training config at once (after the load is queued, so the worker traces nothing more
         with its old model), and recorded steps can be drawn from the first one on."""
         doc = self.document
         self.adopt_checkpoint(path)
         if doc.model is None or doc.model.config.class_names != config.class_names:
-            doc.set_model(ModelInfo(config, path))
+            doc.set_model(ModelInfo(config, path, arch))
 
     @QtCore.Slot(object)
     def _watched(self, result: WatchResult) -> None:
@@ -298,10 +302,10 @@ class TrainingController(QtCore.QObject):
             return
         if doc.model is None or tuple(doc.model.config.class_names) != tuple(info.detector.class_names):
             return
-        first = self._first_entry.get((info.data, len(info.dataset)))
-        if first is None:
+        listed = self._entry_indices.get((info.data, len(info.dataset)))
+        if listed is None:
             return
-        index = first + snapshot.image_index
+        index = listed[snapshot.image_index]
         image = training_image(doc.entries[index], snapshot.pixels, snapshot.flipped)
         doc.show_trace(index, snapshot.trace, image, snapshot.trace.anchor_assignment())
 

@@ -13,8 +13,10 @@ import torch
 from PySide6 import QtCore, QtWidgets
 
 from frcnn_core.models.backbones import BACKBONES
+from frcnn_core.models.torchvision_frcnn import TorchvisionArch
 from frcnn_core.train import describe_device, select_device
 
+from ..checkpoint_dialog import AUTOMATIC, CHECKPOINT_FILTER
 from ..state.document import Change
 from ..state.training.options import GENERATED, TrainingOptions
 from ..state.training.phases import Phase, SessionChange
@@ -106,6 +108,25 @@ class TrainingDock(QtWidgets.QWidget):
         data_row.addWidget(self.data, 1)
         data_row.addWidget(browse)
         form.addRow("Data", data_row)
+        self.init = QtWidgets.QLineEdit()
+        self.init.setObjectName("init")
+        self.init.setPlaceholderText("a new model (or a checkpoint to fine-tune)")
+        self.init.setToolTip("Fine-tune the detector in this file: ours, or a torchvision Faster R-CNN (state_dict or "
+                             "train.py checkpoint) with torchvision's reference recipe. Empty: train a new model.")
+        browse_init = QtWidgets.QToolButton()
+        browse_init.setText("…")
+        browse_init.clicked.connect(self._browse_init)
+        init_row = QtWidgets.QHBoxLayout()
+        init_row.addWidget(self.init, 1)
+        init_row.addWidget(browse_init)
+        form.addRow("Start from", init_row)
+        self.arch = QtWidgets.QComboBox()
+        self.arch.setObjectName("arch")
+        self.arch.addItem(AUTOMATIC, None)
+        for arch in TorchvisionArch:
+            self.arch.addItem(arch.value, arch.value)
+        self.arch.setToolTip("The torchvision builder of the file to fine-tune, when the file cannot tell")
+        form.addRow("Architecture", self.arch)
         self.backbone = QtWidgets.QComboBox()
         self.backbone.addItems([PRESET, *BACKBONES])
         form.addRow("Backbone", self.backbone)
@@ -253,6 +274,10 @@ class TrainingDock(QtWidgets.QWidget):
             config["batch_size"] = self.batch_size.value()
         if self.output_dir.text().strip():
             config["output_dir"] = self.output_dir.text().strip()
+        if self.init.text().strip():
+            config["init"] = self.init.text().strip()
+            if self.arch.currentData() is not None:
+                config["arch"] = self.arch.currentData()
         return TrainingOptions.from_keywords(
             self.data.currentText().strip() or "shapes", self.iterations.value() or None, self.device.currentText(),
             trace_every=self.trace_every.value(), **config,
@@ -276,6 +301,11 @@ class TrainingDock(QtWidgets.QWidget):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Continue training from a checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")
         if path:
             self._start(resume=path)
+
+    def _browse_init(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Fine-tune the detector in a file", self.init.text(), CHECKPOINT_FILTER)
+        if path:
+            self.init.setText(path)
 
     def _open_log_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open a run's metrics log", "", "Metrics (*.jsonl);;All files (*)")
@@ -323,7 +353,7 @@ class TrainingDock(QtWidgets.QWidget):
         """The generated sets and every annotated source open; the newest one opened is proposed,
         unless the user chose something else than what was proposed."""
         labels = list(GENERATED)
-        for source in dict.fromkeys(entry.source for entry in self.document.entries):  # each source once
+        for source in self.document.sources:
             if source.annotated and not source.label.endswith("(training)") and source.label not in labels:
                 labels.append(source.label)
         current = self.data.currentText()

@@ -20,8 +20,10 @@ from PySide6 import QtCore
 
 from frcnn_core.evaluation.scoring import score_detections
 from frcnn_core.inference import predict_dataset
+from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN
 from frcnn_core.train import NonFiniteLossError, Trainer, describe_device
 
+from ..state.sources import Source
 from ..state.training.loop import ABORT, SINGLE_STEP, Request, StepGate, is_out_of_memory, training_steps
 from ..state.training.options import (
     TrainingOptions,
@@ -80,9 +82,12 @@ class TrainingWorker(QtCore.QObject):
             previous = previous_metrics(self.output_dir, trainer.iteration) if self.options.resume else []
             if trainer.last_checkpoint is None:
                 trainer.save_checkpoint()  # iteration 0: the viewer's model follows the run from the start
+            source = Source(f"{self.options.data} (training)", dataset, annotated=True)
+            source.prepare()  # the list's catalogue, here rather than in the GUI thread
             self.started.emit(TrainingInfo(
                 describe_device(trainer.device), dataset, self.options.data, tuple(dataset.class_names), trainer.model.config,
-                trainer.config, trainer.iteration, self.output_dir, describe_settings(trainer), previous,
+                trainer.config, trainer.iteration, self.output_dir, describe_settings(trainer), source, previous,
+                trainer.model.arch.value if isinstance(trainer.model, TorchvisionFasterRCNN) else None,
             ))
             self.checkpoint_saved.emit(str(trainer.last_checkpoint))
             self._train(trainer)

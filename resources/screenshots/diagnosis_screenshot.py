@@ -6,7 +6,8 @@ Opens ``shapes`` (its val split, as ``frcnn diagnose --data shapes`` does), load
 (a shapes model), diagnoses every image through the real window (``MainWindow.diagnose``,
 the worker of "Analyse all"), filters the image list by STAGE (default ``nms``: lost in
 NMS; the stage that lost the most boxes if none was lost there) and shows the first image
-there, with the GT, detection and diagnosis layers.
+there, with the GT, detection and diagnosis layers, in the Diagnose workspace with the
+Diagnosis dock widened so that the funnel and the error costs beside it read well.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SHOWN_DOCKS = ("Images", "Diagnosis", "Curves", "Parameters", "Statistics", "Pro
 def main(checkpoint: Path, out: Path, stage: str = "nms") -> None:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     from frcnn_core.evaluation.diagnose import MISS_STAGES, Stage
+    from frcnn_viewer.workspaces import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
         window = scratch_window(tmp, 1400, 900, SHOWN_DOCKS)
@@ -44,9 +46,11 @@ def main(checkpoint: Path, out: Path, stage: str = "nms") -> None:
         for name in ("ground_truth", "detections", "diagnosis"):
             window.set_layer_visible(name, True)
         window.set_layer_option("ground_truth", "show_names", False)
+        window.workspaces.show(Workspace.DIAGNOSE)
+        window.resize(1400, 900)
+        app.processEvents()
         window.docks["diagnosis"].raise_()
-        window.resizeDocks([window.docks["images"], window.docks["diagnosis"]], [170, 680], QtCore.Qt.Orientation.Vertical)
-        window.resizeDocks([window.docks["diagnosis"]], [640], QtCore.Qt.Orientation.Horizontal)
+        window.resizeDocks([window.docks["diagnosis"]], [760], QtCore.Qt.Orientation.Horizontal)
         for _ in range(3):
             app.processEvents()
         window.canvas.fit()

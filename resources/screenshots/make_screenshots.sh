@@ -9,6 +9,12 @@
 # (VOC mAP@0.5 about 0.2 at iteration 600; it misses and confuses a few shapes, which
 # the detections picture shows). Each PNG is reduced to a 256-colour palette when it
 # would be larger than 300 KB.
+#
+# The whole-window pictures (window.png, workspace_*.png, torchvision_*.png, label_issues.png)
+# are not made here: they are taken in a real X11 window at 1366x768, where the window
+# manager, the screen's size and the fonts are those a user sees (an offscreen window
+# cannot show a window taller than the screen or docks drawn over each other), and
+# looked at before they are committed. This script never overwrites them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CHECKPOINT=${1:?usage: $0 CHECKPOINT.pt}
@@ -32,11 +38,9 @@ shot roi_samples --image $IMAGE --layers roi_samples shapes
 shot detections --image $IMAGE --layers detections --set detections.score_threshold=0.5 shapes
 shot objectness --image $IMAGE --layers ground_truth,objectness --set ground_truth.show_names=false shapes
 shot photo_anchors --layers anchors --set 'anchors.subset="cell"' --click 250,180 resources/photos/chelsea.jpg
-"$PY" -m frcnn_viewer --screenshot "$OUT/window.png" --window --size 1400x900 --checkpoint "$CHECKPOINT" \
-  --image $IMAGE --layers ground_truth,detections --click 85,200 shapes
 "$PY" resources/screenshots/annotate_screenshot.py "$OUT/annotate.png"  # needs no checkpoint
 
-"$PY" - "$OUT" ground_truth anchors anchors_inside anchor_labels proposals roi_samples detections objectness photo_anchors window <<'PY'
+"$PY" - "$OUT" ground_truth anchors anchors_inside anchor_labels proposals roi_samples detections objectness photo_anchors <<'PY'
 import sys
 from pathlib import Path
 from PIL import Image

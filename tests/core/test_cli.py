@@ -75,6 +75,23 @@ def test_detect_rich_format_on_image_files(checkpoint, tmp_path):
     assert payload["class_names"] == ["circle", "square", "triangle", "cross"]
 
 
+def test_detect_score_threshold_is_the_models_and_a_bad_one_is_one_line(checkpoint, tmp_path, capsys):
+    """``--score-threshold`` sets the model's ``score_thresh`` (through ``reconfigure``): the
+    model outputs nothing below it; a value outside 0..1 is refused with the field named."""
+    from PIL import Image
+
+    Image.new("RGB", (64, 64), (120, 30, 30)).save(tmp_path / "a.png")
+    scores = {}
+    for threshold in ("0.0", "0.3"):
+        out = tmp_path / f"{threshold}.json"
+        assert main(["detect", str(checkpoint / "last.pt"), str(tmp_path / "a.png"), "-o", str(out), "--score-threshold", threshold, "--device", "cpu", "--no-progress"]) == 0
+        scores[threshold] = sorted(r["score"] for r in json.loads(out.read_text()))
+    assert [s for s in scores["0.0"] if s >= 0.3] == scores["0.3"] and len(scores["0.3"]) < len(scores["0.0"])
+    capsys.readouterr()
+    assert main(["detect", str(checkpoint / "last.pt"), str(tmp_path / "a.png"), "-o", str(tmp_path / "x.json"), "--score-threshold", "1.5", "--device", "cpu"]) == 1
+    assert "score_thresh must be in 0..1, got 1.5" in capsys.readouterr().err
+
+
 def test_eval_prints_and_writes_json(checkpoint, tmp_path, capsys):
     out = tmp_path / "eval.json"
     assert main(["eval", str(checkpoint / "last.pt"), "--data", "shapes", "--num-images", "3", "--json", str(out), "--device", "cpu"]) == 0

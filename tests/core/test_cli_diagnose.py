@@ -28,7 +28,19 @@ def test_diagnose_prints_the_funnel_and_writes_the_report(checkpoint, tmp_path, 
     text = capsys.readouterr().out
     assert "ground truth" in text and "lost in NMS" in text and "background" in text and "triangle" in text
     report = json.loads(out.read_text())
-    assert set(report) == {"iou", "score_threshold", "gt", "false_positives", "summary", "per_class"}
+    assert set(report) == {"iou", "score_threshold", "gt", "false_positives", "summary", "per_class", "dap"}
+    dap = report["dap"]
+    assert set(dap) == {"tide", "stages", "map50"} and 0 <= dap["map50"] <= 1
+    assert list(dap["tide"]) == ["classification", "localization", "both", "duplicate", "background", "missed"]
+    assert list(dap["stages"]) == ["anchor", "rpn", "nms", "head", "class", "score", "taken"]
+    assert all(0 <= v <= 1 for v in [*dap["tide"].values(), *dap["stages"].values()])
+    # the funnel's column: "lost in NMS: 7 boxes, +0.031 mAP@0.5 if fixed"
+    nms = report["summary"]["gt"]["nms"]
+    assert f"lost in NMS: {nms} box{'' if nms == 1 else 'es'}, {dap['stages']['nms']:+.3f} mAP@0.5 if fixed" in text
+    tide_lines = text[text.index(f"TIDE's mAP@0.5 {dap['map50']:.3f}") :].splitlines()[1:7]
+    printed = [line.split() for line in tide_lines]
+    assert {name for name, _ in printed} == set(dap["tide"])  # the biggest lever first
+    assert [float(value) for _, value in printed] == sorted((round(v, 3) for v in dap["tide"].values()), reverse=True)
     assert report["iou"] == 0.3 and report["score_threshold"] == 0.2
     assert sum(report["summary"]["gt"].values()) == len(report["gt"]) > 0
     assert sum(report["summary"]["false_positives"].values()) == len(report["false_positives"]) > 0

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torchvision.ops import nms
 
 from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.data import ShapesDataset
-from frcnn_core.evaluation.diagnose import FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, funnel
+from frcnn_core.evaluation.diagnose import MISS_STAGES, FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, error_costs, funnel
 from frcnn_core.evaluation.metrics import evaluate_voc
 from frcnn_core.evaluation.scoring import dataset_targets
+from frcnn_core.evaluation.tide import TideError, TideOracle
 from frcnn_core.inference import predict_dataset
 from frcnn_core.roi.postprocess import Detections
 from frcnn_core.trace.trace import Trace
+
+from tide_reference import tidecv_figures
 
 FAR = [[300.0, 300.0, 310.0, 310.0]]  # overlaps nothing in these 200 x 200 scenes
 GT = [40.0, 40.0, 80.0, 80.0]
@@ -131,10 +135,31 @@ def fp_types(detections, tgt=None, **kwargs) -> list[FalsePositiveType]:
 def test_false_positive_types():
     assert fp_types([(GT, 0.9, 1), (shifted(GT, 2), 0.8, 1)]) == [FalsePositiveType.DUPLICATE]
     assert fp_types([(shifted(GT, 20), 0.9, 1)]) == [FalsePositiveType.LOCALIZATION]  # IoU 1/3
-    assert fp_types([(GT, 0.9, 2)]) == [FalsePositiveType.CLASS]
+    assert fp_types([(GT, 0.9, 2)]) == [FalsePositiveType.CLASSIFICATION]
     assert fp_types([(shifted(GT, 20), 0.9, 2)]) == [FalsePositiveType.BOTH]
     assert fp_types([(shifted(GT, 36), 0.9, 1)]) == [FalsePositiveType.BACKGROUND]  # IoU 4/76 < 0.1
     assert fp_types([(FAR[0], 0.4, 1)]) == []  # below the score threshold: not reported
+
+
+def test_false_positive_types_take_tides_bounds():
+    # TIDE: localization from 0.1 up to the foreground IoU, both ends included (a box at IoU
+    # 0.5 that another detection took); else background when the best IoU is at most 0.1
+    at_tenth = [GT[0], GT[1], GT[0] + 16, GT[1] + 10]  # inside GT, IoU 160 / 1600 = 0.1
+    assert fp_types([(at_tenth, 0.9, 1)]) == [FalsePositiveType.LOCALIZATION]
+    assert fp_types([(at_tenth, 0.9, 2)]) == [FalsePositiveType.BACKGROUND]  # not "both"
+    half = [GT[0], GT[1], GT[0] + 20, GT[3]]  # IoU 0.5 with GT, inside it
+    assert fp_types([(GT, 0.9, 1), (half, 0.8, 1)]) == [FalsePositiveType.LOCALIZATION]
+    # classification is tried before duplicate: on a taken box of its class and on another class's box
+    box = [100.0, 40.0, 140.0, 80.0]
+    tgt = target([box, shifted(box, 2)], [1, 2])
+    assert fp_types([(box, 0.9, 1), (shifted(box, 1), 0.8, 1)], tgt) == [FalsePositiveType.CLASSIFICATION]
+
+
+def test_the_false_positive_types_are_tides_and_their_strings_differ_from_the_stages():
+    assert [t.value for t in FalsePositiveType] == ["classification", "localization", "both", "duplicate", "background"]
+    assert not {t.value for t in FalsePositiveType} & {s.value for s in Stage}
+    with pytest.deprecated_call(match="CLASSIFICATION"):
+        assert FalsePositiveType.CLASS is FalsePositiveType.CLASSIFICATION
 
 
 def test_localization_comes_before_class():
@@ -159,8 +184,8 @@ def test_report_and_funnel():
         (7, "a.png", "a", "detected"), (7, "a.png", "a", "taken"), (7, "a.png", "b", "class"),
     ]
     assert report["gt"][0]["box"] == GT and set(report["gt"][0]) >= {"best_anchor_iou", "best_class_detection_score"}
-    assert report["false_positives"] == [{"image_id": 7, "file_name": "a.png", "box": FAR[0], "label": 1, "class_name": "a", "score": pytest.approx(0.7), "type": "class"}]
-    assert report["summary"]["false_positives"] == {"duplicate": 0, "localization": 0, "class": 1, "both": 0, "background": 0}
+    assert report["false_positives"] == [{"image_id": 7, "file_name": "a.png", "box": FAR[0], "label": 1, "class_name": "a", "score": pytest.approx(0.7), "type": "classification"}]
+    assert report["summary"]["false_positives"] == {"classification": 1, "localization": 0, "both": 0, "duplicate": 0, "background": 0}
     assert report["summary"]["gt"] == {"anchor": 0, "rpn": 0, "nms": 0, "head": 0, "class": 1, "score": 0, "taken": 1, "detected": 1}
     assert report["per_class"]["a"]["gt"]["taken"] == 1 and report["per_class"]["b"]["gt"]["class"] == 1
     assert d.stage_counts()[Stage.TAKEN] == 1
@@ -186,3 +211,51 @@ def test_detected_equals_the_true_positives_of_eval(iou, score_threshold):
     assert report["summary"]["gt"]["detected"] == true_positives > 0
     assert sum(report["summary"]["gt"].values()) == sum(voc["num_gt"].values()) == len(report["gt"])
     assert [info["image_id"] for info in map(dataset.info, range(6))] == sorted({r["image_id"] for r in report["gt"]})
+
+
+def test_what_fixing_the_misses_of_each_stage_is_worth_by_hand():
+    """One class, three boxes: one detected (0.9), one no anchor reaches, one found at 0.3 (lost to
+    the score threshold), and a false positive on nothing at 0.95 ranked first."""
+    lost, low = [120.0, 120.0, 160.0, 160.0], [40.0, 120.0, 80.0, 160.0]
+    trace = make_trace(
+        anchors=[GT, low], pre_nms=[GT, low],
+        detections=[(GT, 0.9, 1), (low, 0.3, 1), ([0.0, 170.0, 20.0, 190.0], 0.95, 1)],
+    )
+    d = diagnose_trace(trace, target([GT, lost, low], [1, 1, 1]))
+    assert [g.stage for g in d.gt] == [Stage.DETECTED, Stage.ANCHOR, Stage.SCORE]
+    costs = error_costs([d])
+    # TIDE's AP, ranked FP TP TP of 3 boxes: precision 2/3 (made monotone) up to recall 2/3, read at
+    # the 67 recalls 0, 0.01, ..., 0.66 of 101
+    assert costs.map50 == pytest.approx(2 / 3 * 67 / 101)
+    # the anchor's box leaves the positives: recall reaches 1, precision 2/3 at all 101 points
+    assert costs.stages[Stage.ANCHOR] == pytest.approx(2 / 3 - 2 / 3 * 67 / 101)
+    # the box lost to the score threshold is a true positive of the AP (at 0.3): nothing to gain
+    assert {stage: value for stage, value in costs.stages.items() if stage is not Stage.ANCHOR} == dict.fromkeys(MISS_STAGES[1:], 0.0)
+    assert costs.tide[TideError.MISSED] == costs.stages[Stage.ANCHOR]  # no error points at that box: TIDE's missed
+    # without the false positive the two true positives have precision 1 up to recall 2/3
+    assert costs.tide[TideError.BACKGROUND] == pytest.approx(67 / 101 - 2 / 3 * 67 / 101)
+    report = diagnosis_report([d], [{"image_id": 0, "file_name": ""}], ["a", "b"])
+    assert report["dap"] == {"tide": {e.value: v for e, v in costs.tide.items()}, "stages": {s.value: v for s, v in costs.stages.items()}, "map50": costs.map50}
+    assert list(report["dap"]["tide"]) == ["classification", "localization", "both", "duplicate", "background", "missed"]
+    assert list(report["dap"]["stages"]) == ["anchor", "rpn", "nms", "head", "class", "score", "taken"]
+
+
+def test_dap_equals_tidecv_on_the_detections_frcnn_detect_writes():
+    """A random model on shapes images, every detection it outputs (its own minimum score, the
+    report's score threshold notwithstanding): the report's TIDE figures are tidecv's, and the
+    stages' boxes together are TIDE's false negatives (its FalseNeg special error)."""
+    torch.manual_seed(0)
+    dataset = ShapesDataset(num_images=6, image_size=(128, 128), split="val")
+    model = FasterRCNN(cpu_config(4, dataset.CLASS_NAMES, min_size=128, max_size=128))
+    report = diagnose_dataset(model, dataset, score_threshold=0.9)
+    detections = predict_dataset(model, dataset)
+    assert sum(len(d) for d in detections) > 100 and max(d.scores.max() for d in detections) < 0.9
+    theirs = tidecv_figures(detections, dataset_targets(dataset))
+    assert report["dap"]["map50"] == pytest.approx(theirs.map, abs=1e-9) and theirs.map > 0
+    assert report["dap"]["tide"] == pytest.approx(theirs.dap, abs=1e-9)
+    model.eval()
+    diagnoses = [diagnose_trace(model.trace(image), target) for image, target in (dataset[i] for i in range(len(dataset)))]
+    oracle = TideOracle([d.tide for d in diagnoses])
+    lost = np.concatenate([np.isin(np.arange(len(d.tide.gt_labels)), [g.index for g in d.gt if g.stage is not Stage.DETECTED]) for d in diagnoses])
+    assert (oracle.false_negative <= lost).all()  # every false negative of TIDE has a stage
+    assert oracle.map_without(lost) == pytest.approx(max(theirs.false_negatives_dap, 0.0), abs=1e-9)

@@ -41,3 +41,15 @@ def test_invariants():
     # provenance: each proposal decodes from its anchor
     redo = clip_boxes_to_image(decode_boxes(anchors[p.anchor_index], deltas[p.anchor_index]), (320, 480))
     torch.testing.assert_close(redo, p.boxes)
+
+
+def test_a_score_threshold_drops_low_objectness_before_nms():
+    anchors = grid_anchors((20, 30))
+    objectness, deltas = random_rpn_outputs(anchors.shape[0], 2)
+    everything = propose(anchors, objectness, deltas, (320, 480), 2000, 100, 0.7, 8)
+    confident = propose(anchors, objectness, deltas, (320, 480), 2000, 100, 0.7, 8, score_thresh=0.9)
+    above = everything.pre_nms_scores >= 0.9
+    assert 0 < above.sum() < len(above)
+    torch.testing.assert_close(confident.pre_nms_boxes, everything.pre_nms_boxes[above])
+    kept = nms(confident.pre_nms_boxes, confident.pre_nms_scores, 0.7)[:100]
+    torch.testing.assert_close(confident.boxes, confident.pre_nms_boxes[kept])

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from frcnn_core import DetectorConfig, FasterRCNN, Trace, cpu_config
+from frcnn_core.models.reconfigure import reconfigure_to
 from frcnn_core.trace.staged import FIELD_STAGES, STAGE_INPUTS, Stage, StagedTrace, earliest_stage, stages_to_rerun
 
 SEED = 7
@@ -59,7 +60,7 @@ def setup(two_box_image):
 
 
 def fresh_trace(model: FasterRCNN, config: DetectorConfig, image, target) -> Trace:
-    model.config = config
+    reconfigure_to(model, config)
     return model.trace(image, target, generator=torch.Generator().manual_seed(SEED))
 
 
@@ -126,26 +127,49 @@ def test_a_sequence_of_changes_stays_exact(setup):
     assert_same_trace(again, fresh_trace(model, base, image, target))
 
 
-def test_the_model_config_is_the_default_and_a_mode_change_reruns_everything(setup):
+def test_the_staged_trace_is_told_of_a_change_made_by_anyone_and_a_mode_change_reruns_everything(setup):
     model, image, _ = setup
     staged = StagedTrace(model, image)
     staged.trace()
-    model.config = model.config.replace(nms_thresh=0.45)
+    model.reconfigure(nms_thresh=0.45)  # not through the staged trace: the model tells it
     staged.trace()
     assert staged.rerun == {Stage.DETECTIONS}
+    staged.trace()
+    assert staged.rerun == frozenset()
+    model.reconfigure(nms_thresh=0.45)  # the same value: nothing is stale
+    staged.trace()
+    assert staged.rerun == frozenset()
+    model.reconfigure(rpn_nms_thresh=0.6)
+    model.reconfigure(score_thresh=0.2)  # two changes between traces: both are run
+    staged.trace()
+    assert staged.rerun == {Stage.PROPOSALS, Stage.HEAD, Stage.DETECTIONS}
     model.train()
     staged.trace()
     assert staged.rerun == TARGET_FREE
 
 
-def test_a_failed_stage_leaves_the_next_call_to_run_everything(setup):
+def test_a_failed_stage_leaves_the_next_call_to_run_everything(setup, monkeypatch):
     model, image, target = setup
     staged = StagedTrace(model, image, target, seed=SEED)
     staged.trace()
-    with pytest.raises(ValueError, match="outside 1..1"):
-        staged.trace(model.config.replace(num_classes=1, class_names=("red",)))  # the target has label 2
-    staged.trace(model.config.replace(num_classes=2, class_names=("red", "blue")))
+    monkeypatch.setattr(model, "postprocess", lambda *args: (_ for _ in ()).throw(RuntimeError("out of memory")))
+    with pytest.raises(RuntimeError, match="out of memory"):
+        staged.trace(model.config.replace(nms_thresh=0.5))
+    monkeypatch.undo()
+    staged.trace()
     assert staged.rerun == ALL
+
+
+def test_a_setting_the_built_model_keeps_is_refused_and_nothing_changes(setup):
+    model, image, target = setup
+    staged = StagedTrace(model, image, target, seed=SEED)
+    staged.trace()
+    before = model.config
+    with pytest.raises(ValueError, match="num_classes cannot change on a built model"):
+        staged.trace(model.config.replace(num_classes=1, class_names=("red",)))
+    assert model.config is before
+    staged.trace()
+    assert staged.rerun == frozenset()
 
 
 def test_every_config_field_has_one_stage():

@@ -270,3 +270,25 @@ def test_a_class_added_while_annotating_labels_its_boxes_in_the_traced_target(an
     assert window.wait_until_idle(60_000) and doc.trace is not None
     assert doc.trace.gt_labels.tolist() == [2]  # dog, not dropped as an unknown class
     np.testing.assert_allclose(doc.trace.gt_boxes.numpy(), boxes_of(window), atol=1e-4)
+
+
+def test_every_annotation_action_runs_its_command_through_the_typed_table(window, monkeypatch):
+    """Each row of the action tables names a Command; the controller's HANDLERS table (not a
+    method looked up by name) runs it with the row's arguments."""
+    from frcnn_viewer.annotation.view.actions import MODEL_ACTIONS, SET_ACTIONS
+    from frcnn_viewer.annotation.view.controller import HANDLERS
+    from frcnn_viewer.annotation.view.shortcuts import ACTIONS, NUDGE_FAR, Command
+
+    rows = ACTIONS + SET_ACTIONS + MODEL_ACTIONS
+    assert set(HANDLERS) == set(Command) == {spec.command for spec in rows}
+    calls = []
+    for command in Command:
+        monkeypatch.setitem(HANDLERS, command, lambda controller, *args, c=command: calls.append((c, args)))
+    window.set_mode("annotate")
+    actions = window.annotation.actions
+    for spec in ACTIONS:
+        actions.keyed[spec].trigger()
+    for spec in SET_ACTIONS + MODEL_ACTIONS:
+        actions.named[spec.command].trigger()
+    assert calls == [(spec.command, spec.args) for spec in rows]
+    assert (Command.NUDGE, (0, NUDGE_FAR)) in calls and (Command.PICK_CLASS, (9,)) in calls

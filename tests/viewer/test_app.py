@@ -46,8 +46,8 @@ def test_screenshot_as_a_separate_offscreen_process(tmp_path, image_file):
 
 
 def test_parser_documents_the_entry_point_options():
-    args = build_parser().parse_args(["--screenshot", "o.png", "--layers", "a,b", "--checkpoint", "c.pt", "img.png"])
-    assert args.paths == ["img.png"] and args.layers == "a,b" and str(args.checkpoint) == "c.pt"
+    args = build_parser().parse_args(["--screenshot", "o.png", "--layers", "a,b", "--checkpoint", "c.pt", "--arch", "fasterrcnn_resnet50_fpn", "img.png"])
+    assert args.paths == ["img.png"] and args.layers == "a,b" and str(args.checkpoint) == "c.pt" and args.arch == "fasterrcnn_resnet50_fpn"
 
 
 def test_warns_about_the_pyside_release_that_crashes_on_python_311(capsys):

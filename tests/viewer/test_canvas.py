@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from frcnn_viewer.state.layer_options import AnchorSubset, LayerName
+
 
 def test_image_pixels_map_to_widget_points_with_y_down(window, image_file):
     window.open_paths([image_file])
@@ -52,13 +54,17 @@ def test_layer_panel_follows_and_drives_the_layers(window, image_file):
     assert all(item.opacity() == pytest.approx(0.3) for item in window.canvas.layer_items["anchors"].items())
     proposals = window.layer_panel.boxes["proposals"]
     proposals.sliders["top_k"].setValue(20)
-    assert window.document.layers["proposals"].options["top_k"] == 20
+    assert window.document.layers["proposals"].options.top_k == 20
     threshold = window.layer_panel.boxes["detections"].options["score_threshold"]
     threshold.setValue(25)
-    assert window.document.layers["detections"].options["score_threshold"] == pytest.approx(0.25)
-    subset = window.layer_panel.boxes["anchors"].options["subset"]
-    subset.setCurrentIndex(subset.findData("all"))
-    assert window.document.layers["anchors"].options["subset"] == "all"
+    assert window.document.layers["detections"].options.score_threshold == pytest.approx(0.25)
+    assert window.document.counts()["shown_detections"] == len(window.document.shown_detections())
+    assert "Display threshold" in threshold.toolTip() and "score_thresh" in threshold.toolTip()  # which threshold it is
+    subset = window.layer_panel.boxes[LayerName.ANCHORS].options["subset"]
+    subset.setCurrentIndex(subset.findText("All anchors"))
+    assert window.document.layers["anchors"].options.subset is AnchorSubset.ALL
+    window.set_layer_option("anchors", "subset", "cell")  # from code: the panel follows
+    assert subset.currentText() == "One feature cell (click the image)"
 
 
 def test_colour_change_redraws_the_layer(window, coco_file):

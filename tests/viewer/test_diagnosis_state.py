@@ -10,7 +10,7 @@ import torch
 
 from frcnn_core import Detections, FasterRCNN
 from frcnn_core.evaluation.confusion import confusion_matrix
-from frcnn_core.evaluation.diagnose import FalsePositiveType, Stage, diagnose_trace
+from frcnn_core.evaluation.diagnose import FalsePositiveType, Stage, diagnose_trace, error_costs
 from frcnn_core.evaluation.metrics import evaluate_voc
 from frcnn_viewer.state.curves import evaluation_curves
 from frcnn_viewer.state.diagnosis import DiagnosisSettings, in_original_pixels
@@ -57,7 +57,7 @@ def test_the_verdict_follows_a_gt_edit_and_the_settings(doc):
     trace = forced_trace(doc, detections([BOXES[0]], [0.9], [BLUE]))
     assert doc.show_trace(0, trace, doc.image)
     assert [g.stage for g in doc.diagnosis.gt] == [Stage.CLASS, Stage.HEAD]
-    assert [f.type for f in doc.diagnosis.false_positives] == [FalsePositiveType.CLASS]
+    assert [f.type for f in doc.diagnosis.false_positives] == [FalsePositiveType.CLASSIFICATION]
     events = []
     doc.changed.connect(events.append)
     doc.set_ground_truth(np.array(BOXES), ["blue", "blue"], np.zeros(2, bool))  # the square was blue after all
@@ -78,7 +78,7 @@ def test_the_overlay_labels_misses_with_their_stage_and_false_positives_with_the
     overlay = build_overlay(doc.layers["diagnosis"], doc)
     texts = [label.text for label in overlay.labels]
     assert Stage.CLASS.description in texts and Stage.HEAD.description in texts
-    assert f"FP: {FalsePositiveType.CLASS.description}" in texts and f"FP: {FalsePositiveType.BACKGROUND.description}" in texts
+    assert f"FP: {FalsePositiveType.CLASSIFICATION.description}" in texts and f"FP: {FalsePositiveType.BACKGROUND.description}" in texts
     np.testing.assert_allclose(overlay.group("missed").boxes, BOXES)
     assert len(overlay.group("false_positive").boxes) == 2
     # the detections layer leaves the "missed" labels to the diagnosis layer
@@ -108,8 +108,8 @@ def test_a_stage_filters_the_list_to_the_images_holding_one_the_most_first(doc):
     assert doc.ranked("order") == [1, 0] and doc.ranked("missed") == [1, 0]
     doc.set_list_filter(Stage.CLASS)
     assert doc.ranked("order") == [0, 2]  # a blue detection on the red square: found as another class
-    doc.set_list_filter(FalsePositiveType.CLASS)  # equal to Stage.CLASS as a string, yet another filter
-    assert doc.list_filter is FalsePositiveType.CLASS and doc.ranked("order") == [0, 2]
+    doc.set_list_filter(FalsePositiveType.CLASSIFICATION)  # another filter than Stage.CLASS
+    assert doc.list_filter is FalsePositiveType.CLASSIFICATION and doc.ranked("order") == [0, 2]
     doc.set_list_filter(None)
     assert doc.ranked("order") == [0, 1, 2]
     summary = doc.diagnosis_summary()
@@ -153,3 +153,36 @@ def test_curves_are_the_cores_voc_pr_curves_and_confusion_matrix():
     # rows truth, columns prediction, background first: red found once and missed once, blue found
     # once and once as red, one background false positive predicted red
     np.testing.assert_array_equal(curves.confusion, [[0, 1, 0], [1, 1, 0], [0, 1, 1]])
+
+
+def test_error_costs_are_asked_for_once_per_change_of_the_diagnosed_list(doc):
+    made = {}
+    for index, dets in ((0, [BOXES[0]]), (1, [])):
+        doc.set_index(index)
+        made[index] = diagnose_trace(forced_trace(doc, detections(dets, [0.9] * len(dets), [BLUE] * len(dets))), {"boxes": torch.tensor(BOXES), "labels": torch.tensor([RED, BLUE])})
+    doc.set_results(doc.results_key, {i: result_with(d) for i, d in made.items()})
+    key, diagnoses = doc.costs_request()
+    assert diagnoses == [made[0], made[1]] and doc.costs_request() is None  # asked once
+    assert not doc.costs_current()
+    events = []
+    doc.changed.connect(events.append)
+    costs = error_costs(diagnoses)
+    assert not doc.set_costs(key - 1, costs) and doc.set_costs(key, costs)
+    assert events[-1] == {Change.COSTS} and doc.costs_current()
+    # the current image traced again by the worker: the same verdicts, the costs stay
+    doc.set_index(0)
+    assert doc.set_trace(doc.trace_request().key, forced_trace(doc, detections([BOXES[0]], [0.9], [BLUE])))
+    assert doc.results[0].diagnosis is made[0] and doc.costs_request() is None and doc.costs_current()
+    # a GT edit changes a verdict: the costs are stale until asked for again
+    doc.set_ground_truth(np.array(BOXES), ["blue", "blue"], np.zeros(2, bool))
+    assert doc.results[0].diagnosis is doc.diagnosis and not doc.costs_current()
+    key, diagnoses = doc.costs_request()
+    assert diagnoses[0] is doc.diagnosis
+    doc.set_costs(key, error_costs(diagnoses))
+    assert doc.costs.stages[Stage.CLASS] == 0.0 and doc.diagnosis_report()["dap"] == doc.costs.as_json()
+    # new settings: only the current image is diagnosed at them (at once), the others are stale
+    doc.set_diagnosis_settings(iou=0.7)
+    assert doc.costs_request()[1] == [doc.diagnosis] and not doc.costs_current()
+    # a new model: nothing diagnosed, no costs, nothing to ask
+    doc.set_model(ModelInfo(untrained_config(doc.class_names)))
+    assert doc.costs_request() is None and doc.costs is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -48,11 +49,21 @@ def test_diagnose_equals_the_cli_json_and_the_panel_counts_it(window, qtbot, coc
     capsys.readouterr()
     cli = json.loads(out.read_text())
     assert window.open_paths([coco_file]) == 2 and window.load_checkpoint(checkpoint)
+    costed_in = set()  # the thread each error-costs answer is emitted from: the worker's, never the GUI thread
+    window.client.worker.costed.connect(lambda *_: costed_in.add(threading.current_thread()), QtCore.Qt.ConnectionType.DirectConnection)
     report = window.diagnose(iou=IOU, score_threshold=SCORE)
-    assert json.loads(json.dumps(report)) == cli
+    assert json.loads(json.dumps(report)) == cli  # "dap" included
     assert len(cli["gt"]) == 4 and cli["false_positives"]  # something to compare
     panel = window.diagnosis_panel
     assert panel.counts() == report["summary"]
+    # the two cost charts beside the funnel: the report's dAP, the biggest lever on top
+    assert costed_in and threading.main_thread() not in costed_in
+    assert window.document.costs_current()
+    for key in ("tide", "stages"):
+        drawn = panel.cost_bars()[key]
+        assert dict(drawn) == pytest.approx(report["dap"][key])
+        assert [value for _, value in drawn] == sorted(report["dap"][key].values(), reverse=True)
+    assert f"{report['dap']['map50']:.3f}" in panel.costs_label.text()
     assert panel.iou.value() == IOU and panel.score.value() == SCORE
 
     # clicking a stage lists the images holding one, the most first
@@ -97,7 +108,7 @@ def test_relabelling_a_box_in_annotation_mode_changes_its_verdict(window, qtbot,
     trace = dataclasses.replace(trace, pre_nms_boxes=gt, pre_nms_scores=torch.ones(2), proposals=gt, proposal_scores=torch.ones(2), detections=det)
     assert doc.show_trace(0, trace, doc.image)
     labels = lambda: [label.text for label in window.canvas.layer_items["diagnosis"].labels.labels()]  # noqa: E731
-    assert Stage.CLASS.description in labels() and f"FP: {FalsePositiveType.CLASS.description}" in labels()
+    assert Stage.CLASS.description in labels() and f"FP: {FalsePositiveType.CLASSIFICATION.description}" in labels()
     window.set_mode("annotate")
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)

@@ -14,7 +14,7 @@ def placed_rects(window) -> dict[str, np.ndarray]:
     transform = canvas.view.childGroup.sceneTransform() * canvas.viewportTransform()
     screen = QtCore.QRectF(canvas.viewport().rect())
     board = canvas.label_board
-    return {name: board.rects(items.labels, transform, screen) for name, items in canvas.layer_items.items()
+    return {name.value: board.rects(items.labels, transform, screen) for name, items in canvas.layer_items.items()
             if items.labels.isVisible() and items.labels.labels()}
 
 

@@ -158,6 +158,28 @@ def test_proposal_parameters_rerun_the_model(window, coco_file):
     window.wait_until_idle()
     assert window.counts()["proposals"] <= 5
     assert window.document.trace.proposals.shape[0] <= 5
+    # the model tells the window what changed and what that re-ran (a parameter edit reached it)
+    before = window.document.model.config.rpn_post_nms_top_n_test
+    assert any(m.text == f"model settings: rpn_post_nms_top_n_test {before} -> 5 (re-runs proposals, roi samples, losses, head, detections)"
+               for m in window.document.messages)
+    window.set_parameters(score_thresh=0.5)
+    window.wait_until_idle()
+    assert window.document.messages[-1].text == "model settings: score_thresh 0.05 -> 0.5 (re-runs detections)"
+    assert bool((window.document.trace.detections.scores >= 0.5).all())
+
+
+def test_each_score_threshold_says_which_it_is(window):
+    """Four thresholds, four names: the model's (Parameters), the display's (Detections layer),
+    the diagnosis' operating point and the suggestions' offer; each control's tooltip says which."""
+    model = window.parameter_panel.widgets["score_thresh"]
+    display = window.layer_panel.boxes["detections"].options["score_threshold"]
+    operating = window.diagnosis_panel.score
+    offer = window.annotation.panel.min_score
+    assert model.toolTip().startswith("the model's own threshold") and "score_thresh" in model.toolTip()
+    assert display.toolTip().startswith("Display threshold") and operating.toolTip().startswith("Operating score")
+    assert offer.toolTip().startswith("Offer score (min_score)")
+    for tip in (display.toolTip(), operating.toolTip(), offer.toolTip()):
+        assert "Model score threshold" in tip  # each says it is not the model's
 
 
 def test_clicking_a_detection_shows_its_provenance(window, qtbot, coco_file):

@@ -155,3 +155,18 @@ def test_bad_settings_are_refused_before_any_thread_starts(window):
         window.start_training("shapes", learning_rate=0.1)
     assert not window.start_training("/no/such/folder", iterations=5, device="cpu")
     assert "training could not start" in window.training_state()["message"]
+
+
+def test_training_on_the_open_images_lists_them_once_and_shows_each_step_on_its_entry(window, voc_dir, tmp_path):
+    assert window.open_paths([voc_dir]) == 1
+    assert window.start_training(str(voc_dir), iterations=100, output_dir=str(tmp_path), **TINY)
+    assert window.pause_training()
+    assert len(window.document.entries) == 1  # the run's images are those already listed, not listed twice
+    assert window.step_training(1) == 1
+    assert window.document.index == 0 and window.document.trace is window.training.session.shown().trace
+    window.stop_training()
+    assert window.start_training("shapes", iterations=100, output_dir=str(tmp_path / "shapes"), **TINY)
+    assert window.pause_training()
+    added = len(window.training.session.info.dataset)
+    assert added > 0 and len(window.document.entries) == 1 + added  # images not open yet are added to the list
+    window.stop_training()

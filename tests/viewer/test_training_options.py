@@ -68,3 +68,11 @@ def test_the_dock_runs_the_training_start_anchor_check_and_never_replaces_anchor
     fixed = TrainingOptions(data="x", device="cpu", preset="cpu", image_size=256, autoanchor=True, detector={"anchor_scales": (1.0, 2.0)})
     assert build_trainer(fixed, LargeBoxes(), tmp_path, lambda level, text: said.append(text)).model.config.anchor_scales == (1.0, 2.0)
     assert said[-1] == "keeping the anchors you set"
+
+
+def test_fine_tuning_options_name_one_file_and_its_architecture():
+    assert TrainingOptions.from_keywords("shapes", init="detector.pth", arch="fasterrcnn_resnet50_fpn").init == "detector.pth"
+    with pytest.raises(ValueError, match="give one of them"):
+        TrainingOptions(init="detector.pth", resume="last.pt")
+    with pytest.raises(ValueError, match="arch names the architecture of the file given as init"):
+        TrainingOptions(arch="fasterrcnn_resnet50_fpn")

@@ -9,6 +9,9 @@ import torch
 
 from frcnn_core import DetectorConfig
 from frcnn_core.config import INFERENCE_FIELDS
+from frcnn_core.models.reconfigure import reconfigure_to
+from frcnn_core.trace.stages import Stage
+from frcnn_viewer.state.diagnosis import DiagnosisSettings
 from frcnn_viewer.state.models import TraceRequest
 from frcnn_viewer.workers import TRACE_SEED, InferenceWorker, request_config
 
@@ -21,6 +24,8 @@ def worker(qapp):
     worker.answers, worker.errors = [], []
     worker.traced.connect(lambda key, trace: worker.answers.append((key, trace)))
     worker.failed.connect(worker.errors.append)
+    worker.changes = []
+    worker.reconfigured.connect(worker.changes.append)
     worker.use_untrained(CLASSES)
     worker.trunk_runs = 0
 
@@ -39,7 +44,7 @@ def request(key: int, image: torch.Tensor, target: dict | None, **params) -> Tra
 
 def fresh_trace(worker: InferenceWorker, req: TraceRequest):
     model = worker._model
-    model.config = request_config(worker._info, req)
+    reconfigure_to(model, request_config(worker._info, req))
     return model.trace(req.image, req.target, generator=torch.Generator().manual_seed(TRACE_SEED))
 
 
@@ -88,4 +93,29 @@ def test_a_new_image_target_or_model_runs_everything(worker):
     worker.trace(request(4, image, None))
     assert worker.trunk_runs == 2  # the old model's trunk did not run
     assert worker.answers[-1][1].class_names == ("cat",)
+    assert not worker.errors
+
+
+def test_the_worker_changes_settings_through_the_model_and_says_so(worker):
+    image = torch.rand(3, 120, 160)
+    target = {"boxes": torch.tensor([[20.0, 16.0, 76.0, 72.0]]), "labels": torch.tensor([1])}
+
+    def own(key: int, **params) -> TraceRequest:  # the model's own settings, ``params`` changed
+        config = worker._info.config.replace(**params)
+        return TraceRequest(key, image, target, {name: getattr(config, name) for name in INFERENCE_FIELDS})
+
+    worker.trace(own(1))
+    assert worker.changes == []  # the model's own settings: nothing changed
+    worker.trace(own(2, nms_thresh=0.5))
+    change = worker.changes[-1]
+    assert change.fields == ("nms_thresh",) and change.stale == {Stage.DETECTIONS}
+    assert worker._model.config.nms_thresh == 0.5
+    # "analyse all" with other settings changes the model under the kept stages: they are told
+    worker.predict(7, [], own(3, rpn_post_nms_top_n_test=20).config_changes, DiagnosisSettings())
+    assert worker.changes[-1].fields == ("rpn_post_nms_top_n_test", "nms_thresh")
+    worker.trunk_runs = 0
+    worker.trace(own(4, nms_thresh=0.5))
+    assert worker.trunk_runs == 0
+    assert worker._staged.rerun == {Stage.PROPOSALS, Stage.HEAD, Stage.DETECTIONS, Stage.ROI_SAMPLES, Stage.LOSSES}
+    assert_same(worker.answers[-1][1], fresh_trace(worker, own(4, nms_thresh=0.5)))
     assert not worker.errors

@@ -14,7 +14,7 @@ from PIL import Image
 from PySide6 import QtCore, QtWidgets
 
 from frcnn_viewer import MainWindow
-from frcnn_viewer.workspaces import RIGHT, DockPlace, Workspace, fit_to_screen
+from frcnn_viewer.workspaces import RIGHT, DockId, DockPlace, Workspace, fit_to_screen
 
 SCREENS = [(1366, 768), (1920, 1080)]
 
@@ -71,12 +71,24 @@ def test_each_workspace_shows_its_docks(window):
         window.workspaces.show(workspace)
         QtWidgets.QApplication.processEvents()
         shown[workspace] = {name for name, dock in window.workspaces.docks().items() if dock.isVisible()}
-    assert {"dock_images", "dock_parameters", "dock_layers"} <= shown[Workspace.INSPECT]
-    assert not shown[Workspace.INSPECT] & {"dock_training", "dock_annotate"}
-    assert "dock_annotate" in shown[Workspace.ANNOTATE] and "dock_parameters" not in shown[Workspace.ANNOTATE]
-    assert "dock_training" in shown[Workspace.TRAIN] and "dock_annotate" not in shown[Workspace.TRAIN]
-    assert {"dock_diagnosis", "dock_curves"} <= shown[Workspace.DIAGNOSE] and "dock_training" not in shown[Workspace.DIAGNOSE]
+    assert {DockId.IMAGES, DockId.PARAMETERS, DockId.LAYERS} <= shown[Workspace.INSPECT]
+    assert not shown[Workspace.INSPECT] & {DockId.TRAINING, DockId.ANNOTATE}
+    assert DockId.ANNOTATE in shown[Workspace.ANNOTATE] and DockId.PARAMETERS not in shown[Workspace.ANNOTATE]
+    assert DockId.TRAINING in shown[Workspace.TRAIN] and DockId.ANNOTATE not in shown[Workspace.TRAIN]
+    assert {DockId.DIAGNOSIS, DockId.CURVES} <= shown[Workspace.DIAGNOSE] and DockId.TRAINING not in shown[Workspace.DIAGNOSE]
     assert window.workspaces.offered() == list(Workspace)
+
+
+def test_docks_are_found_by_their_id_not_their_title(window):
+    assert set(window.docks) == set(DockId)
+    for dock_id, dock in window.docks.items():
+        assert dock.windowTitle() == dock_id.title and dock.objectName() == f"dock_{dock_id.value}"
+        assert window.docks[dock_id.value] is dock  # a script may name it by string
+    with pytest.raises(KeyError, match="unknown name 'nope'; known: images, parameters"):
+        window.docks["nope"]
+    window.docks[DockId.DIAGNOSIS].setWindowTitle("Why missed")  # a retitled dock stays where it belongs
+    window.workspaces.show(Workspace.DIAGNOSE)
+    assert window.docks[DockId.DIAGNOSIS].isVisible()
 
 
 def test_annotate_workspace_is_annotation_mode_both_ways(window):
@@ -109,16 +121,13 @@ def test_each_workspace_remembers_its_arrangement_across_runs(qtbot, window, set
     again.close()
 
 
-def test_a_dock_joins_a_workspace_by_its_name(window):
-    dock = QtWidgets.QDockWidget("Diagnosis", window)
-    dock.setObjectName("dock_diagnosis")
-    dock.setWidget(QtWidgets.QLabel("why the model misses"))
-    window.addDockWidget(RIGHT, dock)
-    window.workspaces.add_dock(Workspace.DIAGNOSE, DockPlace("dock_diagnosis", RIGHT, width=400))
-    assert Workspace.DIAGNOSE in window.workspaces.offered()
-    window.workspaces.show(Workspace.DIAGNOSE)
-    assert dock.isVisible() and not window.docks["parameters"].isVisible()
+def test_a_dock_joins_a_workspace_by_its_id(window):
+    dock = window.docks[DockId.CURVES]
     window.workspaces.show(Workspace.INSPECT)
+    assert not dock.isVisible()
+    window.workspaces.add_dock(Workspace.INSPECT, DockPlace(DockId.CURVES, RIGHT, width=300))
+    assert dock.isVisible() and window.docks[DockId.PARAMETERS].isVisible()
+    window.workspaces.show(Workspace.TRAIN)
     assert not dock.isVisible()
 
 

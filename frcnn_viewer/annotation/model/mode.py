@@ -32,11 +32,13 @@ from frcnn_core import POSITIVE
 from frcnn_core.annotations import AnnotationError, BoxAnnotation, read_voc_xml
 
 from ...state.document import Document
+from ...state.events import Event
 from ...state.models import model_labels
 from . import geometry
 from .class_file import ClassFileError, read_class_file, write_class_file
 from .classes import ClassList
 from .files import AnnotationFiles
+from .journal import JOURNAL_NAME, EditJournal, Step, UnsavedEdits
 from .pixels import PixelMapping
 from .session import AnnotationSession, SessionChange
 from .sets import export_set_coco, export_set_cvat, export_set_labelme, export_set_yolo, export_set_yolo_dataset, import_set_coco
@@ -96,6 +98,9 @@ class AnnotationModel:
         suggestions: the model's detections on the session's image, to accept or reject
             (:mod:`.annotation_suggestions`); selected_suggestion: the one selected (its row).
         clipboard: boxes copied (Ctrl+C), in file pixels of the image they came from.
+        journal: the journal of edits (:mod:`.journal`): each edit of the session on disk as it
+            happens, and the unsaved edits found in the open images' folders;
+            ``unsaved_changed`` is emitted when :meth:`unsaved_edits` changes.
     """
 
     def __init__(self, document: Document) -> None:
@@ -110,11 +115,15 @@ class AnnotationModel:
         self.suggestions = SuggestionSet()
         self.selected_suggestion: int | None = None
         self.clipboard: list[BoxAnnotation] = []
+        self.journal = EditJournal(document.report)
+        self.unsaved_changed = Event()  # what unsaved_edits() returns changed
         self._class_folders_read: set[Path] = set()
+        self._unsaved_entries: dict[Path, int] = {}  # annotation file with unsaved edits found -> its entry
         self._reading_class_files = False
         self._missed_cache: tuple[tuple, dict[int, str]] | None = None
         self.session.changed.connect(self._session_changed)
         self.classes.changed.connect(self._classes_changed)
+        self.journal.changed.connect(self.unsaved_changed.emit)
 
     # ----- state --------------------------------------------------------------------------
     @property
@@ -210,7 +219,7 @@ class AnnotationModel:
         self.mapping = PixelMapping.of(image)
         self.suggestions.clear()
         self.selected_suggestion = None
-        self.read_class_files()
+        self.read_folder_files()
         path = self.files.image_path(image.entry)
         if path is None:
             self.session.close()
@@ -241,6 +250,10 @@ class AnnotationModel:
     def _session_changed(self, what: SessionChange) -> None:
         if what is SessionChange.BOXES:
             self.push_ground_truth()
+        if what is SessionChange.IMAGE:
+            self.journal.image_left()
+        if what is SessionChange.SAVED and self.session.xml_path is not None:
+            self.journal.saved(self.session.xml_path)  # saved, or its changes given up
         if what is SessionChange.SELECTION and self.session.selected is not None:
             self.selected_suggestion = None
 
@@ -515,26 +528,74 @@ class AnnotationModel:
                 return index
         return None
 
-    # ----- the folder's class list (classes.txt) ------------------------------------------
+    # ----- the journal of edits -------------------------------------------------------------
+    def record_edit(self, step: Step, text: str) -> None:
+        """Journal a step of the session's undo stack that has just changed it (``step``, the
+        command named ``text``): written to the journal before this returns, fsync'd right after."""
+        if self.session.editable:
+            self.journal.record(self.session.xml_path, step, text, self.session.clean_annotation, self.session.annotation)
+
+    def look_for_journals(self) -> None:
+        """Outside annotation mode: read the journals of the open images' folders
+        (:meth:`read_folder_files` without the class lists) when the annotation folder of some
+        source's first image has one. A look at one folder per source, where annotation mode
+        reads every image's: a large set opened to inspect costs nothing more."""
+        sources = dict.fromkeys(entry.source for entry in self.document.entries)
+        for source in sources:
+            xml = self.files.xml_path(source.entries[0]) if source.entries else None
+            if xml is not None and (xml.parent / JOURNAL_NAME).exists():
+                self.read_folder_files(classes=False)
+                return
+
+    def unsaved_edits(self) -> list[tuple[int, UnsavedEdits]]:
+        """The edits a previous session journaled and never saved, for the open images: ``(entry
+        index, edits)`` per image, in the order they were found."""
+        entries = self._unsaved_entries
+        return [(entries[u.annotation_file], u) for u in self.journal.found() if u.annotation_file in entries]
+
+    def discard_unsaved_edits(self) -> int:
+        """Give up the edits :meth:`unsaved_edits` offers (the journals forget them); returns how
+        many images had some."""
+        return self.journal.discard([u.annotation_file for _index, u in self.unsaved_edits()])
+
+    def unsaved_edits_note(self) -> str | None:
+        """The offer to restore :meth:`unsaved_edits`, in words; ``None`` when there are none."""
+        found = self.unsaved_edits()
+        if not found:
+            return None
+        names = self.document.entries
+        parts = [f"{names[i].name} ({len(u.edits)} edit{'s' if len(u.edits) > 1 else ''})" for i, u in found]
+        first = f" ({names[found[0][0]].name} first)" if len(found) > 1 else ""
+        return (f"Annotation edits from a session that ended without saving: {', '.join(parts)}. "
+                f"Restore them{first} as undoable edits and save, or discard them.")
+
+    # ----- each annotation folder's files: classes.txt and the journal ------------------------
     def _class_folder(self) -> Path | None:
         """Where the session's image's class list lives: beside its annotation file."""
         return None if self.session.xml_path is None else self.session.xml_path.parent
 
-    def read_class_files(self) -> None:
-        """Add the classes of each open image folder's ``classes.txt`` (each folder read once), in
-        their order, before the labels of the files."""
-        for entry in self.document.entries:
-            xml = self.files.xml_path(entry)
-            if xml is None or xml.parent in self._class_folders_read:
-                continue
-            self._class_folders_read.add(xml.parent)
-            self._reading_class_files = True  # not written back to the session's folder meanwhile
-            try:
-                self.classes.extend(read_class_file(xml.parent))
-            except ClassFileError as exc:
-                self.document.report("warning", str(exc))
-            finally:
-                self._reading_class_files = False
+    def read_folder_files(self, classes: bool = True) -> None:
+        """Read what each open image's annotation folder holds besides the annotation files,
+        each folder once: the unsaved edits of its journal (:meth:`unsaved_edits`) and, with
+        ``classes``, the classes of its ``classes.txt`` (added in their order, before the labels
+        of the files)."""
+        xmls = [self.files.xml_path(entry) for entry in self.document.entries]
+        for folder in dict.fromkeys(xml.parent for xml in xmls if xml is not None):
+            if classes and folder not in self._class_folders_read:
+                self._class_folders_read.add(folder)
+                self._reading_class_files = True  # not written back to the session's folder meanwhile
+                try:
+                    self.classes.extend(read_class_file(folder))
+                except ClassFileError as exc:
+                    self.document.report("warning", str(exc))
+                finally:
+                    self._reading_class_files = False
+            self.journal.read_folder(folder)
+        wanted = {u.annotation_file for u in self.journal.found()}
+        entries = {xml: i for i, xml in enumerate(xmls) if xml in wanted}
+        if entries != self._unsaved_entries:
+            self._unsaved_entries = entries
+            self.unsaved_changed.emit()
 
     def _classes_changed(self) -> None:
         folder = self._class_folder()

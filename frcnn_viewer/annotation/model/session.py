@@ -76,6 +76,11 @@ class AnnotationSession:
         return self.editable and self.annotation != self._clean
 
     @property
+    def clean_annotation(self) -> ImageAnnotation | None:
+        """The annotation as opened or last saved (read it, never change it)."""
+        return self._clean
+
+    @property
     def boxes(self) -> list[BoxAnnotation]:
         return self.annotation.boxes if self.annotation is not None else []
 
@@ -159,6 +164,15 @@ class AnnotationSession:
         old, self.annotation.boxes[index] = self.annotation.boxes[index], box
         self.changed.emit(SessionChange.BOXES)
         return old
+
+    def set_contents(self, boxes: list[BoxAnnotation], verified: bool) -> None:
+        """Replace every box (and the verified mark): a restored edit, whatever it changed."""
+        self.annotation.boxes = list(boxes)
+        if self.selected is not None and self.selected >= len(self.annotation.boxes):
+            self.selected = None
+        self.changed.emit(SessionChange.BOXES)
+        if bool(verified) != self.annotation.verified:
+            self.set_verified(verified)
 
     def set_verified(self, verified: bool) -> None:
         self.annotation.verified = bool(verified)

@@ -37,6 +37,12 @@ from ...state.provenance import provenance_of
 
 OVERLAP_IOU = 0.5  # a suggestion this close to a GT box (or a dismissed one) of its class is hidden
 DEFAULT_MIN_SCORE = 0.5
+# What the suggestions' min_score is, for its control's tooltip (one of the viewer's four score thresholds).
+OFFER_SCORE_TIP = (
+    "Offer score (min_score): the detections scoring at least this are offered as suggestions to accept. "
+    "It changes what is offered, not the model's output (Parameters: Model score threshold, below which nothing "
+    "is ever offered) nor the Detections layer's display threshold."
+)
 
 
 def covered(boxes: np.ndarray, names: Sequence[str], by_boxes: np.ndarray, by_names: Sequence[str], iou: float = OVERLAP_IOU) -> np.ndarray:
@@ -159,7 +165,7 @@ def suggestion_note(trace: Trace, index: int, config: DetectorConfig) -> str:
     background = f", background {scores[0]:.2f}" if len(scores) else ""
     return (
         f"suggestion: {p.label} {p.score:.2f}{runner_up}{background}; from proposal #{p.proposal} "
-        f"(objectness {p.objectness:.2f}) of the anchor at cell {p.anchor_cell} — Enter accepts, Delete rejects"
+        f"(objectness {p.objectness:.2f}) of the anchor at cell {p.anchor_cell} of {p.anchor_level} — Enter accepts, Delete rejects"
     )
 
 

@@ -5,7 +5,8 @@ The data lives in :mod:`frcnn_viewer.state` (no Qt): :mod:`~frcnn_viewer.annotat
 parts. This package observes and edits it: :mod:`.commands` (every edit as a
 ``QUndoCommand``), :mod:`.box_editor` (the canvas interaction), :mod:`.class_list`,
 :mod:`.box_form` and :mod:`.panel` (the dock), :mod:`.shortcuts` (the keys and the help
-dialog), :mod:`.actions` (the actions, menu and toolbar) and :mod:`.controller`, which
+dialog), :mod:`.actions` (the actions, menu and toolbar), :mod:`.unsaved_bar` (the offer to
+restore the edits a previous session never saved) and :mod:`.controller`, which
 turns gestures into commands and is given these pieces by the main window. Import the
 modules explicitly; this package's ``__init__`` imports nothing.
 """

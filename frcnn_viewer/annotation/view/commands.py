@@ -7,11 +7,14 @@ of one box merge into one step (``QUndoCommand.mergeWith``).
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtGui import QUndoCommand
 
 from frcnn_core.annotations import BoxAnnotation
 
 from ..model.classes import ClassList
+from ..model.journal import Snapshot
 from ..model.session import AnnotationSession
 from ..model.suggestions import SuggestionSet
 
@@ -144,3 +147,22 @@ class RenameClass(QUndoCommand):
         for i in self.indices:
             box = self.session.boxes[i]
             self.session.replace(i, BoxAnnotation(new, box.box, box.difficult, box.truncated, box.pose))
+
+
+class RestoreEdit(QUndoCommand):
+    """An edit of a session that ended without saving, put back from its journal: the image's
+    boxes and verified mark go from ``before`` to ``after``; undo puts ``before`` back."""
+
+    def __init__(self, session: AnnotationSession, before: Snapshot, after: Snapshot, text: str) -> None:
+        super().__init__(text)
+        self.session, self.before, self.after = session, before, after
+
+    def redo(self) -> None:
+        self._show(self.after)
+
+    def undo(self) -> None:
+        self._show(self.before)
+
+    def _show(self, state: Snapshot) -> None:
+        self.session.set_contents([dataclasses.replace(b) for b in state.boxes], state.verified)
+        self.session.select(None)

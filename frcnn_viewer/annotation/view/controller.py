@@ -26,16 +26,23 @@ worker's; the controller never runs the model) are shown as suggestions
 rejecting one a :class:`~.commands.RejectSuggestion`. ``retrain`` starts (or continues) a run
 of the ``training`` controller on the labelled images of the folder; its checkpoints become
 the viewer's model, whose traces then bring new suggestions.
+
+Never losing an edit: every step of the undo stack (an edit, an undo, a redo, a merged
+nudge) is journaled by the model as it happens (:mod:`frcnn_viewer.annotation.model.journal`).
+The edits a previous session journaled and never saved are offered on the
+:class:`~.unsaved_bar.UnsavedEditsBar` once their folder is open; opening restores nothing by
+itself. :meth:`AnnotationController.restore_unsaved_edits` puts them back as undoable
+edits, :meth:`AnnotationController.discard_unsaved_edits` gives them up.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from frcnn_core.annotations import BoxAnnotation
@@ -43,18 +50,19 @@ from frcnn_core.annotations import BoxAnnotation
 from ...state.document import Change
 from ...state.sources import Progress, Source, open_sources
 from ..model.files import open_annotation_sources
+from ..model.journal import Snapshot, Step
 from ..model.mode import AnnotationModel, Leaving, Mode, UnsavedChoice, parse_enum
 from ..model.retrain import RunSoFar, retrain_keywords
 from ..model.session import SessionChange
 from .actions import AnnotationActions
 from .box_editor import MIN_SIZE, BoxEditor
-from .commands import AcceptSuggestion, AddBox, ChangeBox, RejectSuggestion, RemoveBox, RenameClass, SetVerified
+from .commands import AcceptSuggestion, AddBox, ChangeBox, RejectSuggestion, RemoveBox, RenameClass, RestoreEdit, SetVerified
 from .panel import AnnotationPanel
-from .shortcuts import HelpDialog
+from .shortcuts import ActionSpec, Command, HelpDialog
+from .unsaved_bar import UnsavedEditsBar
 
-NUDGE_FAR = 10.0  # file pixels Shift+arrow moves a box
-NUDGES = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 STATUS_MS = 4000
+RESTORED = "Restore: "  # the start of a restored edit's name in the undo history
 
 
 class AnnotationController(QtCore.QObject):
@@ -71,17 +79,20 @@ class AnnotationController(QtCore.QObject):
         open_paths: opens folders or files in the window (the "open a folder" menu entry).
         parent: the Qt parent, and the parent of the dialogs.
         training: the window's training controller (``retrain`` starts runs on it), if any.
+        unsaved_bar: where the edits a previous session never saved are offered, if anywhere.
     """
 
     def __init__(self, model: AnnotationModel, editor: BoxEditor, panel: AnnotationPanel, dock: QtWidgets.QDockWidget,
                  actions: AnnotationActions, stack: QtGui.QUndoStack, show_status: Callable[[str, int], None],
                  title_changed: Callable[[], None], open_paths: Callable[[list[str]], object], parent: QtWidgets.QWidget,
-                 training=None) -> None:
+                 training=None, unsaved_bar: UnsavedEditsBar | None = None) -> None:
         super().__init__(parent)
         self.model, self.document = model, model.document
         self.editor, self.panel, self.dock, self.actions, self.stack = editor, panel, dock, actions, stack
         self.show_status, self.title_changed, self.open_paths = show_status, title_changed, open_paths
-        self.training = training
+        self.training, self.unsaved_bar = training, unsaved_bar
+        self._stack_index = 0  # the undo stack's index as last journaled
+        self._pushing = False  # a command (or macro) is being pushed: the stack's move up is an edit
         self.by_uncertainty = False  # the dock's image list in labelling order (sort_images("uncertainty"))
         self._shown_rows = np.zeros(0, dtype=np.int64)  # the suggestions the editor shows, by its rows
         self._unsaved_policy = UnsavedChoice.ASK
@@ -90,8 +101,13 @@ class AnnotationController(QtCore.QObject):
 
     def _connect(self) -> None:
         self.model.session.changed.connect(self._session_changed)
+        self.stack.indexChanged.connect(self._stack_moved)
+        self.model.unsaved_changed.connect(self._refresh_unsaved)
+        if self.unsaved_bar is not None:
+            self.unsaved_bar.restore_clicked.connect(self.restore_unsaved_edits)
+            self.unsaved_bar.discard_clicked.connect(self.discard_unsaved_edits)
         self.model.classes.changed.connect(self._refresh_view)
-        self.actions.triggered.connect(lambda name: self._handler(name)())
+        self.actions.triggered.connect(self.run_action)
         self.actions.mode_toggled.connect(lambda on: self.set_mode(Mode.ANNOTATE if on else Mode.INSPECT))
         self.editor.drawn.connect(lambda box: self._push(AddBox(self.session, self.model.drawn_box(box))))
         self.editor.edited.connect(lambda index, box, what: self._push(ChangeBox(self.session, index, self.model.moved_box(index, box), what)))
@@ -116,15 +132,10 @@ class AnnotationController(QtCore.QObject):
         panel.next_unlabelled_clicked.connect(self.next_unlabelled)
         panel.retrain_clicked.connect(self.retrain)
 
-    def _handler(self, name: str) -> Callable[[], object]:
-        """The method an action of :data:`~.shortcuts.ACTIONS` or :data:`~.actions.SET_ACTIONS` calls."""
-        if name.startswith("pick_class_"):
-            return functools.partial(self.pick_class, int(name.rsplit("_", 1)[1]))
-        if name.startswith("nudge_"):
-            dx, dy = NUDGES[name.split("_")[1]]
-            step = NUDGE_FAR if name.endswith("_far") else 1.0
-            return functools.partial(self.nudge, dx * step, dy * step)
-        return getattr(self, name)
+    def run_action(self, spec: ActionSpec) -> object:
+        """Do what action ``spec`` (a row of :data:`~.shortcuts.ACTIONS`, :data:`~.actions.SET_ACTIONS`
+        or :data:`~.actions.MODEL_ACTIONS`) says: its command's handler (:data:`HANDLERS`) with its arguments."""
+        return HANDLERS[spec.command](self, *spec.args)
 
     # ----- public state -------------------------------------------------------------------
     @property
@@ -216,7 +227,9 @@ class AnnotationController(QtCore.QObject):
         if aspects & {Change.ENTRIES, Change.CLASSES}:
             self.classes.refresh()
             if Change.ENTRIES in aspects and self.model.active:
-                self.model.read_class_files()
+                self.model.read_folder_files()
+            elif Change.ENTRIES in aspects:
+                self.model.look_for_journals()  # the offer shows in any workspace
             self._refresh_images()
         if Change.RESULTS in aspects and self.by_uncertainty:
             self._refresh_images()
@@ -261,7 +274,41 @@ class AnnotationController(QtCore.QObject):
     # ----- edits (each one an undo command) ---------------------------------------------------
     def _push(self, command: QtGui.QUndoCommand) -> None:
         if self.session.editable:
-            self.stack.push(command)
+            self._pushing = True
+            try:
+                self.stack.push(command)
+            finally:
+                self._pushing = False
+
+    def _push_macro(self, text: str, commands: Iterable[QtGui.QUndoCommand]) -> None:
+        """Push ``commands`` (each made when the one before is done) as one undo step."""
+        if not self.session.editable:
+            return
+        self._pushing = True
+        try:
+            self.stack.beginMacro(text)
+            for command in commands:
+                self.stack.push(command)
+            self.stack.endMacro()
+        finally:
+            self._pushing = False
+
+    def _stack_moved(self, index: int) -> None:
+        """Journal the step the undo stack just took (its ``indexChanged``): up to a command
+        pushed is an edit, up otherwise a redo, down an undo, the same index a merged nudge.
+        Every path to the stack passes here, the keys' and scripts' alike."""
+        previous, self._stack_index = self._stack_index, index
+        if not shiboken6.isValid(self.stack):  # the stack's destructor clears it, with the window going
+            return
+        if self.stack.count() == 0:  # cleared for another image: no edit
+            return
+        if index > previous:
+            step, text = (Step.DO if self._pushing else Step.REDO), self.stack.text(index - 1)
+        elif index == previous:
+            step, text = Step.AMEND, self.stack.text(index - 1)
+        else:
+            step, text = Step.UNDO, self.stack.text(index)
+        self.model.record_edit(step, text)
 
     def _form_edited(self, new: BoxAnnotation) -> None:
         index = self.session.selected
@@ -329,7 +376,7 @@ class AnnotationController(QtCore.QObject):
             return
         command = RenameClass(self.session, self.classes, old, new)
         if self.session.editable:
-            self.stack.push(command)
+            self._push(command)
         else:
             command.redo()
 
@@ -381,10 +428,8 @@ class AnnotationController(QtCore.QObject):
         model = self.model
         rows = model.suggestions.shown(model.displayed_boxes(), [b.label for b in self.session.boxes], min_score) if len(model.suggestions) else []
         if len(rows):
-            self.stack.beginMacro(f"Accept {len(rows)} suggestions")
-            for index in rows:
-                self.stack.push(self._accept_command(int(index)))  # each built as it goes: added at the end
-            self.stack.endMacro()
+            # each built as it goes: added at the end
+            self._push_macro(f"Accept {len(rows)} suggestions", (self._accept_command(int(index)) for index in rows))
             self.show_status(f"{len(rows)} suggestions accepted (Ctrl+Z undoes them all)", STATUS_MS)
         return len(rows)
 
@@ -400,7 +445,7 @@ class AnnotationController(QtCore.QObject):
             return False
         suggestion = self.model.suggestions.suggestion(index)
         self.model.selected_suggestion = None
-        self.stack.push(RejectSuggestion(self.model.suggestions, suggestion.box, suggestion.name))
+        self._push(RejectSuggestion(self.model.suggestions, suggestion.box, suggestion.name))
         return True
 
     def _hovered(self, x: float, y: float) -> None:
@@ -428,11 +473,55 @@ class AnnotationController(QtCore.QObject):
     def _add_boxes(self, boxes: list[BoxAnnotation], what: str) -> int:
         if not boxes or not self.session.editable:
             return 0
-        self.stack.beginMacro(f"{what} {len(boxes)} boxes")
-        for box in boxes:
-            self.stack.push(AddBox(self.session, box, "Paste box"))
-        self.stack.endMacro()
+        self._push_macro(f"{what} {len(boxes)} boxes", (AddBox(self.session, box, "Paste box") for box in boxes))
         return len(boxes)
+
+    # ----- edits a previous session never saved ---------------------------------------------------
+    def restore_unsaved_edits(self) -> int:
+        """Put back the edits a previous session journaled and never saved, as undoable edits
+        (one undo step each, as they were), on their image, shown in annotation mode; returns
+        how many. One image at a time (the first offered; the offer then names the others); save
+        to keep them. Unsaved changes of the image shown are resolved first, as when changing
+        image; an image that cannot be opened for editing is reported and restores nothing."""
+        doc = self.document
+        self.model.activate()  # reads every open image's folder (once), as entering the mode does
+        offered = self.model.unsaved_edits()
+        if not offered:
+            return 0
+        index, unsaved = offered[0]
+        self.set_mode(Mode.ANNOTATE)
+        if doc.index != index and not doc.set_index(index):
+            doc.report("error", f"{unsaved.annotation_file}: its image cannot be shown; the unsaved edits are kept")
+            return 0
+        session = self.session
+        if not (self.model.shows_session_image() and session.editable and session.xml_path == unsaved.annotation_file):
+            doc.report("error", f"{unsaved.annotation_file}: not restored, its image is not the one being edited (the change of "
+                                "image was cancelled, or the file cannot be read); the unsaved edits are kept")
+            return 0
+        self.model.journal.take(unsaved.annotation_file)
+        self.classes.extend(b.label for edit in unsaved.edits for b in edit.state.boxes)  # as when the boxes were made
+        before = Snapshot.of(session.annotation)
+        if unsaved.base is not None and before != unsaved.base:
+            doc.report("warning", f"{unsaved.annotation_file} changed after these edits were made; restoring them replaces "
+                                  "its boxes (Ctrl+Z undoes each one)")
+        for edit in unsaved.edits:
+            text = edit.text if edit.text.startswith(RESTORED) else RESTORED + edit.text  # restored twice: named once
+            self._push(RestoreEdit(session, before, edit.state, text))
+            before = edit.state
+        doc.report("info", f"{len(unsaved.edits)} unsaved edits of {session.image_path.name} restored; save to keep them")
+        return len(unsaved.edits)
+
+    def discard_unsaved_edits(self) -> int:
+        """Give up every unsaved edit offered (their lines leave the journals); returns how many
+        images had some."""
+        count = self.model.discard_unsaved_edits()
+        if count:
+            self.document.report("info", f"the unsaved edits of {count} image{'s' if count > 1 else ''} were discarded")
+        return count
+
+    def _refresh_unsaved(self) -> None:
+        if self.unsaved_bar is not None:
+            self.unsaved_bar.show_offer(self.model.unsaved_edits_note())
 
     # ----- what to label next, retraining ---------------------------------------------------------
     def set_labelling_order(self, on: bool) -> None:
@@ -582,3 +671,37 @@ class AnnotationController(QtCore.QObject):
         folder = QtWidgets.QFileDialog.getExistingDirectory(self.parent(), "Export labelme JSON files into this folder")
         if folder and self.resolve_unsaved(Leaving.SWITCH):
             self.model.export_labelme(folder)
+
+
+# What each command does: the controller's method, called with its action's arguments.
+HANDLERS: dict[Command, Callable[..., object]] = {
+    Command.ARM_DRAWING: AnnotationController.arm_drawing,
+    Command.PREVIOUS_IMAGE: AnnotationController.previous_image,
+    Command.NEXT_IMAGE: AnnotationController.next_image,
+    Command.DELETE_SELECTED: AnnotationController.delete_selected,
+    Command.DUPLICATE_SELECTED: AnnotationController.duplicate_selected,
+    Command.SAVE: AnnotationController.save,
+    Command.UNDO: AnnotationController.undo,
+    Command.REDO: AnnotationController.redo,
+    Command.TOGGLE_VERIFIED: AnnotationController.toggle_verified,
+    Command.TOGGLE_DIFFICULT: AnnotationController.toggle_difficult,
+    Command.NUDGE: AnnotationController.nudge,
+    Command.ACCEPT_SUGGESTION: AnnotationController.accept_suggestion,
+    Command.ACCEPT_ALL_SUGGESTIONS: AnnotationController.accept_all_suggestions,
+    Command.COPY_BOXES: AnnotationController.copy_boxes,
+    Command.PASTE_BOXES: AnnotationController.paste_boxes,
+    Command.PASTE_PREVIOUS: AnnotationController.paste_previous,
+    Command.NEXT_UNLABELLED: AnnotationController.next_unlabelled,
+    Command.CANCEL: AnnotationController.cancel,
+    Command.SHOW_HELP: AnnotationController.show_help,
+    Command.PICK_CLASS: AnnotationController.pick_class,
+    Command.OPEN_FOLDER: AnnotationController.open_folder,
+    Command.CHOOSE_ANNOTATION_DIR: AnnotationController.choose_annotation_dir,
+    Command.IMPORT_COCO: AnnotationController.import_coco,
+    Command.EXPORT_COCO: AnnotationController.export_coco,
+    Command.EXPORT_YOLO: AnnotationController.export_yolo,
+    Command.EXPORT_YOLO_DATASET: AnnotationController.export_yolo_dataset,
+    Command.EXPORT_CVAT: AnnotationController.export_cvat,
+    Command.EXPORT_LABELME: AnnotationController.export_labelme,
+    Command.RETRAIN: AnnotationController.retrain,
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from ..model.classes import ClassList
+from ..model.suggestions import OFFER_SCORE_TIP
 from .box_form import BoxForm
 from .class_list import ClassListPanel
 
@@ -67,10 +68,12 @@ class AnnotationPanel(QtWidgets.QWidget):
         grid = QtWidgets.QGridLayout(box)
         self.min_score = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.min_score.setRange(0, 100)
-        self.min_score.setToolTip("Show the suggestions scoring at least this")
+        self.min_score.setToolTip(OFFER_SCORE_TIP)
         self.min_score_label = QtWidgets.QLabel()
         self.min_score.valueChanged.connect(self._min_score_moved)
-        grid.addWidget(QtWidgets.QLabel("Score ≥"), 0, 0)
+        offer = QtWidgets.QLabel("Offer scores ≥")
+        offer.setToolTip(OFFER_SCORE_TIP)
+        grid.addWidget(offer, 0, 0)
         grid.addWidget(self.min_score, 0, 1)
         grid.addWidget(self.min_score_label, 0, 2)
         self.suggestion_line = QtWidgets.QLabel()

@@ -1,54 +1,96 @@
 """The annotation mode's keys (labelImg's flow), the help dialog that lists them, and
 the window shortcuts they take over while the mode is on.
 
-:data:`ACTIONS` is the one table: the controller makes a ``QAction`` of each row and the
-help dialog lists the same rows, so the two cannot disagree.
+:data:`ACTIONS` is the one table: :class:`~.actions.AnnotationActions` makes a ``QAction`` of each
+row, the controller runs each row's :class:`Command` through its typed table of handlers, and
+the help dialog lists the same rows, so the three cannot disagree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from PySide6 import QtGui, QtWidgets
 
 
+class Command(Enum):
+    """What an annotation action does; the controller's table
+    (:data:`~.controller.HANDLERS`) maps each to its method."""
+
+    ARM_DRAWING = "arm_drawing"
+    PREVIOUS_IMAGE = "previous_image"
+    NEXT_IMAGE = "next_image"
+    DELETE_SELECTED = "delete_selected"
+    DUPLICATE_SELECTED = "duplicate_selected"
+    SAVE = "save"
+    UNDO = "undo"
+    REDO = "redo"
+    TOGGLE_VERIFIED = "toggle_verified"
+    TOGGLE_DIFFICULT = "toggle_difficult"
+    NUDGE = "nudge"  # args: (dx, dy) file pixels
+    ACCEPT_SUGGESTION = "accept_suggestion"
+    ACCEPT_ALL_SUGGESTIONS = "accept_all_suggestions"
+    COPY_BOXES = "copy_boxes"
+    PASTE_BOXES = "paste_boxes"
+    PASTE_PREVIOUS = "paste_previous"
+    NEXT_UNLABELLED = "next_unlabelled"
+    CANCEL = "cancel"
+    SHOW_HELP = "show_help"
+    PICK_CLASS = "pick_class"  # args: (number,) 1..9 in the class list
+    # the set-wide menu entries (dialogs; either mode) and labelling with the model
+    OPEN_FOLDER = "open_folder"
+    CHOOSE_ANNOTATION_DIR = "choose_annotation_dir"
+    IMPORT_COCO = "import_coco"
+    EXPORT_COCO = "export_coco"
+    EXPORT_YOLO = "export_yolo"
+    EXPORT_YOLO_DATASET = "export_yolo_dataset"
+    EXPORT_CVAT = "export_cvat"
+    EXPORT_LABELME = "export_labelme"
+    RETRAIN = "retrain"
+
+
 @dataclass(frozen=True)
 class ActionSpec:
-    """One annotation action: its name (the controller's handler), keys and help text."""
+    """One annotation action: its command and the command's arguments, its keys and its text
+    (the menu's or the help's)."""
 
-    name: str
+    command: Command
     keys: tuple[str, ...]
     text: str
+    args: tuple = ()
 
+
+NUDGE_FAR = 10  # file pixels Shift+arrow moves a box
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("arm_drawing", ("W",), "Draw a new box: the next drag draws, even over a box"),
-    ActionSpec("previous_image", ("A",), "Previous image (skips verified ones while 'Unverified only' is on)"),
-    ActionSpec("next_image", ("D",), "Next image (idem)"),
-    ActionSpec("delete_selected", ("Del", "Backspace"), "Delete the selected box (reject the selected suggestion)"),
-    ActionSpec("duplicate_selected", ("Ctrl+D",), "Duplicate the selected box"),
-    ActionSpec("save", ("Ctrl+S",), "Save this image's VOC XML"),
-    ActionSpec("undo", ("Ctrl+Z",), "Undo"),
-    ActionSpec("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo"),
-    ActionSpec("toggle_verified", ("Space",), "Mark the image verified / unverified"),
-    ActionSpec("toggle_difficult", ("Ctrl+Shift+D",), "Mark the selected box difficult / not"),
-    ActionSpec("nudge_left", ("Left",), "Move the selected box 1 pixel (without a selection: previous image)"),
-    ActionSpec("nudge_right", ("Right",), "Move the selected box 1 pixel (without a selection: next image)"),
-    ActionSpec("nudge_up", ("Up",), "Move the selected box 1 pixel up"),
-    ActionSpec("nudge_down", ("Down",), "Move the selected box 1 pixel down"),
-    ActionSpec("nudge_left_far", ("Shift+Left",), "Move the selected box 10 pixels"),
-    ActionSpec("nudge_right_far", ("Shift+Right",), "Move the selected box 10 pixels"),
-    ActionSpec("nudge_up_far", ("Shift+Up",), "Move the selected box 10 pixels up"),
-    ActionSpec("nudge_down_far", ("Shift+Down",), "Move the selected box 10 pixels down"),
-    ActionSpec("accept_suggestion", ("Return", "Enter"), "Accept the selected suggestion (or double-click it)"),
-    ActionSpec("accept_all_suggestions", ("Shift+Return", "Shift+Enter"), "Accept every suggestion shown (one undo step)"),
-    ActionSpec("copy_boxes", ("Ctrl+C",), "Copy the selected box (every box without a selection)"),
-    ActionSpec("paste_boxes", ("Ctrl+V",), "Paste the copied boxes"),
-    ActionSpec("paste_previous", ("Ctrl+Shift+V",), "Copy every box of the previous image (its saved file)"),
-    ActionSpec("next_unlabelled", ("N",), "Next image to label: unlabelled, the model's most uncertain first"),
-    ActionSpec("cancel", ("Esc",), "Stop drawing, deselect"),
-    ActionSpec("show_help", ("F1",), "This list"),
-) + tuple(ActionSpec(f"pick_class_{k}", (str(k),), f"Class {k} of the list for new boxes and the selected box") for k in range(1, 10))
+    ActionSpec(Command.ARM_DRAWING, ("W",), "Draw a new box: the next drag draws, even over a box"),
+    ActionSpec(Command.PREVIOUS_IMAGE, ("A",), "Previous image (skips verified ones while 'Unverified only' is on)"),
+    ActionSpec(Command.NEXT_IMAGE, ("D",), "Next image (idem)"),
+    ActionSpec(Command.DELETE_SELECTED, ("Del", "Backspace"), "Delete the selected box (reject the selected suggestion)"),
+    ActionSpec(Command.DUPLICATE_SELECTED, ("Ctrl+D",), "Duplicate the selected box"),
+    ActionSpec(Command.SAVE, ("Ctrl+S",), "Save this image's VOC XML"),
+    ActionSpec(Command.UNDO, ("Ctrl+Z",), "Undo"),
+    ActionSpec(Command.REDO, ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo"),
+    ActionSpec(Command.TOGGLE_VERIFIED, ("Space",), "Mark the image verified / unverified"),
+    ActionSpec(Command.TOGGLE_DIFFICULT, ("Ctrl+Shift+D",), "Mark the selected box difficult / not"),
+    ActionSpec(Command.NUDGE, ("Left",), "Move the selected box 1 pixel (without a selection: previous image)", (-1, 0)),
+    ActionSpec(Command.NUDGE, ("Right",), "Move the selected box 1 pixel (without a selection: next image)", (1, 0)),
+    ActionSpec(Command.NUDGE, ("Up",), "Move the selected box 1 pixel up", (0, -1)),
+    ActionSpec(Command.NUDGE, ("Down",), "Move the selected box 1 pixel down", (0, 1)),
+    ActionSpec(Command.NUDGE, ("Shift+Left",), "Move the selected box 10 pixels", (-NUDGE_FAR, 0)),
+    ActionSpec(Command.NUDGE, ("Shift+Right",), "Move the selected box 10 pixels", (NUDGE_FAR, 0)),
+    ActionSpec(Command.NUDGE, ("Shift+Up",), "Move the selected box 10 pixels up", (0, -NUDGE_FAR)),
+    ActionSpec(Command.NUDGE, ("Shift+Down",), "Move the selected box 10 pixels down", (0, NUDGE_FAR)),
+    ActionSpec(Command.ACCEPT_SUGGESTION, ("Return", "Enter"), "Accept the selected suggestion (or double-click it)"),
+    ActionSpec(Command.ACCEPT_ALL_SUGGESTIONS, ("Shift+Return", "Shift+Enter"), "Accept every suggestion shown (one undo step)"),
+    ActionSpec(Command.COPY_BOXES, ("Ctrl+C",), "Copy the selected box (every box without a selection)"),
+    ActionSpec(Command.PASTE_BOXES, ("Ctrl+V",), "Paste the copied boxes"),
+    ActionSpec(Command.PASTE_PREVIOUS, ("Ctrl+Shift+V",), "Copy every box of the previous image (its saved file)"),
+    ActionSpec(Command.NEXT_UNLABELLED, ("N",), "Next image to label: unlabelled, the model's most uncertain first"),
+    ActionSpec(Command.CANCEL, ("Esc",), "Stop drawing, deselect"),
+    ActionSpec(Command.SHOW_HELP, ("F1",), "This list"),
+) + tuple(ActionSpec(Command.PICK_CLASS, (str(k),), f"Class {k} of the list for new boxes and the selected box", (k,)) for k in range(1, 10))
 
 MOUSE_HELP = (
     ("Drag on the image", "Draw a box (crosshair guides follow the mouse)"),
@@ -97,7 +139,7 @@ class HelpDialog(QtWidgets.QDialog):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Annotation shortcuts")
-        rows = [(" / ".join(spec.keys), spec.text) for spec in ACTIONS if not spec.name.startswith("pick_class_")]
+        rows = [(" / ".join(spec.keys), spec.text) for spec in ACTIONS if spec.command is not Command.PICK_CLASS]
         rows += [("1 … 9", "Class 1 … 9 of the list for new boxes and the selected box"), *MOUSE_HELP]
         self.table = QtWidgets.QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Keys", "Does"])

@@ -23,6 +23,7 @@ from frcnn_core.data.loading import open_validation_split, split_dataset
 from frcnn_core.models.checkpoint import CheckpointError
 from frcnn_core.presets import PRESETS, choose_preset, detector_config, input_size_fields, train_config
 from frcnn_core.train import METRICS_FILE, TrainConfig, Trainer, select_device
+from frcnn_core.train.fine_tune import start_fine_tuning
 
 from .metrics_log import MetricsLogError, read_metrics
 
@@ -68,6 +69,10 @@ class TrainingOptions:
         class_names: the classes of a file dataset, in label order (default: what it finds).
         val_fraction: hold out this share of ``data`` (seeded, :func:`split_dataset`) to
             validate on, for a set without a split of its own (a labelImg folder).
+        init: a checkpoint to fine-tune (``frcnn train --init``): ours, or a torchvision
+            Faster R-CNN file, trained with its kind's recipe
+            (:func:`frcnn_core.train.fine_tune.start_fine_tuning`).
+        arch: with ``init``, its torchvision builder when the file cannot tell.
     """
 
     data: str = "shapes"
@@ -86,9 +91,15 @@ class TrainingOptions:
     autoanchor: bool = AUTOANCHOR_DEFAULT
     class_names: tuple[str, ...] | None = None
     val_fraction: float | None = None
+    init: str | None = None
+    arch: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
+        if self.init is not None and self.resume is not None:
+            problems.append("init starts a new run from a file and resume continues one: give one of them")
+        if self.arch is not None and self.init is None:
+            problems.append("arch names the architecture of the file given as init")
         if self.preset is not None and self.preset not in PRESETS:
             problems.append(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
         for name in ("image_size", "num_images", "val_images"):
@@ -183,8 +194,9 @@ def build_trainer(
     options: TrainingOptions, dataset, output_dir: Path, report: Callable[[str, str], None] = lambda level, text: None, val_dataset=None,
 ) -> Trainer:
     """A new :class:`Trainer` (the preset, then ``options``, then the training-start anchor
-    check, whose findings go to ``report(level, text)``), or one resumed from ``options.resume``;
-    it validates on ``val_dataset`` when given."""
+    check, whose findings go to ``report(level, text)``), one fine-tuning the file
+    ``options.init`` (its kind's recipe), or one resumed from ``options.resume``; it
+    validates on ``val_dataset`` when given."""
     device = select_device(options.device)
     class_names = tuple(dataset.class_names)
     if options.resume is not None:
@@ -200,6 +212,13 @@ def build_trainer(
     detector = dict(options.detector)
     if options.image_size is not None:
         detector.update(input_size_fields(options.image_size))
+    if options.init is not None:
+        model, schedule, lines = start_fine_tuning(
+            options.init, dataset, options.arch, options.train, train_config(preset, options.train), detector,
+        )
+        for line in lines:
+            report("info", line)
+        return Trainer(model, dataset, schedule, output_dir, device)
     config = detector_config(class_names, preset, detector)
     anchors_fixed = "anchor_scales" in options.detector or "anchor_ratios" in options.detector
     config, lines = anchors_for_training(dataset, config, options.autoanchor, anchors_fixed)

@@ -17,18 +17,19 @@ from frcnn_core import DetectorConfig, Trace
 from frcnn_core.train import TrainConfig
 
 from ..events import Event
+from ..sources import Source
 from .history import MetricHistory, ValidationHistory, split_rows
 from .phases import ADVANCING, ALIVE, Phase, SessionChange
 from .snapshots import SnapshotBuffer, StepSnapshot
-
 
 
 @dataclass(frozen=True)
 class TrainingInfo:
     """What the training thread built: sent once, before the first step.
 
-    ``dataset`` is the training set (the UI only reads images from it); ``previous`` holds the
-    metrics already logged by a resumed run, up to ``start_iteration``.
+    ``dataset`` is the training set (the UI only reads images from it) and ``source`` the same
+    images as the image list takes them, catalogued in the training thread; ``previous`` holds
+    the metrics already logged by a resumed run, up to ``start_iteration``.
     """
 
     device: str
@@ -40,7 +41,9 @@ class TrainingInfo:
     start_iteration: int
     output_dir: Path
     settings: str
+    source: Source
     previous: list[dict] = field(default_factory=list)
+    arch: str | None = None  # the torchvision builder of a fine-tuned torchvision model
 
 
 @dataclass(frozen=True)
