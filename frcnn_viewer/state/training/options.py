@@ -218,7 +218,7 @@ def build_trainer(
         )
         for line in lines:
             report("info", line)
-        return Trainer(model, dataset, schedule, output_dir, device)
+        return Trainer(model, dataset, schedule, output_dir, device, val_dataset=val_dataset)
     config = detector_config(class_names, preset, detector)
     anchors_fixed = "anchor_scales" in options.detector or "anchor_ratios" in options.detector
     config, lines = anchors_for_training(dataset, config, options.autoanchor, anchors_fixed)
