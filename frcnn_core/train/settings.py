@@ -54,8 +54,9 @@ class TrainConfig:
 
     @property
     def validation_interval(self) -> int:
-        """Iterations between two validations: ``val_every``, else a tenth of the run (at least 1)."""
-        return self.val_every or max(self.iterations // VALIDATIONS_PER_RUN, 1)
+        """Iterations between two validations: ``val_every``, else a tenth of the run (a run
+        shorter than ten iterations validates at its end only)."""
+        return self.val_every or self.iterations // VALIDATIONS_PER_RUN or self.iterations
 
     def replace(self, **changes) -> TrainConfig:
         """A copy with ``changes`` (field names); an unknown name is a ``ValueError`` listing the valid ones."""

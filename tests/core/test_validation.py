@@ -80,10 +80,10 @@ def test_validation_losses_in_eval_mode_equal_the_training_losses_with_sampling_
 def test_training_with_a_val_set_writes_val_records_and_keeps_the_best_checkpoint(tmp_path):
     root = write_voc_set(tmp_path / "voc")
     train, val = open_dataset(root, split="train"), open_dataset(root, split="val")
-    trainer = Trainer(small_model(train.class_names), train, TrainConfig(iterations=8, batch_size=2, lr=0.02, warmup_iterations=2),
-                      tmp_path / "run", device="cpu", val_dataset=val)
+    assert TrainConfig(iterations=8).validation_interval == 8 and TrainConfig(iterations=1000).validation_interval == 100
+    cfg = TrainConfig(iterations=8, batch_size=2, lr=0.02, warmup_iterations=2, val_every=1)
+    trainer = Trainer(small_model(train.class_names), train, cfg, tmp_path / "run", device="cpu", val_dataset=val)
     steps = [trainer.step() for _ in range(8)]
-    assert trainer.config.validation_interval == 1  # a tenth of 8 iterations, at least 1
     val_rows = [r for r in records(tmp_path / "run") if r.get("split") == "val"]
     assert [r["iteration"] for r in val_rows] == list(range(1, 9))
     assert all(VAL_KEYS <= set(r) for r in val_rows)
