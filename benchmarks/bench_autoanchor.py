@@ -30,7 +30,13 @@ from frcnn_core.data.composite import CROP_KINDS, Paste, outline_mask
 from frcnn_core.inference import predict_dataset
 from frcnn_core.train import TrainConfig, Trainer
 
-RULES = {"k-best (cpu preset)": {}, "seed (1 best, IoU 0.7)": {"rpn_positives_per_gt": 1, "rpn_pos_iou": 0.7}}
+RULES = {
+    "k-best (cpu preset)": {},
+    "seed (1 best, IoU 0.7)": {"rpn_positives_per_gt": 1, "rpn_pos_iou": 0.7},
+    # torchvision's and Detectron2's border rule: anchors crossing the image edge train too
+    "k-best, every anchor": {"rpn_allowed_border": 1e5},
+}
+RULE_KEYS = {"kbest": "k-best (cpu preset)", "seed": "seed (1 best, IoU 0.7)", "every": "k-best, every anchor"}
 
 
 class LargeCropsDataset(CompositeDataset):
@@ -95,6 +101,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--num-train", type=int, default=1000)
     parser.add_argument("--num-val", type=int, default=100)
+    parser.add_argument("--rules", default="kbest,seed", help=f"comma-separated, of {', '.join(RULE_KEYS)}")
+    parser.add_argument("--anchors", default="preset,optimised", help="which anchors to train: preset, optimised or both")
     parser.add_argument("--json", help="also write the rows to this file (after each run)")
     parser.add_argument("--table", help="only print the table of the rows in this file (a run's --json, finished or not)")
     args = parser.parse_args()
@@ -113,8 +121,11 @@ def main() -> None:
         val_gt = GtBoxes.from_dataset(val)
         print(f"{set_name}: optimised anchors {search.layout.anchor_scales} / {search.layout.anchor_ratios} in {time.perf_counter() - start:.1f} s "
               f"(train coverage >=0.5 {search.start.share_at_least(0.5):.3f} -> {search.result.share_at_least(0.5):.3f})", flush=True)
-        for rule, changes in RULES.items():
+        for rule in (RULE_KEYS[key] for key in args.rules.split(",")):
+            changes = RULES[rule]
             for anchors_name, layout in (("preset", AnchorLayout.from_config(base)), ("optimised", search.layout)):
+                if anchors_name not in args.anchors.split(","):
+                    continue
                 cfg = layout.apply_to(base.replace(**changes))
                 coverage = grid_coverage(val_gt, AnchorLayout.from_config(cfg))
                 for seed in range(args.seeds):

@@ -35,7 +35,7 @@ COMMANDS = {
     "train": ([], [
         "--anchor-ratios", "--anchor-scales", "--arch", "--autoanchor", "--backbone", "--batch-size", "--checkpoint-every",
         "--config", "--data", "--device", "--image-size", "--init", "--iterations", "--lr", "--no-autoanchor", "--no-progress",
-        "--num-images", "--output", "--preset", "--pretrained", "--resume", "--seed", "--val-data",
+        "--num-images", "--output", "--patience", "--preset", "--pretrained", "--resume", "--seed", "--val-data", "--val-every",
     ]),
     "export-weights": (["checkpoint", "output"], ["--arch"]),
     "detect": (["checkpoint", "inputs"], [

@@ -8,8 +8,9 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..data import open_dataset
+from ..data import open_validation_split
 from ..models.backbones import fetch_imagenet_weights
+from ..models.checkpoint import read_checkpoint
 from ..models.faster_rcnn import FasterRCNN
 from ..presets import PRESETS, choose_preset, detector_config, input_size_fields, read_config_file, train_config
 from ..train import LAST_CHECKPOINT, Trainer, describe_device, init_from_environment, select_device
@@ -48,7 +49,9 @@ def add_parser(sub) -> None:
         "train.py checkpoint), with torchvision's reference recipe (SGD, lr 0.02 x batch/16, momentum 0.9, weight decay 1e-4, warm-up)",
     )
     p.add_argument("--arch", help="with --init: the torchvision builder of the file (e.g. fasterrcnn_mobilenet_v3_large_320_fpn), when it cannot tell")
-    p.add_argument("--val-data", help="dataset to evaluate on at the end (default: the val split of shapes/composite)")
+    p.add_argument("--val-data", help="dataset to validate on during training (default: the data's val split, when it has one)")
+    p.add_argument("--val-every", type=positive_int, help="validate every N iterations (default: ten times a run) and at the end")
+    p.add_argument("--patience", type=positive_int, help="stop after K validations in a row without a higher val mAP@0.5")
     p.add_argument("--num-images", type=positive_int, help="size of the generated train set for shapes/composite")
     p.add_argument("--no-progress", action="store_true")
     add_autoanchor_flags(p)
@@ -69,7 +72,7 @@ def config_overrides(args) -> tuple[dict, dict]:
         detector["anchor_scales"] = args.anchor_scales
     if args.anchor_ratios:
         detector["anchor_ratios"] = args.anchor_ratios
-    for field in ("batch_size", "lr", "iterations", "checkpoint_every", "seed"):
+    for field in ("batch_size", "lr", "iterations", "checkpoint_every", "seed", "val_every", "patience"):
         if getattr(args, field) is not None:
             train[field] = getattr(args, field)
     return detector, train
@@ -102,13 +105,14 @@ def run(args) -> int:
         dataset = open_dataset_announced(args.data, announce=group.is_main and not args.no_progress, split="train", **generated_size(args.data, args.num_images))
         for problem in dataset.problems:
             print(f"warning: {problem}")
+        val = open_validation_split(args.data, args.val_data, dataset)
         checkpoint = args.output / LAST_CHECKPOINT
         if args.resume and args.init is not None:
             raise ValueError("--resume continues the run in --output; --init starts a new one from a file: give one of them")
         if args.resume:
             if not checkpoint.is_file():
                 raise ValueError(f"--resume: no checkpoint at {checkpoint}")
-            trainer = Trainer.resume(checkpoint, dataset, args.output, device, process_group=group, iterations=args.iterations)
+            trainer = Trainer.resume(checkpoint, dataset, args.output, device, process_group=group, iterations=args.iterations, val_dataset=val)
         elif args.init is not None:
             preset = choose_preset(args.preset, on_cpu=device.type == "cpu")
             detector_changes, train_changes = config_overrides(args)
@@ -117,7 +121,7 @@ def run(args) -> int:
             )
             if group.is_main:
                 print("\n".join(lines))
-            trainer = Trainer(model, dataset, schedule, args.output, device, process_group=group)
+            trainer = Trainer(model, dataset, schedule, args.output, device, process_group=group, val_dataset=val)
         else:
             if args.arch is not None:
                 raise ValueError("--arch names the architecture of the file given with --init")
@@ -129,7 +133,7 @@ def run(args) -> int:
             cfg = anchors_at_training_start(args, dataset, cfg, announce=group.is_main)
             if cfg.pretrained_backbone:
                 fetch_imagenet_weights(cfg.backbone, announce=print if group.is_main else None)
-            trainer = Trainer(FasterRCNN(cfg), dataset, train_config(preset, train_changes), args.output, device, process_group=group)
+            trainer = Trainer(FasterRCNN(cfg), dataset, train_config(preset, train_changes), args.output, device, process_group=group, val_dataset=val)
         if group.is_main:
             cfg = trainer.model.config
             print(
@@ -137,6 +141,9 @@ def run(args) -> int:
                 f"{cfg.num_classes} classes, backbone {cfg.backbone} at {cfg.min_size} px, "
                 f"iterations {trainer.iteration}->{trainer.config.iterations}, batch {trainer.config.batch_size}"
             )
+            if val is not None:
+                print(f"validating on {len(val)} images every {trainer.config.validation_interval} iterations"
+                      + (f", patience {trainer.config.patience}" if trainer.config.patience else ""))
         with finish_step_on_interrupt(trainer, enabled=not group.distributed):
             trainer.run(progress=not args.no_progress)
         if not trainer.done:  # interrupted: keep the whole steps done so far
@@ -145,9 +152,15 @@ def run(args) -> int:
             return 130
         if group.is_main:
             print(f"checkpoint: {trainer.last_checkpoint}")
-            val_spec = args.val_data or (args.data if args.data in ("shapes", "composite") else None)
-            if val_spec is not None:
-                val = open_dataset(val_spec, split="val")
+            if trainer.stopped_early:
+                print(f"stopped early at iteration {trainer.iteration}: {trainer.validations_since_best} validations without a higher mAP@0.5")
+            best = trainer.best_checkpoint
+            if best is not None:
+                print(f"use {best}: the highest val mAP@0.5, {trainer.best_map50:.4f} at iteration {trainer.best_iteration}")
+                trainer.model.load_state_dict(read_checkpoint(best)["model"])
+            else:
+                print(f"use {trainer.last_checkpoint}: the run had no validation set (--val-data)")
+            if val is not None:
                 evaluate_and_report(trainer.model, val, device, args.output / "eval.json")
     finally:
         shutdown()

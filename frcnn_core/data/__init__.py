@@ -12,7 +12,7 @@ from .errors import DatasetError
 from .folder import ImageFolderDataset
 from .images import IMAGE_EXTENSIONS, read_rgb
 from .labelme import LabelmeDataset
-from .loading import SpecKind, Subset, collate, open_dataset, spec_kind, split_dataset
+from .loading import SpecKind, Subset, collate, open_dataset, open_validation_split, spec_kind, split_dataset
 from .sample import DetectionDataset, Record
 from .shapes import ShapesDataset
 from .transforms import RandomHorizontalFlip, horizontal_flip
@@ -23,6 +23,6 @@ from .yolo import YoloDataset
 __all__ = [
     "CocoDataset", "CompositeDataset", "CvatDataset", "DatasetError", "DetectionDataset", "IMAGE_EXTENSIONS", "ImageFolderDataset",
     "RandomHorizontalFlip", "Record", "ShapesDataset", "Subset", "VOC_CLASSES", "VocDataset", "collate",
-    "horizontal_flip", "open_dataset", "read_rgb", "split_dataset",
+    "horizontal_flip", "open_dataset", "open_validation_split", "read_rgb", "split_dataset",
     "LabelmeDataset", "SpecKind", "VIDEO_EXTENSIONS", "VideoDataset", "YoloDataset", "is_video_file", "spec_kind",
 ]

@@ -137,6 +137,32 @@ def open_dataset(spec: str | os.PathLike, split: str = "train", progress: Callab
     return ImageFolderDataset([path] if path.is_file() else path, **kwargs)
 
 
+def open_validation_split(spec: str | os.PathLike, val_spec: str | os.PathLike | None = None, train=None, **kwargs):
+    """The set to validate a run on ``spec`` with: ``val_spec`` (its ``val`` split) when
+    given, else the ``val`` split of ``spec`` when it has one of its own, else ``None``.
+
+    A set has a val split of its own when it is generated (``shapes``, ``composite``) or when
+    its ``val`` split holds other images than ``train`` (its opened train split): a flat
+    labelImg or labelme folder ignores ``split``, a VOC folder without
+    ``ImageSets/Main/val.txt`` falls back to all its files, a COCO file is its own split;
+    validating on the training images would only measure memory. ``kwargs`` go to the
+    dataset's constructor. Raises :class:`DatasetError` when ``val_spec`` cannot be opened."""
+    if val_spec is not None:
+        return open_dataset(val_spec, split="val", **kwargs)
+    text = str(spec)
+    if text in ("shapes", "composite"):
+        return open_dataset(text, split="val", **kwargs)
+    try:
+        val = open_dataset(spec, split="val", **kwargs)
+    except DatasetError:  # no such split (YOLO, CVAT)
+        return None
+    trained_on = {train.info(i)["path"] for i in range(len(train))} if train is not None else set()
+    paths = [val.info(i)["path"] for i in range(len(val))]
+    if not paths or all(p in trained_on for p in paths) or any("no such split" in problem for problem in val.problems):
+        return None
+    return val
+
+
 def collate(batch: Sequence[tuple[Tensor, dict]]) -> tuple[list[Tensor], list[dict]]:
     """``[(image, target), ...]`` to ``([image, ...], [target, ...])``; images keep their sizes."""
     return [image for image, _ in batch], [target for _, target in batch]

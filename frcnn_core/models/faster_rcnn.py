@@ -134,6 +134,29 @@ class FasterRCNN(StagedDetector):
             self._anchor_cache[key] = grid_anchors(feature_size, cfg.anchor_stride, cfg.anchor_scales, cfg.anchor_ratios, device)
         return self._anchor_cache[key]
 
+    @torch.no_grad()
+    def validation_pass(self, images: list[Tensor], targets: list[dict], generator: torch.Generator | None = None) -> ForwardResult:
+        """Validation of one batch from one run of the trunk: the four losses training would
+        compute on ``images`` and ``targets`` (the training proposal counts, anchors and RoIs
+        sampled from ``generator``) and the detections inference gives (the test proposal
+        counts), without gradients. The trunk runs in the current mode: call ``eval()`` first,
+        as the trainer's validation does, so that the losses are those of the model as it
+        would be used; for a trunk without batch statistics they then equal the training
+        losses on the same batch with the same ``generator``."""
+        self.validate_inputs(images, targets)
+        rpn = self.extract_features(images)
+        gt_boxes, gt_labels = self.targets_in_input_pixels(rpn, targets)
+        anchor_targets = self.assign_anchors(rpn, gt_boxes, generator)
+        roi_samples = self.sample_rois(rpn, self.propose_regions(rpn, training=True), gt_boxes, gt_labels, generator)
+        proposals = self.propose_regions(rpn, training=False)
+        # one head pass over each image's sampled RoIs and proposals together, split afterwards
+        logits, deltas = self.classify(rpn.features, [torch.cat([s.boxes, p.boxes]) for s, p in zip(roi_samples, proposals)])
+        sizes = [n for s, p in zip(roi_samples, proposals) for n in (s.boxes.shape[0], p.boxes.shape[0])]
+        logits, deltas = logits.split(sizes), deltas.split(sizes)
+        losses = self.compute_losses(rpn, anchor_targets, roi_samples, torch.cat(logits[0::2]), torch.cat(deltas[0::2]))
+        detections = self.postprocess(rpn, proposals, torch.cat(logits[1::2]), torch.cat(deltas[1::2]))
+        return ForwardResult(losses, detections, None)
+
     # ----- the stages of one pass, in order -------------------------------------------
     def extract_features(self, images: list[Tensor]) -> RpnOutput:
         """Steps 1 and 3: resize and normalise ``images`` (``[3, H, W]`` in 0..1), run the
@@ -149,10 +172,11 @@ class FasterRCNN(StagedDetector):
         return RpnOutput(batch, features, anchors, objectness, rpn_deltas)
 
     @torch.no_grad()
-    def propose_regions(self, rpn: RpnOutput) -> list[Proposals]:
-        """Step 4: each image's proposals, with the proposal counts of the current mode."""
+    def propose_regions(self, rpn: RpnOutput, training: bool | None = None) -> list[Proposals]:
+        """Step 4: each image's proposals, with the proposal counts of training (``training``
+        true) or of inference; by default those of the current mode."""
         cfg = self.config
-        if self.training:
+        if self.training if training is None else training:
             pre_n, post_n = cfg.rpn_pre_nms_top_n_train, cfg.rpn_post_nms_top_n_train
         else:
             pre_n, post_n = cfg.rpn_pre_nms_top_n_test, cfg.rpn_post_nms_top_n_test

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from ..config import unknown_fields
 
+VALIDATIONS_PER_RUN = 10  # how often a run validates when ``val_every`` is 0
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -35,14 +37,26 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 500
     log_every: int = 1
+    # with a validation set: validate every this many iterations (0: ten times a run) and at the end
+    val_every: int = 0
+    # stop after this many validations in a row without a higher val mAP@0.5 (0: never)
+    patience: int = 0
 
     def __post_init__(self) -> None:
         if self.iterations < 1 or self.batch_size < 1:
             raise ValueError(f"iterations and batch_size must be >= 1, got {self.iterations} / {self.batch_size}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.val_every < 0 or self.patience < 0:
+            raise ValueError(f"val_every and patience must be >= 0, got {self.val_every} / {self.patience}")
         if self.schedule not in ("cosine", "step"):
             raise ValueError(f"schedule must be 'cosine' or 'step', got {self.schedule!r}")
+
+    @property
+    def validation_interval(self) -> int:
+        """Iterations between two validations: ``val_every``, else a tenth of the run (a run
+        shorter than ten iterations validates at its end only)."""
+        return self.val_every or self.iterations // VALIDATIONS_PER_RUN or self.iterations
 
     def replace(self, **changes) -> TrainConfig:
         """A copy with ``changes`` (field names); an unknown name is a ``ValueError`` listing the valid ones."""

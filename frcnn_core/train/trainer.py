@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -23,11 +24,13 @@ from .distributed import ProcessGroup
 from .fine_tune import prepare_for_fine_tuning
 from .schedule import lr_factor
 from .settings import TrainConfig
+from .validation import ValidationResult, validate
 
 log = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.jsonl"
 LAST_CHECKPOINT = "last.pt"
+BEST_CHECKPOINT = "best.pt"
 
 
 class NonFiniteLossError(RuntimeError):
@@ -44,7 +47,8 @@ class StepResult:
     ``trace`` that image's :class:`Trace` when asked for; ``checkpoint`` the file the
     trainer wrote after this step (``None`` when it wrote none); ``reconfigured`` the
     :class:`DetectorConfig` fields changed (``model.reconfigure``) since the previous step,
-    which this step is the first to run with.
+    which this step is the first to run with; ``validation`` the validation run after this
+    step (``None`` when there was none).
     """
 
     iteration: int
@@ -56,6 +60,7 @@ class StepResult:
     flipped: bool = False
     trace: Trace | None = None
     checkpoint: Path | None = None
+    validation: ValidationResult | None = None
     reconfigured: tuple[str, ...] = ()
 
     @property
@@ -75,6 +80,12 @@ class Trainer:
     (or all remaining) iterations, calling each callback with every result. With an
     ``output_dir`` it appends metrics to ``metrics.jsonl`` and writes ``last.pt`` every
     ``checkpoint_every`` iterations and at the end, atomically.
+
+    With a ``val_dataset`` it validates (:func:`~.validation.validate`) every
+    ``config.validation_interval`` iterations and after the last one, appends each
+    validation to ``metrics.jsonl`` (``"split": "val"``), keeps the weights of the highest
+    val mAP@0.5 in ``best.pt`` and, with ``config.patience`` K, stops after K validations
+    in a row without a higher one (:attr:`stopped_early`).
     """
 
     def __init__(
@@ -86,9 +97,11 @@ class Trainer:
         device: str | torch.device = "auto",
         callbacks: list[Callable[[StepResult], None]] | None = None,
         process_group: ProcessGroup | None = None,
+        val_dataset=None,
     ) -> None:
         self.config = cfg = config or TrainConfig()
         self.dataset = dataset
+        self.val_dataset = val_dataset
         self.group = process_group or ProcessGroup()
         self.device = device if isinstance(device, torch.device) else select_device(device)
         if self.device.type == "cuda" and self.group.distributed:
@@ -107,6 +120,10 @@ class Trainer:
         self.iteration = 0
         self.last_checkpoint: Path | None = None
         self._stop_requested = False
+        self.best_map50: float | None = None  # the highest val mAP@0.5 so far
+        self.best_iteration: int | None = None
+        self.validations_since_best = 0
+        self.stopped_early = False
         self._reconfigured: dict[str, None] = {}  # fields changed since the last step, in order
         self.model.reconfigured.connect(self._model_reconfigured)
 
@@ -117,7 +134,21 @@ class Trainer:
 
     @property
     def done(self) -> bool:
-        return self.iteration >= self.config.iterations
+        """All iterations run, or stopped by ``patience``."""
+        return self.iteration >= self.config.iterations or self.stopped_early
+
+    @property
+    def best_checkpoint(self) -> Path | None:
+        """``output_dir/best.pt`` once a validation wrote it, else ``None``."""
+        if self.output_dir is None or self.best_iteration is None:
+            return None
+        path = self.output_dir / BEST_CHECKPOINT
+        return path if path.is_file() else None
+
+    @property
+    def recommended_checkpoint(self) -> Path | None:
+        """The checkpoint to use: ``best.pt`` when the run validated, else ``last.pt``."""
+        return self.best_checkpoint or self.last_checkpoint
 
     @property
     def lr(self) -> float:
@@ -162,18 +193,43 @@ class Trainer:
         return step
 
     def _after_step(self, step: StepResult) -> None:
+        if self.val_dataset is not None and (step.iteration % self.config.validation_interval == 0 or self.done):
+            step.validation = self.validate()  # before the checkpoint, so that last.pt knows the best so far
         if self.output_dir is not None and self.group.is_main:
             if step.iteration % self.config.log_every == 0 or self.done:
-                self._append_metrics(step)
+                self._append_metrics(step.metrics())
+            if step.validation is not None:
+                self._append_metrics(step.validation.record())
             if step.iteration % self.config.checkpoint_every == 0 or self.done:
                 step.checkpoint = self.save_checkpoint()
         for callback in self.callbacks:
             callback(step)
 
-    def _append_metrics(self, step: StepResult) -> None:
+    def validate(self) -> ValidationResult:
+        """Validate now on ``val_dataset``; a new highest mAP@0.5 writes ``best.pt`` (with an
+        ``output_dir``), and ``patience`` validations in a row without one stop the run.
+        Every process of a distributed run validates, so that all stop at the same step."""
+        result = validate(self.model, self.val_dataset, self.device, self.iteration, seed=self.config.seed)
+        improved = self.best_map50 is None or result.map50 > self.best_map50
+        result = dataclasses.replace(result, best=improved)
+        if improved:
+            self.best_map50, self.best_iteration, self.validations_since_best = result.map50, self.iteration, 0
+            if self.output_dir is not None and self.group.is_main:
+                save_checkpoint(self.output_dir / BEST_CHECKPOINT, self.model, {"trainer": self.state_dict(), "validation": result.record()})
+        else:
+            self.validations_since_best += 1
+            if self.config.patience and self.validations_since_best >= self.config.patience:
+                self.stopped_early = True
+                log.info("stopping at iteration %d: %d validations without a higher mAP@0.5 than %.4f (iteration %d)",
+                         self.iteration, self.validations_since_best, self.best_map50, self.best_iteration)
+        log.info("validation at iteration %d: mAP@0.5 %.4f, COCO AP %.4f, loss %.4f (%.1f s)",
+                 self.iteration, result.map50, result.coco_ap, result.losses["total"], result.seconds)
+        return result
+
+    def _append_metrics(self, record: dict) -> None:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         with open(self.output_dir / METRICS_FILE, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"time": time.time(), **step.metrics()}) + "\n")
+            f.write(json.dumps({"time": time.time(), **record}) + "\n")
 
     def request_stop(self) -> None:
         """Make :meth:`run` return once the step in progress is complete (safe to call from a
@@ -194,7 +250,7 @@ class Trainer:
         last = None
         try:
             for _ in range(count):
-                if self._stop_requested:
+                if self._stop_requested or self.done:
                     break
                 last = self.step()
                 if bar is not None:
@@ -219,6 +275,8 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
             "stream": batches["stream"],
             "rng": rng,
+            "validation": {"best_map50": self.best_map50, "best_iteration": self.best_iteration, "since_best": self.validations_since_best,
+                           "stopped_early": self.stopped_early},
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -229,6 +287,11 @@ class Trainer:
             self.scaler.load_state_dict(state["scaler"])
         self.batches.load_state_dict({"stream": state["stream"], "flip": state["rng"]["flip"]})
         torch.set_rng_state(state["rng"]["torch"])
+        validation = state.get("validation", {})  # absent from checkpoints written before validation existed
+        self.best_map50 = validation.get("best_map50")
+        self.best_iteration = validation.get("best_iteration")
+        self.validations_since_best = validation.get("since_best", 0)
+        self.stopped_early = validation.get("stopped_early", False)
         if "cuda" in state["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
 
@@ -243,7 +306,10 @@ class Trainer:
         return self.last_checkpoint
 
     @classmethod
-    def resume(cls, path: str | Path, dataset, output_dir=None, device="auto", callbacks=None, process_group=None, iterations: int | None = None) -> Trainer:
+    def resume(
+        cls, path: str | Path, dataset, output_dir=None, device="auto", callbacks=None, process_group=None, iterations: int | None = None,
+        val_dataset=None,
+    ) -> Trainer:
         """A trainer that continues exactly where the checkpoint at ``path`` stopped.
 
         ``iterations`` may extend the run's total length.
@@ -256,7 +322,7 @@ class Trainer:
         config = TrainConfig.from_dict(json.loads(state["config"]))
         if iterations is not None:
             config = config.replace(iterations=iterations)
-        trainer = cls(model, dataset, config, output_dir, device, callbacks, process_group)
+        trainer = cls(model, dataset, config, output_dir, device, callbacks, process_group, val_dataset)
         trainer.load_state_dict(state)
         trainer.last_checkpoint = Path(path)
         return trainer

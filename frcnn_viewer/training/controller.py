@@ -160,6 +160,18 @@ class TrainingController(QtCore.QObject):
         """Score the current weights on the validation set (mAP); the report comes as ``evaluated``."""
         self._send("evaluate")
 
+    def load_best(self) -> bool:
+        """Make the run's ``best.pt`` (the highest val mAP@0.5 so far) the viewer's model;
+        ``False`` (and a message) while there is none."""
+        path = self.session.best_checkpoint
+        if path is None or self.adopt_checkpoint is None:
+            self.document.report("warning", "no best checkpoint yet: it is written at the first validation (a run with a validation set)")
+            return False
+        self.adopt_checkpoint(path)
+        best = self.session.validations.best()
+        self.document.report("info", f"loaded {path}: val mAP@0.5 {best['map50']:.4f} at iteration {best['iteration']}")
+        return True
+
     def watch(self, image: LoadedImage | None) -> None:
         """Refresh the model's proposals and detections on ``image`` as training goes on (``None``: stop)."""
         self._watch_key += 1

@@ -177,6 +177,9 @@ class TrainingDock(QtWidgets.QWidget):
         self.evaluate_button = QtWidgets.QPushButton("Evaluate (mAP)")
         self.evaluate_button.setToolTip("Score the current weights on the validation split")
         self.evaluate_button.clicked.connect(lambda: self.controller.evaluate())
+        self.load_best_button = QtWidgets.QPushButton("Load best")
+        self.load_best_button.setEnabled(False)
+        self.load_best_button.clicked.connect(lambda: self.controller.load_best())
         self.log_button = QtWidgets.QPushButton("Open metrics log…")
         self.log_button.clicked.connect(self._open_log_dialog)
         for i, widget in enumerate((self.start_button, self.pause_button, self.stop_button)):
@@ -187,6 +190,7 @@ class TrainingDock(QtWidgets.QWidget):
         buttons.addWidget(self.continue_button, 2, 0)
         buttons.addWidget(self.evaluate_button, 2, 1)
         buttons.addWidget(self.log_button, 2, 2)
+        buttons.addWidget(self.load_best_button, 3, 0)
         column.addLayout(buttons)
 
         self.progress = QtWidgets.QProgressBar()
@@ -374,7 +378,7 @@ class TrainingDock(QtWidgets.QWidget):
             self._phase_changed()
         if SessionChange.INFO in aspects and session.info is not None:
             self.device_name.setText(session.info.device)
-        if SessionChange.HISTORY in aspects:
+        if aspects & {SessionChange.HISTORY, SessionChange.VALIDATION}:
             self._redraw()
         elif SessionChange.STEP in aspects and not self._redraw_timer.isActive():
             self._redraw_timer.start()
@@ -411,7 +415,13 @@ class TrainingDock(QtWidgets.QWidget):
     def _redraw(self) -> None:
         """Curves, progress and the status line (throttled while steps arrive)."""
         session = self.session
-        self.plots.show_history(session.history)
+        self.plots.show_history(session.history, session.validations)
+        best = session.validations.best()
+        self.load_best_button.setEnabled(session.best_checkpoint is not None)
+        self.load_best_button.setToolTip(
+            f"Load best.pt: val mAP@0.5 {best['map50']:.4f} at iteration {best['iteration']}" if best else
+            "Load the checkpoint of the highest val mAP@0.5 (written at each better validation of a run with a validation set)"
+        )
         total = max(session.total_iterations, 1)
         self.progress.setRange(0, total)
         self.progress.setValue(min(session.iteration, total))
@@ -439,4 +449,6 @@ class TrainingDock(QtWidgets.QWidget):
             self.timeline_label.setText("no recorded steps")
         else:
             where = "newest" if session.position is None else f"{session.position + 1} of {count}"
-            self.timeline_label.setText(f"iteration {shown.iteration} ({where}; {count} kept)")
+            validated = shown.validation
+            val = f" · val mAP@0.5 {validated.map50:.3f}{' (best so far)' if validated.best else ''}" if validated is not None else ""
+            self.timeline_label.setText(f"iteration {shown.iteration}{val} ({where}; {count} kept)")

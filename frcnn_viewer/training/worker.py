@@ -32,6 +32,7 @@ from ..state.training.options import (
     open_training_data,
     open_validation_data,
     previous_metrics,
+    validation_set,
 )
 from ..state.training.session import TrainingInfo, WatchResult
 from ..state.training.snapshots import snapshot_of
@@ -68,13 +69,15 @@ class TrainingWorker(QtCore.QObject):
         self._first = 0  # the first iteration this worker trains
         self._watch: tuple[int, torch.Tensor] | None = None
         self._validation = None
+        self._trainer: Trainer | None = None
 
     @QtCore.Slot()
     def run(self) -> None:
         trainer = None
         try:
             dataset = open_training_data(self.options)
-            trainer = build_trainer(self.options, dataset, self.output_dir, self.message.emit)
+            trainer = build_trainer(self.options, dataset, self.output_dir, self.message.emit, validation_set(self.options, dataset))
+            self._trainer = trainer
             self._first = trainer.iteration + 1
             previous = previous_metrics(self.output_dir, trainer.iteration) if self.options.resume else []
             if trainer.last_checkpoint is None:
@@ -114,7 +117,15 @@ class TrainingWorker(QtCore.QObject):
                 self._predict_watch(trainer)
 
     def _want_trace(self, iteration: int) -> bool:
-        return self._single or iteration == self._first or iteration % self.options.trace_every == 0
+        """Traced: a step asked for, the first, every ``trace_every``-th, and each one the
+        trainer validates after (so the timeline holds every validation)."""
+        return self._single or iteration == self._first or iteration % self.options.trace_every == 0 or self._validates(iteration)
+
+    def _validates(self, iteration: int) -> bool:
+        trainer = self._trainer
+        if trainer is None or trainer.val_dataset is None:
+            return False
+        return iteration % trainer.config.validation_interval == 0 or iteration == trainer.config.iterations
 
     # ----- requests, served between two steps -------------------------------------------
     def _serve(self, trainer: Trainer, request: Request) -> None:

@@ -105,3 +105,21 @@ def test_sampling_invariants(boxes, num_samples, fraction):
     # negatives have IoU < 0.3 with every GT; positives >= 0.7 or best for some GT
     assert (t.max_iou[t.candidate_labels == 0] < 0.3).all()
     assert torch.isfinite(t.deltas).all()
+
+
+def test_the_configured_border_rule_decides_whether_a_straddling_anchor_takes_part():
+    from frcnn_core import DetectorConfig
+    from frcnn_core.anchors.targets import IGNORED, NEGATIVE, POSITIVE, assign_anchor_targets_for
+
+    # one anchor reaching 20 px past the left edge over a GT box it overlaps with IoU 0.75, one inside far away
+    anchors = torch.tensor([[-20.0, 10.0, 60.0, 90.0], [70.0, 70.0, 120.0, 120.0]])
+    gt = torch.tensor([[0.0, 10.0, 60.0, 90.0]])
+    seed_rule = assign_anchor_targets_for(DetectorConfig(rpn_allowed_border=0.0), anchors, gt, (128, 128))
+    reaching = assign_anchor_targets_for(DetectorConfig(rpn_allowed_border=20.0), anchors, gt, (128, 128))
+    every_anchor = assign_anchor_targets_for(DetectorConfig(rpn_allowed_border=1e5), anchors, gt, (128, 128))
+    assert seed_rule.inside.tolist() == [False, True] and seed_rule.labels[0] == IGNORED
+    assert seed_rule.labels[1] == NEGATIVE  # the box then has no positive anchor at all: it does not overlap the other
+    for targets in (reaching, every_anchor):
+        assert targets.inside.tolist() == [True, True] and targets.labels[0] == POSITIVE
+        assert abs(float(targets.max_iou[0]) - 0.75) < 1e-6
+    assert not assign_anchor_targets_for(DetectorConfig(rpn_allowed_border=19.0), anchors, gt, (128, 128)).inside[0]

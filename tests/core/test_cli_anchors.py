@@ -59,3 +59,16 @@ def test_train_start_check_switches_only_anchors_nobody_chose(large_objects, tmp
     assert main([*data, "--output", str(tmp_path / "file"), "--autoanchor", "--config", str(config)]) == 0
     assert "keeping the anchors you set" in capsys.readouterr().out
     assert trained_scales(tmp_path / "file") == PRESET_SCALES
+
+
+def test_the_warning_offers_optimised_anchors_only_with_the_rule_they_were_measured_under(large_objects):
+    from frcnn_core import anchors_for_training, open_dataset
+
+    dataset = open_dataset(large_objects)
+    seed_rule = cpu_config(len(dataset.class_names), tuple(dataset.class_names))
+    config, lines = anchors_for_training(dataset, seed_rule, autoanchor=False)
+    assert config == seed_rule and "fit the data poorly" in lines[0]
+    assert "rpn_allowed_border" in lines[1] and "--autoanchor" in lines[1] and "trained worse" in lines[1]
+    every_anchor = seed_rule.replace(rpn_allowed_border=100000.0)
+    config, lines = anchors_for_training(dataset, every_anchor, autoanchor=False)
+    assert config == every_anchor and "measured to help with every anchor training" in lines[1]

@@ -56,3 +56,22 @@ def test_phases_and_a_finished_runs_log():
     assert session.phase == "failed" and not session.alive
     session.show_log([{"iteration": 1, "total": 3.0}, {"iteration": 2, "total": 2.0}], "m.jsonl")
     assert session.iteration == 2 and session.history.column("total").tolist() == [3.0, 2.0]
+
+
+def test_validations_are_kept_apart_from_the_steps_and_the_best_is_the_highest_map():
+    from frcnn_core.train.validation import ValidationResult
+
+    session = TrainingSession()
+    seen = []
+    session.changed.connect(seen.append)
+    losses = {"rpn_cls": 0.4, "rpn_reg": 0.1, "roi_cls": 0.9, "roi_reg": 0.2, "total": 1.6}
+    for iteration, map50 in ((1, 0.2), (2, 0.5), (3, 0.4)):
+        step = StepResult(iteration, dict(losses), 0.01, 0.05)
+        step.validation = ValidationResult(iteration, dict(losses, total=2.0 / iteration), map50, map50 / 2, 1.0, best=map50 == 0.5)
+        session.record(StepSnapshot(step))
+    assert SessionChange.VALIDATION in seen[-1]
+    assert len(session.history) == 3 and list(session.history.column("total")) == [1.6, 1.6, 1.6]
+    assert list(session.validations.column("total")) == pytest.approx([2.0, 1.0, 2.0 / 3])
+    assert session.validations.best()["iteration"] == 2
+    assert [v["iteration"] for v in session.state()["validations"]] == [1, 2, 3]
+    assert session.best_checkpoint is None  # no run folder, no best.pt

@@ -12,6 +12,45 @@ import numpy as np
 LOSS_KEYS = ("rpn_cls", "rpn_reg", "roi_cls", "roi_reg", "total")
 STAT_KEYS = ("positive_anchors", "negative_anchors", "fg_rois", "bg_rois", "roi_accuracy", "roi_fg_accuracy")
 COLUMNS = ("iteration", "lr", "seconds", *LOSS_KEYS, *STAT_KEYS)
+VAL_SPLIT = "val"  # the "split" of a validation's row in metrics.jsonl (training steps have none)
+VAL_COLUMNS = ("iteration", *LOSS_KEYS, "map50", "coco_ap")
+
+
+def split_rows(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The rows of a ``metrics.jsonl`` as ``(training steps, validations)``."""
+    return [r for r in rows if r.get("split") != VAL_SPLIT], [r for r in rows if r.get("split") == VAL_SPLIT]
+
+
+class ValidationHistory:
+    """The validations of a run (``metrics.jsonl`` rows with ``"split": "val"``), in order:
+    few (ten a run by default), so all are kept."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def append(self, record: dict) -> None:
+        self.rows.append({k: float(record[k]) if k != "iteration" else int(record[k]) for k in VAL_COLUMNS if k in record})
+
+    def extend(self, rows: list[dict]) -> None:
+        for row in rows:
+            self.append(row)
+
+    def clear(self) -> None:
+        self.rows.clear()
+
+    def column(self, name: str) -> np.ndarray:
+        return np.array([row.get(name, np.nan) for row in self.rows], dtype=np.float64)
+
+    def best(self) -> dict | None:
+        """The validation with the highest ``map50`` (the first of equal ones): the one in ``best.pt``."""
+        best = None
+        for row in self.rows:
+            if best is None or row["map50"] > best["map50"]:
+                best = row
+        return best
 
 
 class MetricHistory:

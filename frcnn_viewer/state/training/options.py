@@ -19,7 +19,7 @@ from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.anchors.check import AUTOANCHOR_DEFAULT, anchors_for_training
 from frcnn_core.data import open_dataset
 from frcnn_core.data.errors import DatasetError
-from frcnn_core.data.loading import split_dataset
+from frcnn_core.data.loading import open_validation_split, split_dataset
 from frcnn_core.models.checkpoint import CheckpointError
 from frcnn_core.presets import PRESETS, choose_preset, detector_config, input_size_fields, train_config
 from frcnn_core.train import METRICS_FILE, TrainConfig, Trainer, select_device
@@ -174,19 +174,33 @@ def open_validation_data(options: TrainingOptions):
     return open_dataset(spec, split="val", **size)
 
 
+def validation_set(options: TrainingOptions, train):
+    """The set the trainer validates on while it trains (``None`` when there is none):
+    ``val_data``, the held-out ``val_fraction`` of ``data``, or ``data``'s own val split,
+    as ``frcnn train`` chooses it (:func:`~frcnn_core.data.open_validation_split`)."""
+    if options.val_fraction is not None and options.val_data is None:
+        return open_validation_data(options)
+    spec = options.val_data or options.data
+    size = {"num_images": options.val_images} if options.val_images and spec in GENERATED else {}
+    return open_validation_split(options.data, options.val_data, train, **size)
+
+
 def _named(options: TrainingOptions) -> dict:
     """``class_names`` for the dataset's constructor, when given."""
     return {} if options.class_names is None else {"class_names": tuple(options.class_names)}
 
 
-def build_trainer(options: TrainingOptions, dataset, output_dir: Path, report: Callable[[str, str], None] = lambda level, text: None) -> Trainer:
+def build_trainer(
+    options: TrainingOptions, dataset, output_dir: Path, report: Callable[[str, str], None] = lambda level, text: None, val_dataset=None,
+) -> Trainer:
     """A new :class:`Trainer` (the preset, then ``options``, then the training-start anchor
     check, whose findings go to ``report(level, text)``), one fine-tuning the file
-    ``options.init`` (its kind's recipe), or one resumed from ``options.resume``."""
+    ``options.init`` (its kind's recipe), or one resumed from ``options.resume``; it
+    validates on ``val_dataset`` when given."""
     device = select_device(options.device)
     class_names = tuple(dataset.class_names)
     if options.resume is not None:
-        trainer = Trainer.resume(options.resume, dataset, output_dir, device, iterations=options.train.get("iterations"))
+        trainer = Trainer.resume(options.resume, dataset, output_dir, device, iterations=options.train.get("iterations"), val_dataset=val_dataset)
         trained_for = tuple(trainer.model.config.class_names)
         if trained_for and trained_for != class_names:
             raise CheckpointError(
@@ -204,13 +218,13 @@ def build_trainer(options: TrainingOptions, dataset, output_dir: Path, report: C
         )
         for line in lines:
             report("info", line)
-        return Trainer(model, dataset, schedule, output_dir, device)
+        return Trainer(model, dataset, schedule, output_dir, device, val_dataset=val_dataset)
     config = detector_config(class_names, preset, detector)
     anchors_fixed = "anchor_scales" in options.detector or "anchor_ratios" in options.detector
     config, lines = anchors_for_training(dataset, config, options.autoanchor, anchors_fixed)
     for line in lines:
         report("warning" if line.startswith("warning") else "info", line.removeprefix("warning: "))
-    return Trainer(FasterRCNN(config), dataset, train_config(preset, options.train), output_dir, device)
+    return Trainer(FasterRCNN(config), dataset, train_config(preset, options.train), output_dir, device, val_dataset=val_dataset)
 
 
 def previous_metrics(output_dir: Path, up_to: int) -> list[dict]:

@@ -49,5 +49,6 @@ class SessionChange(Enum):
     POSITION = "position"  # the timeline moved
     WATCH = "watch"
     EVALUATION = "evaluation"
+    VALIDATION = "validation"  # a validation was added (or the validations replaced)
     CHECKPOINT = "checkpoint"
     MESSAGE = "message"

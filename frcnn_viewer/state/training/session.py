@@ -18,7 +18,7 @@ from frcnn_core.train import TrainConfig
 
 from ..events import Event
 from ..sources import Source
-from .history import MetricHistory
+from .history import MetricHistory, ValidationHistory, split_rows
 from .phases import ADVANCING, ALIVE, Phase, SessionChange
 from .snapshots import SnapshotBuffer, StepSnapshot
 
@@ -74,6 +74,8 @@ class TrainingState(Mapping):
     alive: bool
     device: str
     loss_history: dict[str, list[float]]
+    validations: list[dict]
+    best_checkpoint: str | None
     recorded: list[int]
     checkpoint: str | None
     output_dir: str | None
@@ -104,6 +106,7 @@ class TrainingSession:
     def __init__(self, buffer: SnapshotBuffer | None = None, history: MetricHistory | None = None) -> None:
         self.snapshots = buffer if buffer is not None else SnapshotBuffer()
         self.history = history if history is not None else MetricHistory()
+        self.validations = ValidationHistory()
         self.changed = Event()
         self.phase = Phase.IDLE
         self.info: TrainingInfo | None = None
@@ -123,6 +126,7 @@ class TrainingSession:
     def begin(self) -> None:
         """A new run is being built: forget the previous one."""
         self.history.clear()
+        self.validations.clear()
         self.snapshots.clear()
         self.info = self.watch = self.evaluation = self.checkpoint = self.message = self.source = None
         self.iteration, self.position = 0, None
@@ -131,7 +135,9 @@ class TrainingSession:
     def started(self, info: TrainingInfo) -> None:
         self.info = info
         self.iteration = info.start_iteration
-        self.history.extend(info.previous)
+        steps, validations = split_rows(info.previous)
+        self.history.extend(steps)
+        self.validations.extend(validations)
         self.changed.emit(frozenset({SessionChange.INFO, SessionChange.HISTORY}))
 
     def set_phase(self, phase: Phase | str) -> None:
@@ -161,6 +167,9 @@ class TrainingSession:
         self.iteration = snapshot.iteration
         self.history.append(snapshot.metrics())
         aspects = {SessionChange.STEP}
+        if snapshot.validation is not None:
+            self.validations.append(snapshot.validation.record())
+            aspects.add(SessionChange.VALIDATION)
         if snapshot.trace is not None:
             dropped = self.snapshots.append(snapshot)
             aspects.add(SessionChange.SNAPSHOTS)
@@ -204,12 +213,29 @@ class TrainingSession:
         """Show a finished run's curves (from its ``metrics.jsonl``); refused while training."""
         if self.alive:
             raise RuntimeError("stop training before opening another run's metrics")
+        steps, validations = split_rows(rows)
         self.history.clear()
-        self.history.extend(rows)
+        self.history.extend(steps)
+        self.validations.clear()
+        self.validations.extend(validations)
         self.snapshots.clear()
         self.info, self.position, self.source = None, None, source
         self.iteration = int(rows[-1]["iteration"]) if rows else 0
-        self.changed.emit(frozenset({SessionChange.HISTORY, SessionChange.SNAPSHOTS, SessionChange.POSITION, SessionChange.INFO}))
+        self.changed.emit(frozenset({SessionChange.HISTORY, SessionChange.SNAPSHOTS, SessionChange.POSITION, SessionChange.INFO, SessionChange.VALIDATION}))
+
+    @property
+    def best_checkpoint(self) -> str | None:
+        """``best.pt`` of the run shown, once a validation wrote it (the highest val mAP@0.5)."""
+        if self.info is not None:
+            folder = Path(self.info.output_dir)
+        elif self.source is not None:
+            folder = Path(self.source) if Path(self.source).is_dir() else Path(self.source).parent
+        else:
+            return None
+        if self.validations.best() is None:
+            return None
+        path = Path(folder) / "best.pt"
+        return str(path) if path.is_file() else None
 
     # ----- numbers --------------------------------------------------------------------
     @property
@@ -238,6 +264,8 @@ class TrainingSession:
             alive=self.alive,
             device=self.info.device if self.info is not None else "",
             loss_history=self.history.to_dict(),
+            validations=list(self.validations.rows),
+            best_checkpoint=self.best_checkpoint,
             recorded=self.snapshots.iterations(),
             checkpoint=self.checkpoint,
             output_dir=str(self.info.output_dir) if self.info is not None else None,

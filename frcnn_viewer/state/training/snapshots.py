@@ -18,6 +18,7 @@ import torch
 
 from frcnn_core import Trace
 from frcnn_core.train import StepResult
+from frcnn_core.train.validation import ValidationResult
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class StepSnapshot:
     @property
     def trace(self) -> Trace | None:
         return self.step.trace
+
+    @property
+    def validation(self) -> ValidationResult | None:
+        """The validation run after this step (``None`` when there was none)."""
+        return self.step.validation
 
     @property
     def image_index(self) -> int | None:

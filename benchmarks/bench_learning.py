@@ -1,0 +1,145 @@
+"""Does the default recipe learn? ``frcnn train``'s defaults (the ``cpu`` preset, the
+training-start anchor check, validation with ``best.pt``) trained per set and seed, the
+recommended checkpoint scored on images neither training nor validation saw; beside each
+run torchvision's FasterRCNN with the same trunk, anchors and image size, trained by the
+same loop for as long in wall time (its speed measured on a short probe first).
+
+Sets: ``bccd`` (``../shared/data/bccd/BCCD``, VOC: trains on ``train``, validates on
+``val``, scored on ``test``), ``shapes`` and ``composite`` (generated: validated on their
+``val`` split, scored on another ``val`` drawn with seed 1), or any dataset path with
+ImageSets train/val/test.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_learning.py --sets bccd,shapes,composite --seeds 0,1,2
+    python benchmarks/bench_learning.py --sets bccd --seeds 0 --iterations 300 --no-peer --json rows.json
+    python benchmarks/bench_learning.py --table rows.json   # the table of a run, finished or not
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from bench_detector import torchvision_peer
+from bench_training import predict_torchvision, train_torchvision
+
+from frcnn_core import FasterRCNN, open_dataset
+from frcnn_core.anchors.check import AUTOANCHOR_DEFAULT, anchors_for_training
+from frcnn_core.evaluation.scoring import score_detections
+from frcnn_core.inference import predict_dataset
+from frcnn_core.models.checkpoint import read_checkpoint
+from frcnn_core.presets import choose_preset, detector_config, train_config
+from frcnn_core.train import Trainer
+
+BCCD = Path(__file__).resolve().parents[2] / "shared" / "data" / "bccd" / "BCCD"  # ../shared beside the repository
+PROBE_ITERATIONS = 20  # torchvision iterations timed to size its run to our wall time
+
+
+def datasets(name: str, bccd: Path) -> tuple:
+    """``(train, validation, scored)`` of a set."""
+    if name in ("shapes", "composite"):
+        return open_dataset(name, split="train"), open_dataset(name, split="val"), open_dataset(name, split="val", seed=1)
+    root = bccd if name == "bccd" else Path(name)
+    return open_dataset(root, split="train"), open_dataset(root, split="val"), open_dataset(root, split="test")
+
+
+def scores(detections, dataset) -> dict:
+    report = score_detections(detections, dataset)
+    return {"map50": report["map50"], "coco_ap": report["coco_ap"]}
+
+
+def train_ours(train, val, test, iterations: int | None, seed: int) -> tuple[dict, float, object]:
+    """The defaults of ``frcnn train`` on a CPU; returns the scores of the recommended checkpoint, the wall time and the config."""
+    preset = choose_preset("cpu", on_cpu=True)
+    cfg = detector_config(tuple(train.class_names), preset)
+    cfg, lines = anchors_for_training(train, cfg, AUTOANCHOR_DEFAULT)
+    for line in lines:
+        print(f"    {line}")
+    overrides = {"seed": seed, **({"iterations": iterations} if iterations else {})}
+    tcfg = train_config(preset, overrides)
+    torch.manual_seed(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        trainer = Trainer(FasterRCNN(cfg), train, tcfg, folder, device="cpu", val_dataset=val)
+        start = time.perf_counter()
+        trainer.run()
+        wall = time.perf_counter() - start
+        validation = sum(r["seconds"] for r in map(json.loads, (Path(folder) / "metrics.jsonl").read_text().splitlines()) if r.get("split") == "val")
+        recommended = trainer.recommended_checkpoint
+        trainer.model.load_state_dict(read_checkpoint(recommended)["model"])
+        result = scores(predict_dataset(trainer.model, test, 4, "cpu"), test)
+    result.update(seconds=wall, validation_seconds=validation, checkpoint=recommended.name, iterations=trainer.iteration)
+    return result, wall, cfg
+
+
+def train_peer(cfg, train, test, seconds: float, seed: int, batch_size: int, lr: float) -> dict:
+    """torchvision's FasterRCNN with ``cfg``'s trunk and anchors, trained for about ``seconds``."""
+    preset = choose_preset("cpu", on_cpu=True)
+    torch.manual_seed(seed)
+    probe = train_config(preset, {"iterations": PROBE_ITERATIONS, "seed": seed, "batch_size": batch_size, "lr": lr})
+    seconds_per_iteration = train_torchvision(torchvision_peer(cfg), train, probe, torch.device("cpu"))
+    iterations = max(int(seconds / seconds_per_iteration), 1)
+    torch.manual_seed(seed)
+    model = torchvision_peer(cfg)
+    train_torchvision(model, train, train_config(preset, {"iterations": iterations, "seed": seed, "batch_size": batch_size, "lr": lr}), torch.device("cpu"))
+    return {**scores(predict_torchvision(model, test, "cpu"), test), "iterations": iterations}
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'set':10s} {'seed':>4s} {'ours mAP@0.5':>12s} {'COCO AP':>8s} {'ckpt':>8s} {'train s':>8s} {'val %':>6s} "
+          f"{'tv mAP@0.5':>10s} {'tv AP':>6s} {'tv it':>6s}")
+    for r in rows:
+        peer = r.get("peer")
+        tv = f"{peer['map50']:10.3f} {peer['coco_ap']:6.3f} {peer['iterations']:6d}" if peer else f"{'-':>10s} {'-':>6s} {'-':>6s}"
+        share = 100 * r["validation_seconds"] / r["seconds"]
+        print(f"{r['set']:10s} {r['seed']:4d} {r['map50']:12.3f} {r['coco_ap']:8.3f} {r['checkpoint']:>8s} {r['seconds']:8.0f} {share:6.1f} {tv}")
+    for name in dict.fromkeys(r["set"] for r in rows):
+        group = [r for r in rows if r["set"] == name]
+        mean = lambda key, rs=group: sum(r[key] for r in rs) / len(rs)  # noqa: E731
+        line = f"{name}: mean over {len(group)} seed(s): mAP@0.5 {mean('map50'):.3f}, COCO AP {mean('coco_ap'):.3f}"
+        peers = [r["peer"] for r in group if r.get("peer")]
+        if peers:
+            tv_map = sum(p["map50"] for p in peers) / len(peers)
+            line += f"; torchvision {tv_map:.3f} (ours/theirs {mean('map50') / max(tv_map, 1e-9):.2f}x)"
+        print(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="bccd,shapes,composite")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--iterations", type=int, help="default: the cpu preset's")
+    parser.add_argument("--bccd", type=Path, default=BCCD, help=f"the BCCD VOC folder (default {BCCD})")
+    parser.add_argument("--no-peer", action="store_true", help="skip torchvision")
+    parser.add_argument("--json", help="also write the rows to this file (after each run)")
+    parser.add_argument("--table", help="only print the table of the rows in this file")
+    args = parser.parse_args()
+    if args.table:
+        with open(args.table, encoding="utf-8") as f:
+            print_table(json.load(f))
+        return
+    torch.set_num_threads(1)
+    rows = []
+    for name in args.sets.split(","):
+        train, val, test = datasets(name, args.bccd)
+        print(f"{name}: {len(train)} train, {len(val)} validation, {len(test)} scored images", flush=True)
+        for seed in (int(s) for s in args.seeds.split(",")):
+            row, wall, cfg = train_ours(train, val, test, args.iterations, seed)
+            row.update(set=name, seed=seed)
+            if not args.no_peer:
+                tcfg = train_config(choose_preset("cpu", on_cpu=True))
+                row["peer"] = train_peer(cfg, train, test, wall, seed, tcfg.batch_size, tcfg.lr)
+            rows.append(row)
+            print(f"  seed {seed}: mAP@0.5 {row['map50']:.3f}, COCO AP {row['coco_ap']:.3f} ({row['checkpoint']}, {wall:.0f} s)"
+                  + (f"; torchvision {row['peer']['map50']:.3f} / {row['peer']['coco_ap']:.3f}" if "peer" in row else ""), flush=True)
+            if args.json:
+                with open(args.json, "w", encoding="utf-8") as f:
+                    json.dump(rows, f, indent=1)
+    print()
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
