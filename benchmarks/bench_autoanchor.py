@@ -14,12 +14,12 @@ bundled photos filling most of a 512x384 image (1 or 2 per image).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 
 import numpy as np
 import torch
+from row_files import add_row_file_options, read_rows, save_rows
 
 from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.anchors.coverage import AnchorLayout, GtBoxes, grid_coverage
@@ -103,12 +103,10 @@ def main() -> None:
     parser.add_argument("--num-val", type=int, default=100)
     parser.add_argument("--rules", default="kbest,seed", help=f"comma-separated, of {', '.join(RULE_KEYS)}")
     parser.add_argument("--anchors", default="preset,optimised", help="which anchors to train: preset, optimised or both")
-    parser.add_argument("--json", help="also write the rows to this file (after each run)")
-    parser.add_argument("--table", help="only print the table of the rows in this file (a run's --json, finished or not)")
+    add_row_file_options(parser)
     args = parser.parse_args()
     if args.table:
-        with open(args.table, encoding="utf-8") as f:
-            print_table(json.load(f), args.iterations, args.batch_size, args.num_val)
+        print_table(read_rows(args.table), args.iterations, args.batch_size, args.num_val)
         return
     torch.set_num_threads(1)
 
@@ -136,9 +134,7 @@ def main() -> None:
                     rows.append(row)
                     print(f"  {rule:24s} {anchors_name:9s} seed {seed}: mAP@0.5 {scores['map50']:.3f} COCO AP {scores['coco_ap']:.3f} "
                           f"({time.perf_counter() - start:.0f} s)", flush=True)
-                    if args.json:
-                        with open(args.json, "w", encoding="utf-8") as f:
-                            json.dump(rows, f, indent=1)
+                    save_rows(args.json, rows)
 
     print()
     print_table(rows, args.iterations, args.batch_size, args.num_val)

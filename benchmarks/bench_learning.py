@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from bench_detector import torchvision_peer
 from bench_training import predict_torchvision, train_torchvision
+from row_files import add_row_file_options, read_rows, save_rows
 
 from frcnn_core import FasterRCNN, open_dataset
 from frcnn_core.anchors.check import AUTOANCHOR_DEFAULT, anchors_for_training
@@ -113,12 +114,10 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, help="default: the cpu preset's")
     parser.add_argument("--bccd", type=Path, default=BCCD, help=f"the BCCD VOC folder (default {BCCD})")
     parser.add_argument("--no-peer", action="store_true", help="skip torchvision")
-    parser.add_argument("--json", help="also write the rows to this file (after each run)")
-    parser.add_argument("--table", help="only print the table of the rows in this file")
+    add_row_file_options(parser)
     args = parser.parse_args()
     if args.table:
-        with open(args.table, encoding="utf-8") as f:
-            print_table(json.load(f))
+        print_table(read_rows(args.table))
         return
     torch.set_num_threads(1)
     rows = []
@@ -134,9 +133,7 @@ def main() -> None:
             rows.append(row)
             print(f"  seed {seed}: mAP@0.5 {row['map50']:.3f}, COCO AP {row['coco_ap']:.3f} ({row['checkpoint']}, {wall:.0f} s)"
                   + (f"; torchvision {row['peer']['map50']:.3f} / {row['peer']['coco_ap']:.3f}" if "peer" in row else ""), flush=True)
-            if args.json:
-                with open(args.json, "w", encoding="utf-8") as f:
-                    json.dump(rows, f, indent=1)
+            save_rows(args.json, rows)
     print()
     print_table(rows)
 
