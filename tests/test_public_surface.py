@@ -17,9 +17,10 @@ import frcnn_core
 from frcnn_core.cli.main import build_parser
 
 CORE_NAMES = {
-    "ANCHOR_ASSIGNMENT_FIELDS", "AnchorAssignment", "AnchorGeometry", "AnchorLayout", "AnchorTargets", "BACKBONES",
+    "ANCHOR_ASSIGNMENT_FIELDS", "AnchorAssignment", "AnchorGeometry", "AnchorLayout", "AnchorTargets", "BACKBONES", "BoxVerdict",
     "CheckpointError", "CoverageReport", "DatasetError", "Detections", "DetectorConfig", "FIELD_STAGES",
     "FalsePositiveType", "FasterRCNN", "FeatureLevel", "GtBoxes", "IGNORED", "INFERENCE_FIELDS", "ImageMatching", "LOSS_NAMES",
+    "LabelError", "LabelErrorKind", "find_label_errors", "find_label_errors_dataset", "label_errors_report", "trace_with_verdict",
     "NEGATIVE", "POSITIVE", "PresetName", "PretrainedWeightsMissing", "Proposals", "ROI_SOURCE_GT",
     "ROI_SOURCE_JITTERED_GT", "RoiSamples", "Stage", "StagedTrace", "Trace", "TrainConfig", "Trainer",
     "anchor_base", "anchors_for_training", "assign_anchor_targets", "assign_anchors", "assign_proposal_targets",
@@ -44,6 +45,9 @@ COMMANDS = {
     "eval": (["checkpoint"], ["--batch-size", "--data", "--device", "--json", "--no-progress", "--num-images", "--plots", "--split"]),
     "diagnose": (["checkpoint"], [
         "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split",
+    ]),
+    "label-errors": (["checkpoint"], [
+        "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split", "--top",
     ]),
     "anchors": ([], [
         "--allowed-border", "--anchor-ratios", "--anchor-scales", "--data", "--image-size", "--json", "--max-size",
@@ -82,6 +86,9 @@ WINDOW_METHODS = {
     "reject_suggestion": ["index"],
     "sort_images": ["key"],
     "next_unlabelled": [],
+    "find_label_issues": ["wait"],
+    "apply_issue": ["index"],
+    "dismiss_issue": ["index"],
 }
 
 
