@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
+from dataclasses import dataclass
 
 import torch
 from PySide6 import QtCore
@@ -19,6 +21,7 @@ from frcnn_core import DetectorConfig, FasterRCNN
 from frcnn_core.models.checkpoint import load_checkpoint
 from frcnn_core.trace.staged import StagedTrace
 
+from .annotation.model.issues import READ_ERRORS, TruthSource, issues_of_image
 from .running_threads import RUNNING
 from .state.diagnosis import DiagnosisSettings, diagnose_image
 from .state.models import ModelInfo, TraceRequest, untrained_config
@@ -32,8 +35,19 @@ UNTRAINED_SEED = 0
 # samples whatever parameter changes came before
 TRACE_SEED = 0
 
+@dataclass
+class _IssueSearch:
+    """A search for label issues in progress: its key, the images left, the settings."""
+
+    key: int
+    sources: deque[TruthSource]
+    config_changes: dict
+    settings: DiagnosisSettings
+
+
 class InferenceWorker(QtCore.QObject):
-    """Holds the model; every slot runs in the worker thread and ends with ``finished``."""
+    """Holds the model; every slot runs in the worker thread and ends with ``finished`` (a search
+    for label issues once its last image is done)."""
 
     model_ready = QtCore.Signal(object)  # ModelInfo
     traced = QtCore.Signal(int, object)  # request key, Trace
@@ -41,6 +55,9 @@ class InferenceWorker(QtCore.QObject):
     progress = QtCore.Signal(int, int)  # done, total
     failed = QtCore.Signal(str)
     finished = QtCore.Signal()
+    issues_found = QtCore.Signal(int, object)  # search key, the issues of one image (list[Issue])
+    issues_done = QtCore.Signal(int)  # search key
+    _next_issue_image = QtCore.Signal(int)  # to this worker itself, queued: the next image of search key
 
     def __init__(self) -> None:
         super().__init__()
@@ -49,6 +66,8 @@ class InferenceWorker(QtCore.QObject):
         self.latest_trace_key = 0  # set by the client: older trace requests are skipped
         self.cancel = threading.Event()
         self._staged: StagedTrace | None = None  # the current image's stages, re-run in part on a parameter change
+        self._search: _IssueSearch | None = None
+        self._next_issue_image.connect(self._search_next_image, QtCore.Qt.ConnectionType.QueuedConnection)
 
     @QtCore.Slot(object)
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
@@ -147,6 +166,44 @@ class InferenceWorker(QtCore.QObject):
             self.finished.emit()
 
 
+    @QtCore.Slot(int, object, object, object)
+    def find_issues(self, key: int, sources: list[TruthSource], config_changes: dict, settings: DiagnosisSettings) -> None:
+        """Search ``sources`` for label issues (:func:`~.annotation.model.issues.issues_of_image`),
+        one image per turn of this thread's event loop, so that the trace of the image shown is
+        answered between two images instead of after the whole set. Each image's issues go out
+        with ``key``, then ``issues_done(key)``; a newer search (or ``cancel``) ends this one."""
+        self._end_search()
+        self._search = _IssueSearch(key, deque(sources), dict(config_changes), settings)
+        self._next_issue_image.emit(key)
+
+    @QtCore.Slot(int)
+    def _search_next_image(self, key: int) -> None:
+        search = self._search
+        if search is None or search.key != key:  # the step of a search a newer one ended
+            return
+        if self.cancel.is_set() or not search.sources or self._model is None or not self._info.trained:
+            self._end_search()
+            return
+        source = search.sources.popleft()
+        issues = []
+        try:
+            self._model.config = self._info.config.replace(**search.config_changes)
+            issues = issues_of_image(source, self._model, self._model.config, search.settings.iou, search.settings.score_threshold)
+        except READ_ERRORS as exc:
+            self.failed.emit(f"label issues: {exc}")
+        except Exception as exc:  # one image's failure must not end the search or the thread
+            log.exception("finding label issues failed")
+            self.failed.emit(f"label issues of {source.entry.name} not found: {exc}")
+        self.issues_found.emit(search.key, issues)
+        self._next_issue_image.emit(search.key)
+
+    def _end_search(self) -> None:
+        if self._search is not None:
+            key, self._search = self._search.key, None
+            self.issues_done.emit(key)
+            self.finished.emit()
+
+
 def request_config(info: ModelInfo, request: TraceRequest) -> DetectorConfig:
     """The detector configuration a trace request asks for: the model's own with the request's changes."""
     return info.config.replace(**request.config_changes)
@@ -170,6 +227,7 @@ class InferenceClient(QtCore.QObject):
     _checkpoint = QtCore.Signal(str)
     _trace = QtCore.Signal(object)
     _predict = QtCore.Signal(int, object, object, object)
+    _find_issues = QtCore.Signal(int, object, object, object)
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -181,6 +239,7 @@ class InferenceClient(QtCore.QObject):
         self._checkpoint.connect(self.worker.load_checkpoint)
         self._trace.connect(self.worker.trace)
         self._predict.connect(self.worker.predict)
+        self._find_issues.connect(self.worker.find_issues)
         self.worker.finished.connect(self._job_finished)
         self.worker.predicted.connect(self._predicted)
         self._pending = 0
@@ -211,6 +270,11 @@ class InferenceClient(QtCore.QObject):
         self.worker.cancel.clear()
         self._predicting += 1
         self._send(self._predict, key, entries, config_changes, diagnosis)
+
+    def find_issues(self, key: int, sources: list[TruthSource], config_changes: dict, settings: DiagnosisSettings = DiagnosisSettings()) -> None:
+        """Search ``sources`` for label issues (``worker.issues_found`` per image, then ``worker.issues_done``)."""
+        self.worker.cancel.clear()
+        self._send(self._find_issues, key, list(sources), dict(config_changes), settings)
 
     def _predicted(self, _key: int, _results: dict) -> None:
         self._predicting -= 1

@@ -20,7 +20,7 @@ from .annotation.model.mode import parse_enum
 from .settings import ViewerSettings
 
 # bump when the default layouts change, so that arrangements saved by an older version are dropped
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 DEFAULT_WINDOW_SIZE = QtCore.QSize(1400, 900)
 
 Area = QtCore.Qt.DockWidgetArea
@@ -73,9 +73,11 @@ LAYOUTS: dict[Workspace, tuple[DockPlace, ...]] = {
         DockPlace("dock_messages", BOTTOM, height=70),
     ),
     Workspace.ANNOTATE: (
-        DockPlace("dock_images", LEFT, width=240),
-        DockPlace("dock_annotate", RIGHT, width=400),  # its form's minimum width: no clipped fields
+        DockPlace("dock_images", LEFT, width=260, height=250),
+        DockPlace("dock_issues", LEFT, height=400),
+        DockPlace("dock_annotate", RIGHT, width=400, height=400),  # its form's minimum width: no clipped fields
         DockPlace("dock_layers", RIGHT, tab_with="dock_annotate"),
+        DockPlace("dock_provenance", RIGHT, height=260),  # the evidence of the issue looked at
         DockPlace("dock_messages", BOTTOM, height=70),
     ),
     Workspace.TRAIN: (
