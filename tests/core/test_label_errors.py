@@ -101,9 +101,16 @@ def test_missing_a_confident_detection_on_no_label():
     e = errors[0]
     assert e.box is None and e.label is None and e.index is None
     assert e.suggested_label == 2 and e.suggested_box == tuple(B) and e.detection == 1
-    # score x sqrt(proposal objectness 0.9) x (1 - 0 / 0.5)
-    assert e.score == pytest.approx(0.9 * 0.9 ** 0.5, abs=1e-4)
+    assert e.score == pytest.approx(0.9 * (1 - 0 / 0.5) ** 2, abs=1e-4)
     assert e.evidence["proposal_score"] == pytest.approx(0.9)
+
+
+def test_a_detection_partly_on_a_label_is_less_likely_missing():
+    half = shifted(A, 24)  # IoU 0.25 with A, which has its own detection
+    trace = make_trace(anchors=supported(A, half), detections=[(A, 0.95, 1), (half, 0.9, 1)])
+    errors = find_label_errors(trace, target([A], [1]), verdict([[0.02, 0.95, 0.03]]))
+    assert [e.kind for e in errors] == [LabelErrorKind.MISSING]
+    assert errors[0].score == pytest.approx(0.9 * (1 - 0.25 / 0.5) ** 2, abs=1e-3)
 
 
 def test_a_detection_on_a_difficult_box_is_not_missing_and_difficult_boxes_are_never_reported():
@@ -137,7 +144,9 @@ def test_bad_box_a_confident_detection_of_its_class_overlapping_it_loosely():
     e = errors[0]
     assert e.suggested_box == tuple(loose) and e.suggested_label == 1 and e.detection == 0
     assert e.evidence["detection_iou"] == pytest.approx(1 / 3, abs=1e-4)
-    assert e.score == pytest.approx(0.9 * (1 - 1 / 3) * (1 - 0.4), abs=1e-4)
+    assert e.score == pytest.approx(0.9 * (1 - 0.4), abs=1e-4)  # the head doubts its class there
+    plain = find_label_errors(trace, target([A], [1]))[0]  # without the head: the looser, the likelier
+    assert plain.kind is LabelErrorKind.BAD_BOX and plain.score == pytest.approx(0.9 * (1 - 1 / 3), abs=1e-4)
 
 
 def test_a_loose_detection_beside_a_well_detected_box_is_not_a_bad_box():
@@ -154,6 +163,15 @@ def test_spurious_a_box_no_stage_supports():
     assert e.suggested_box is None and e.suggested_label is None
     assert e.score == pytest.approx((1 - 0.03) * (1 - 0) * 0.9, abs=1e-4)
     assert e.stage is Stage.RPN and e.evidence["objectness"] == pytest.approx(0.03)
+
+
+def test_a_confident_detection_near_a_box_speaks_against_spurious():
+    beside = shifted(EMPTY, 18)  # IoU 0.26: another class's object half on the box
+    trace = make_trace(anchors=[(EMPTY, 0.03)], detections=[(beside, 0.8, 1)])
+    errors = find_label_errors(trace, target([EMPTY], [2]), verdict([[0.9, 0.05, 0.05]]), min_score=0.0)
+    spurious = [e for e in errors if e.kind is LabelErrorKind.SPURIOUS]
+    assert spurious[0].score == pytest.approx((1 - 0.03) * (1 - 0.8) * 0.9, abs=1e-4)
+    assert spurious[0].evidence["near_detection_score"] == pytest.approx(0.8)
 
 
 def test_spurious_without_a_verdict_reads_the_proposals():
