@@ -40,12 +40,13 @@ import torch
 from frcnn_core.boxes import pairwise_iou
 from frcnn_core.data import open_dataset
 from frcnn_core.evaluation.diagnose import diagnose_dataset
-from frcnn_core.evaluation.label_errors import LabelErrorKind, find_label_errors, find_label_errors_dataset, trace_with_verdict
+from frcnn_core.evaluation.label_errors import MIN_SCORE, LabelErrorKind, find_label_errors, find_label_errors_dataset, trace_with_verdict
 from frcnn_core.evaluation.metrics import voc_ap
 from frcnn_core.models.checkpoint import load_checkpoint
 
 HIT_IOU = 0.5
 CONFIDENT = 0.5  # our confident score (find_label_errors' score_threshold)
+RANKED_MIN_SCORE = 1e-6  # the rankings hold every entry scoring above 0
 SHIFT_IOU = (0.15, 0.45)
 ADDED_SIZE = (20.0, 60.0)  # side of an added box, pixels
 ADDED_MAX_IOU = 0.0  # an added box overlaps no labelled box
@@ -208,11 +209,13 @@ def evaluate(traced: list, corruptions: list[Corruption], num_classes: int) -> d
     """Per kind: positives, our AP, cleanlab's AP and our entry count, from the traces of the corrupted set."""
     from cleanlab.object_detection.rank import compute_badloc_box_scores, compute_overlooked_box_scores, compute_swap_box_scores
 
+    # every entry with a score above 0 is ranked, as cleanlab ranks every box; "entries" counts
+    # those frcnn label-errors lists (score >= MIN_SCORE)
     ours: dict[LabelErrorKind, list] = {kind: [] for kind in LabelErrorKind}
     plain: dict[LabelErrorKind, list] = {kind: [] for kind in LabelErrorKind}  # the same rule without the head's verdict
     for i, ((trace, verdict), c) in enumerate(zip(traced, corruptions)):
         for found, given in ((ours, verdict), (plain, None)):
-            for e in find_label_errors(trace, c.target, given):
+            for e in find_label_errors(trace, c.target, given, min_score=RANKED_MIN_SCORE):
                 found[e.kind].append((e.score, i, e))
     detections = [trace.detections for trace, _ in traced]
     labels, predictions = cleanlab_inputs(detections, corruptions, num_classes)
@@ -226,7 +229,8 @@ def evaluate(traced: list, corruptions: list[Corruption], num_classes: int) -> d
 
     rows = {}
     dropped = sum(len(c.dropped) for c in corruptions)
-    rows["missing"] = {"positives": dropped, "entries": len(ours[LabelErrorKind.MISSING])}
+    listed = {kind: sum(s >= MIN_SCORE for s, _, _ in ours[kind]) for kind in LabelErrorKind}
+    rows["missing"] = {"positives": dropped, "entries": listed[LabelErrorKind.MISSING]}
     for name, found in (("ours", ours), ("ours_no_head", plain)):
         hits = _missing_hits([(s, i, list(e.suggested_box)) for s, i, e in found[LabelErrorKind.MISSING]], corruptions)
         rows["missing"][name] = ranking_ap(hits, dropped)
@@ -239,7 +243,7 @@ def evaluate(traced: list, corruptions: list[Corruption], num_classes: int) -> d
 
     for kind, attribute, column in ((LabelErrorKind.WRONG_CLASS, "relabelled", 1), (LabelErrorKind.BAD_BOX, "shifted", 2), (LabelErrorKind.SPURIOUS, "added", None)):
         truth = {(i, row) for i, c in enumerate(corruptions) for row in getattr(c, attribute)}
-        rows[kind.value] = {"positives": len(truth), "entries": len(ours[kind])}
+        rows[kind.value] = {"positives": len(truth), "entries": listed[kind]}
         for name, found in (("ours", ours), ("ours_no_head", plain)):
             rows[kind.value][name] = ranking_ap([(s, (i, e.index) in truth) for s, i, e in found[kind]], len(truth))
         for name, scores in theirs.items():
