@@ -207,7 +207,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view_menu.addAction(dock.toggleViewAction())
         issues = IssueList(report=lambda text: self.document.report("warning", text))
         return IssuesController(issues, panel, self.annotation, self.client, self.provenance_panel,
-                                show_provenance=lambda: self.docks["provenance"].raise_(), parent=self)
+                                show_provenance=lambda: self.docks["provenance"].raise_(), show_box=self.canvas.show_box, parent=self)
 
     def _build_workspaces(self) -> None:
         """Inspect, Annotate, Train (and Diagnose): tabs in the menu bar; annotation mode follows."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -176,6 +177,36 @@ def test_selecting_an_issue_shows_its_box_and_evidence(reviewing, labelled):
     np.testing.assert_allclose(heights, [0.1, 0.2, 0.7])  # the head's class scores on the box
 
 
+def test_the_arrows_walk_the_list_and_a_click_on_the_first_row_counts(reviewing, qtbot, labelled):
+    window = reviewing
+    give_issues(window, [make_issue(LabelErrorKind.SPURIOUS, labelled, score=0.9),
+                         make_issue(LabelErrorKind.MISSING, labelled, entry=1, image="im1.png", score=0.8)])
+    widget = window.issues.panel.list
+    assert widget.currentRow() == -1  # nothing looked at yet
+    window.show_image(1)
+    widget.setFocus()
+    qtbot.mouseClick(widget.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=widget.visualItemRect(widget.item(0)).center())
+    assert window.document.index == 0 and window.annotation.session.selected == 0
+    qtbot.keyClick(widget, Key.Key_Down)  # the list's, not the annotation mode's nudge
+    assert widget.currentRow() == 1 and window.document.index == 1
+    qtbot.keyClick(widget, Key.Key_Up)
+    assert window.document.index == 0 and [b.box for b in window.annotation.session.boxes] == [tuple(BOXES[0]), tuple(BOXES[1])]
+
+
+def test_a_tiny_box_is_zoomed_into_view(reviewing, labelled):
+    window = reviewing
+    speck = (70.0, 60.0, 72.0, 62.0)
+    write_voc_xml(ImageAnnotation("im1.png", 160, 120, 3, [*labels(), BoxAnnotation("red", speck)]), labelled / "im1.xml")
+    tiny = Issue(1, "im1.png", labelled, LabelErrorKind.SPURIOUS, 0.9, 2, speck, "red", None, None)
+    give_issues(window, [make_issue(LabelErrorKind.SPURIOUS, labelled, score=0.95), tiny])
+    window.issues.panel.list.setCurrentRow(1)
+    assert window.document.index == 1 and window.annotation.session.selected == 2
+    shown = window.canvas.view.viewRect()
+    assert shown.width() < 60 and shown.contains(QtCore.QPointF(71.0, 61.0))  # not the whole 160 x 120 image
+    window.issues.panel.list.setCurrentRow(0)  # a box large enough: the whole image again
+    assert window.document.index == 0 and window.canvas.view.viewRect().contains(QtCore.QRectF(0, 0, 160, 120))
+
+
 def test_delete_dismisses_into_the_sidecar_for_good(reviewing, qtbot, labelled):
     window = reviewing
     spurious, missing = make_issue(LabelErrorKind.SPURIOUS, labelled, score=0.9), make_issue(LabelErrorKind.MISSING, labelled, entry=1, image="im1.png")
@@ -190,8 +221,11 @@ def test_delete_dismisses_into_the_sidecar_for_good(reviewing, qtbot, labelled):
     assert window.issues.shown() == []
 
 
-def test_a_search_in_the_worker_follows_each_new_model(reviewing, labelled, tmp_path):
+def test_a_search_in_the_worker_follows_each_new_model(reviewing, labelled, tmp_path, monkeypatch):
     window = reviewing
+    drawn_in = set()
+    show_status = window.issues.panel.show_status
+    monkeypatch.setattr(window.issues.panel, "show_status", lambda text: (drawn_in.add(threading.current_thread()), show_status(text)))
     assert window.find_label_issues() is None  # the untrained model: reported, nothing searched
     torch.manual_seed(0)
     config = cpu_config(len(CLASSES), CLASSES, min_size=96, max_size=128)
@@ -210,3 +244,4 @@ def test_a_search_in_the_worker_follows_each_new_model(reviewing, labelled, tmp_
     assert window.wait_until_idle(60_000)
     assert state.key > key and not state.searching and state.done == 2
     assert read_voc_xml(labelled / "im0.xml").boxes == labels()  # searching changes no file
+    assert drawn_in == {threading.main_thread()}  # the worker's answers are drawn in the GUI thread

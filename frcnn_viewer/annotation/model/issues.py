@@ -121,14 +121,14 @@ class Issue:
         return Dismissal(self.image, self.kind, self.label, self.place)
 
     def describe(self) -> str:
-        """One line for the list: score, kind, what and the fix."""
-        what = {
-            LabelErrorKind.MISSING: f"unlabelled {self.suggested_label}: add it",
-            LabelErrorKind.WRONG_CLASS: f"{self.label} looks like {self.suggested_label}: relabel",
-            LabelErrorKind.BAD_BOX: f"sloppy {self.label} box: move it",
-            LabelErrorKind.SPURIOUS: f"{self.label} box on nothing: delete it",
+        """One short line for the list: score, the fix, the image (``0.98  add RBC · a.jpg``)."""
+        fix = {
+            LabelErrorKind.MISSING: f"add {self.suggested_label}",
+            LabelErrorKind.WRONG_CLASS: f"{self.label} \N{RIGHTWARDS ARROW} {self.suggested_label}",
+            LabelErrorKind.BAD_BOX: f"move {self.label}",
+            LabelErrorKind.SPURIOUS: f"delete {self.label}",
         }[self.kind]
-        return f"{self.score:.2f}  {self.image}: {what}"
+        return f"{self.score:.2f}  {fix} \N{MIDDLE DOT} {self.image}"
 
     def to_json(self) -> dict:
         """As a row of ``frcnn label-errors --json`` (``file_name`` is the image's name here)."""

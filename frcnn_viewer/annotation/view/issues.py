@@ -44,6 +44,7 @@ EVIDENCE_NAMES = {
     "head_own": "head on the box: its class",
     "head_other": "head on the box: best other class",
     "head_background": "head on the box: background",
+    "near_detection_score": "best confident detection near it (IoU >= 0.1)",
     "detection_iou": "IoU of the box with the detection",
     "best_label_iou": "best IoU with a label",
 }
@@ -79,15 +80,16 @@ class IssuesController(QtCore.QObject):
         annotation: the annotation mode (its session is where fixes go, through its undo stack).
         client: the inference worker's client (the search runs there).
         provenance: the provenance panel (the evidence goes there); show_provenance: brings its dock forward.
+        show_box: brings a box (xyxy displayed pixels) of the image shown into view (the canvas's).
         parent: the Qt parent.
     """
 
-    def __init__(self, issues: IssueList, panel: IssuesPanel, annotation, client, provenance,
-                 show_provenance: Callable[[], None], parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, issues: IssueList, panel: IssuesPanel, annotation, client, provenance, show_provenance: Callable[[], None],
+                 show_box: Callable[[tuple], None], parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.issues, self.panel, self.annotation, self.client = issues, panel, annotation, client
         self.model, self.document = annotation.model, annotation.document
-        self.provenance, self.show_provenance = provenance, show_provenance
+        self.provenance, self.show_provenance, self.show_box = provenance, show_provenance, show_box
         self._shown: list[Issue] = []
         self._current: Issue | None = None  # the issue looked at: its image's trace brings its detection
         panel.find_clicked.connect(self.find)
@@ -96,8 +98,10 @@ class IssuesController(QtCore.QObject):
         panel.dismiss_requested.connect(lambda row: self.dismiss(self._shown[row]) if row < len(self._shown) else None)
         issues.changed.connect(self._refresh)
         self.model.session.changed.connect(lambda _what: self._refresh())
+        # methods of this QObject: Qt queues the worker's answers to the GUI thread (a plain
+        # function or another object's method would run in the worker's thread and draw from there)
         client.worker.issues_found.connect(self._found)
-        client.worker.issues_done.connect(self.issues.finish)
+        client.worker.issues_done.connect(self._done)
         self.document.changed.connect(self._document_changed)
 
     # ----- searching --------------------------------------------------------------------------
@@ -122,6 +126,9 @@ class IssuesController(QtCore.QObject):
 
     def _found(self, key: int, issues: list[Issue]) -> None:
         self.issues.add(key, issues)
+
+    def _done(self, key: int) -> None:
+        self.issues.finish(key)
 
     def _document_changed(self, aspects: frozenset) -> None:
         if Change.MODEL in aspects and self.issues.searched and self.document.model is not None and self.document.model.trained:
@@ -154,15 +161,18 @@ class IssuesController(QtCore.QObject):
         """Show ``issue``: its image (unsaved changes resolved first), its box selected, its
         evidence in the provenance panel; returns whether its image is shown."""
         doc = self.document
-        if doc.index != issue.entry and not doc.set_index(issue.entry):
-            return False
-        if doc.index != issue.entry:  # the user kept the unsaved image
+        previous, self._current = self._current, issue  # first: the list redraws while the image changes
+        if doc.index != issue.entry:
+            doc.set_index(issue.entry)
+        if doc.index != issue.entry:  # unreadable, or the user kept the unsaved image
+            self._current = previous
+            self._refresh()
             return False
         self.model.activate()
-        self._current = issue
         self.model.session.select(box_row(issue, self.model.session.boxes))
         self.provenance.set_evidence(evidence_html(issue), issue.head_scores if issue.detection is None else None, issue.class_names)
         self.show_provenance()
+        self.show_box(tuple(self.model.mapping.to_display([issue.place])[0]))
         self._select_evidence()
         return True
 

@@ -23,20 +23,25 @@ KIND_COLOURS = {
     LabelErrorKind.BAD_BOX: "#ff7f0e",
     LabelErrorKind.SPURIOUS: "#7f7f7f",
 }
-APPLY_KEYS = (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter)
-DISMISS_KEYS = (QtCore.Qt.Key.Key_Delete, QtCore.Qt.Key.Key_Backspace)
+Key = QtCore.Qt.Key
+APPLY_KEYS = (Key.Key_Return, Key.Key_Enter)
+DISMISS_KEYS = (Key.Key_Delete, Key.Key_Backspace)
+# the list's own moves (the annotation mode's arrows nudge boxes elsewhere)
+MOVE_KEYS = (Key.Key_Up, Key.Key_Down, Key.Key_PageUp, Key.Key_PageDown, Key.Key_Home, Key.Key_End)
+OWN_KEYS = APPLY_KEYS + DISMISS_KEYS + MOVE_KEYS
 HINT = "Select an issue to see it; Enter applies the fix (Ctrl+Z undoes it), Delete dismisses it for good."
 
 
 class IssueListWidget(QtWidgets.QListWidget):
-    """A list whose Enter and Delete keys are its own while it has the focus: it claims them
-    before the window's shortcuts (``ShortcutOverride``) and reports them as signals."""
+    """A list whose Enter, Delete and arrow keys are its own while it has the focus: it claims
+    them before the window's shortcuts (``ShortcutOverride``); Enter and Delete are reported as
+    signals, the arrows move through the list."""
 
     apply_requested = QtCore.Signal(int)
     dismiss_requested = QtCore.Signal(int)
 
     def event(self, event: QtCore.QEvent) -> bool:
-        if event.type() == QtCore.QEvent.Type.ShortcutOverride and event.key() in APPLY_KEYS + DISMISS_KEYS and event.modifiers() in (
+        if event.type() == QtCore.QEvent.Type.ShortcutOverride and event.key() in OWN_KEYS and event.modifiers() in (
             QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.KeyboardModifier.KeypadModifier,
         ):
             event.accept()
@@ -98,10 +103,10 @@ class IssuesPanel(QtWidgets.QWidget):
         for issue in issues:
             item = QtWidgets.QListWidgetItem(issue.describe())
             item.setForeground(QtGui.QColor(KIND_COLOURS[issue.kind]))
-            item.setToolTip(f"{issue.kind.value}, score {issue.score:.3f}")
+            item.setToolTip(f"{issue.image}: {issue.kind.description} ({issue.kind.value}), score {issue.score:.3f}")
             self.list.addItem(item)
-        if current is not None and 0 <= current < len(issues):
-            self.list.setCurrentRow(current)
+        # no current row unless asked: a click on the first row must report it
+        self.list.setCurrentRow(current if current is not None and 0 <= current < len(issues) else -1)
         del blocker
 
     def show_status(self, text: str) -> None:
