@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from frcnn_core.boxes import pairwise_iou
@@ -52,14 +53,6 @@ class Dismissal:
     kind: LabelErrorKind
     label: str | None
     box: tuple[float, float, float, float]
-
-    def same(self, other: Dismissal) -> bool:
-        """Whether ``other`` is the same issue (module docstring)."""
-        if (self.image, self.kind, self.label) != (other.image, other.kind, other.label):
-            return False
-        least = SAME_PLACE_IOU if self.kind is LabelErrorKind.MISSING else SAME_BOX_IOU
-        iou = pairwise_iou(torch.tensor([self.box], dtype=torch.float64), torch.tensor([other.box], dtype=torch.float64))
-        return float(iou[0, 0]) >= least
 
     def to_json(self) -> dict:
         return {"image": self.image, "kind": self.kind.value, "label": self.label, "box": [round(v, 2) for v in self.box]}
@@ -109,25 +102,54 @@ class DismissedStore:
     """The dismissals of every annotation folder seen, each sidecar read once (then kept in memory
     and written back at each dismissal). A sidecar that cannot be read counts as empty and is
     reported once through ``report(text)``; it is not overwritten until the user dismisses
-    something there (which then replaces it)."""
+    something there (which then replaces it). Lookups go through an index by image, kind and
+    label, so checking a list of issues costs one IoU per dismissal of the same image and kind."""
 
     def __init__(self, report=None) -> None:
         self._folders: dict[Path, list[Dismissal]] = {}
+        self._index: dict[Path, dict[tuple, list[Dismissal]]] = {}
         self._report = report or (lambda text: None)
 
     def of(self, folder: Path) -> list[Dismissal]:
+        """The dismissals kept for ``folder`` (its sidecar read the first time)."""
         folder = Path(folder)
         if folder not in self._folders:
             try:
-                self._folders[folder] = read_dismissed(folder)
+                dismissals = read_dismissed(folder)
             except DismissedFileError as exc:
                 self._report(str(exc))
-                self._folders[folder] = []
+                dismissals = []
+            self._folders[folder], self._index[folder] = [], {}
+            for dismissal in dismissals:
+                self._keep(folder, dismissal)
         return self._folders[folder]
+
+    def _keep(self, folder: Path, dismissal: Dismissal) -> None:
+        self._folders[folder].append(dismissal)
+        self._index[folder].setdefault((dismissal.image, dismissal.kind, dismissal.label), []).append(dismissal)
 
     def holds(self, folder: Path, dismissal: Dismissal) -> bool:
         """Whether ``dismissal`` was dismissed before (module docstring)."""
-        return any(d.same(dismissal) for d in self.of(folder))
+        return bool(self.held(folder, [dismissal])[0])
+
+    def held(self, folder: Path, dismissals: list[Dismissal]) -> np.ndarray:
+        """``[N]`` bool: which of ``dismissals`` (of one folder) were dismissed before; one IoU
+        matrix per image, kind and label."""
+        self.of(folder)
+        index = self._index[Path(folder)]
+        out = np.zeros(len(dismissals), bool)
+        groups: dict[tuple, list[int]] = {}
+        for i, d in enumerate(dismissals):
+            groups.setdefault((d.image, d.kind, d.label), []).append(i)
+        for key, rows in groups.items():
+            kept = index.get(key)
+            if not kept:
+                continue
+            least = SAME_PLACE_IOU if key[1] is LabelErrorKind.MISSING else SAME_BOX_IOU
+            iou = pairwise_iou(torch.tensor([dismissals[i].box for i in rows], dtype=torch.float64),
+                               torch.tensor([d.box for d in kept], dtype=torch.float64))
+            out[rows] = (iou >= least).any(dim=1).numpy()
+        return out
 
     def add(self, folder: Path, dismissal: Dismissal) -> Path:
         """Keep ``dismissal`` and write ``folder``'s sidecar; returns its path.
@@ -135,11 +157,12 @@ class DismissedStore:
         Raises:
             OSError: the sidecar could not be written (the dismissal is kept in memory).
         """
-        dismissals = self.of(folder)
-        if not any(d.same(dismissal) for d in dismissals):
-            dismissals.append(dismissal)
-        return write_dismissed(folder, dismissals)
+        folder = Path(folder)
+        if not self.holds(folder, dismissal):
+            self._keep(folder, dismissal)
+        return write_dismissed(folder, self._folders[folder])
 
     def forget(self) -> None:
         """Read every sidecar again next time (a folder opened anew)."""
         self._folders.clear()
+        self._index.clear()

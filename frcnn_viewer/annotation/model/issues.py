@@ -300,11 +300,14 @@ class IssueList:
     def shown(self, editing: int | None = None, boxes: Sequence[BoxAnnotation] = ()) -> list[Issue]:
         """The issues to show, best first: not dismissed, and those of entry ``editing`` (the
         image being edited) still open against its ``boxes``."""
-        return [
-            i for i in self.issues
-            if not (i.folder is not None and self.dismissed.holds(i.folder, i.dismissal()))
-            and (i.entry != editing or is_open(i, boxes))
-        ]
+        dismissed = np.zeros(len(self.issues), bool)
+        by_folder: dict[Path, list[int]] = {}
+        for row, issue in enumerate(self.issues):
+            if issue.folder is not None:
+                by_folder.setdefault(issue.folder, []).append(row)
+        for folder, rows in by_folder.items():
+            dismissed[rows] = self.dismissed.held(folder, [self.issues[row].dismissal() for row in rows])
+        return [i for i, gone in zip(self.issues, dismissed.tolist()) if not gone and (i.entry != editing or is_open(i, boxes))]
 
     def dismiss(self, issue: Issue) -> Path | None:
         """Never show ``issue`` again (nor the same issue of a later search); returns the sidecar

@@ -33,6 +33,7 @@ from ..model.issues import FixKind, Issue, IssueList, TruthSource, box_row, fix_
 from .commands import AddBox, ChangeBox, RemoveBox
 from .issues_panel import IssuesPanel
 
+SEARCH_REFRESH_MS = 300  # while a search runs, the list is redrawn at most this often
 SAME_DETECTION_IOU = 0.9  # the shown trace's detection this close to an issue's (same class) is its evidence
 EVIDENCE_NAMES = {
     "stage": "lost at stage",
@@ -96,7 +97,11 @@ class IssuesController(QtCore.QObject):
         panel.picked.connect(lambda row: self.select(self._shown[row]) if row < len(self._shown) else None)
         panel.apply_requested.connect(lambda row: self.apply(self._shown[row]) if row < len(self._shown) else None)
         panel.dismiss_requested.connect(lambda row: self.dismiss(self._shown[row]) if row < len(self._shown) else None)
-        issues.changed.connect(self._refresh)
+        self._refresh_timer = QtCore.QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(SEARCH_REFRESH_MS)
+        self._refresh_timer.timeout.connect(self._refresh)
+        issues.changed.connect(self._issues_changed)
         self.model.session.changed.connect(lambda _what: self._refresh())
         # methods of this QObject: Qt queues the worker's answers to the GUI thread (a plain
         # function or another object's method would run in the worker's thread and draw from there)
@@ -123,6 +128,16 @@ class IssuesController(QtCore.QObject):
         key = self.issues.start(len(sources))
         self.client.find_issues(key, sources, doc.inference_changes(), doc.diagnosis_settings)
         return True
+
+    def _issues_changed(self) -> None:
+        """Redraw now, or while a search runs once per :data:`SEARCH_REFRESH_MS` (each image's
+        answer would redraw the whole list)."""
+        if self.issues.searching:
+            if not self._refresh_timer.isActive():
+                self._refresh_timer.start()
+        else:
+            self._refresh_timer.stop()
+            self._refresh()
 
     def _found(self, key: int, issues: list[Issue]) -> None:
         self.issues.add(key, issues)
