@@ -231,12 +231,14 @@ def test_a_search_in_the_worker_follows_each_new_model(reviewing, labelled, tmp_
     config = cpu_config(len(CLASSES), CLASSES, min_size=96, max_size=128)
     first = save_checkpoint(tmp_path / "first.pt", FasterRCNN(config))
     assert window.load_checkpoint(first)
+    (labelled / "im1.xml").write_text("<annotation><object>")  # broken: reported, the search goes on
     found = window.find_label_issues()
     state = window.issues.issues
     assert not state.searching and state.done == state.total == 2
+    assert any("im1.xml" in m.text for m in window.document.messages if m.level == "error")
     assert found, "a random model doubts every label"
     for row in found:
-        assert row["file_name"] in ("im0.png", "im1.png") and 0.0 <= row["score"] <= 1.0
+        assert row["file_name"] == "im0.png" and 0.0 <= row["score"] <= 1.0
         assert row["kind"] in {k.value for k in LabelErrorKind}
     key = state.key
     torch.manual_seed(1)
