@@ -25,6 +25,14 @@ from .data import DatasetError, open_dataset
 from .deprecated import DEPRECATED
 from .evaluation.confusion import confusion_matrix
 from .evaluation.diagnose import ErrorCosts, FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, error_costs
+from .evaluation.label_errors import (
+    LabelError,
+    LabelErrorKind,
+    find_label_errors,
+    find_label_errors_dataset,
+    label_errors_report,
+    trace_with_verdict,
+)
 from .evaluation.metrics import ImageMatching, evaluate_coco, evaluate_voc, match_image
 from .evaluation.scoring import score_detections
 from .evaluation.tide import TideError, tide_errors
@@ -38,7 +46,7 @@ from .presets import PresetName, choose_preset, detector_config, train_config
 from .roi.postprocess import Detections
 from .roi.targets import ROI_SOURCE_GT, ROI_SOURCE_JITTERED_GT, RoiSamples, assign_proposal_targets
 from .rpn.proposals import Proposals, propose
-from .trace.staged import FIELD_STAGES, StagedTrace
+from .trace.staged import FIELD_STAGES, BoxVerdict, StagedTrace
 from .trace.trace import FeatureLevel, Trace
 from .train import TrainConfig, Trainer
 
@@ -56,12 +64,13 @@ __all__ = [
     "Proposals", "propose", "RoiSamples", "assign_proposal_targets", "ROI_SOURCE_GT", "ROI_SOURCE_JITTERED_GT",
     "Detections",
     # traces
-    "Trace", "FeatureLevel", "StagedTrace", "FIELD_STAGES",
+    "Trace", "FeatureLevel", "StagedTrace", "FIELD_STAGES", "BoxVerdict",
     # data, training, evaluation, files
     "DatasetError", "open_dataset", "TrainConfig", "Trainer", "predict_dataset", "evaluate_voc", "evaluate_coco",
     "match_image", "ImageMatching", "score_detections", "confusion_matrix", "diagnose_trace", "diagnose_dataset",
     "diagnosis_report", "Stage", "FalsePositiveType", "to_coco_results", "to_rich_results", "read_rich_results",
     "tide_errors", "TideError", "error_costs", "ErrorCosts",
+    "find_label_errors", "find_label_errors_dataset", "label_errors_report", "trace_with_verdict", "LabelError", "LabelErrorKind",
 ]
 
 

@@ -88,6 +88,14 @@ class LayerItems:
             item.setOpacity(self.opacity)
 
 
+# show_box: a box smaller than this share of the image's shorter side is hard to see when the
+# whole image is shown; the view then zooms to a region BOX_CONTEXT times its size (at least
+# MIN_REGION_SHARE of the shorter side, so that its neighbours stay in view).
+SMALL_BOX_SHARE = 0.05
+BOX_CONTEXT = 8.0
+MIN_REGION_SHARE = 0.25
+
+
 class Canvas(pg.GraphicsView):
     """Zoomable, pannable view of the document's current image and its layers.
 
@@ -136,6 +144,21 @@ class Canvas(pg.GraphicsView):
         if self._image_size is not None:
             height, width = self._image_size
             self.view.setRange(QtCore.QRectF(0, 0, width, height), padding=0.02)
+
+    def show_box(self, box) -> None:
+        """Bring ``box`` (xyxy image pixels) into view: the whole image when the box is large
+        enough to see there, else a region :data:`BOX_CONTEXT` times its size around it."""
+        if self._image_size is None:
+            return
+        height, width = self._image_size
+        x1, y1, x2, y2 = (float(v) for v in box)
+        side = max(x2 - x1, y2 - y1)
+        if side >= SMALL_BOX_SHARE * min(height, width):
+            self.fit()
+            return
+        half = max(BOX_CONTEXT * side, MIN_REGION_SHARE * min(height, width)) / 2
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        self.view.setRange(QtCore.QRectF(cx - half, cy - half, 2 * half, 2 * half), padding=0)
 
     def zoom_actual_size(self) -> None:
         """One image pixel per screen pixel, keeping the centre of the view."""

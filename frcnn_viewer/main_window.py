@@ -22,10 +22,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from frcnn_core.models.reconfigure import ConfigChange
 from frcnn_core.trace.stages import Stage
 
+from .annotation.model.issues import IssueList
 from .annotation.model.mode import AnnotationModel
 from .annotation.view.actions import AnnotationActions
 from .annotation.view.box_editor import BoxEditor
 from .annotation.view.controller import AnnotationController
+from .annotation.view.issues import IssuesController
+from .annotation.view.issues_panel import IssuesPanel
 from .annotation.view.panel import AnnotationPanel
 from .annotation.view.unsaved_bar import UnsavedEditsBar
 from .canvas import Canvas
@@ -105,6 +108,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         self._connect()
         self.annotation = self._build_annotation()
+        self.issues = self._build_issues()
         self._place_on_screen()
         self._build_workspaces()
         self.client.use_untrained(self.document.class_names)
@@ -188,6 +192,17 @@ class MainWindow(QtWidgets.QMainWindow):
                                     show_status=self.statusBar().showMessage, title_changed=self.update_title,
                                     open_paths=lambda paths: self.open_paths(paths, wait=False), parent=self, training=self.training,
                                     unsaved_bar=self.unsaved_bar)
+
+    def _build_issues(self) -> IssuesController:
+        """The Issues list of the Annotate workspace: its Qt-free state, its dock, and the
+        controller given the annotation mode, the inference client and the provenance panel."""
+        panel = IssuesPanel()
+        dock = self._dock(DockId.ISSUES, panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        dock.hide()
+        self.view_menu.addAction(dock.toggleViewAction())
+        issues = IssueList(report=lambda text: self.document.report("warning", text))
+        return IssuesController(issues, panel, self.annotation, self.client, self.provenance_panel,
+                                show_provenance=lambda: self.docks[DockId.PROVENANCE].raise_(), show_box=self.canvas.show_box, parent=self)
 
     def _build_workspaces(self) -> None:
         """Inspect, Annotate, Train (and Diagnose): tabs in the menu bar; annotation mode follows."""
@@ -558,6 +573,30 @@ class MainWindow(QtWidgets.QMainWindow):
         """Show the image to label next: the first without an annotation file in the labelling
         order (the model's most uncertain first); ``False`` when there is none."""
         return self.annotation.next_unlabelled()
+
+    # ----- the labels that are wrong: self.issues (IssuesController) does it ------------------
+    def find_label_issues(self, wait: bool = True) -> list[dict] | None:
+        """Search every open image's labels for likely mistakes with the trained model shown, in
+        the worker (the Issues list of the Annotate workspace; the rule of ``frcnn label-errors``).
+        With ``wait``, returns the issues listed, best first, as ``{"file_name", "kind", "score",
+        "label", "box", "suggested_label", "suggested_box"}`` (file pixels; ``file_name`` the
+        image's name); ``None`` without a trained model (reported)."""
+        if not self.issues.find():
+            return None
+        if not wait:
+            return []
+        self.wait_until_idle()
+        return [issue.to_json() for issue in self.issues.shown()]
+
+    def apply_issue(self, index: int) -> bool:
+        """Apply the fix of issue ``index`` of the list (as :meth:`find_label_issues` returns them)
+        as one undoable edit of its image (Enter in the list); returns whether it was applied."""
+        return self.issues.apply(self.issues.shown()[index])
+
+    def dismiss_issue(self, index: int) -> bool:
+        """Dismiss issue ``index`` of the list for good (Delete in the list): it is kept in
+        ``.frcnn-dismissed.json`` beside the annotations; returns whether that file was written."""
+        return self.issues.dismiss(self.issues.shown()[index])
 
     def update_title(self) -> None:
         """Image name, position and a ``*`` while annotations are unsaved."""

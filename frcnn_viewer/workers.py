@@ -16,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections import deque
+from dataclasses import dataclass
 
 import torch
 from PySide6 import QtCore
@@ -27,6 +29,7 @@ from frcnn_core.models.reconfigure import ConfigChange, reconfigure_to
 from frcnn_core.models.torchvision_frcnn import TorchvisionFasterRCNN
 from frcnn_core.trace.staged import StagedTrace
 
+from .annotation.model.issues import READ_ERRORS, TruthSource, issues_of_image
 from .running_threads import RUNNING
 from .state.diagnosis import DiagnosisSettings, diagnose_image
 from .state.models import ModelInfo, TraceRequest, names_for_unnamed, untrained_config
@@ -40,8 +43,19 @@ UNTRAINED_SEED = 0
 # samples whatever parameter changes came before
 TRACE_SEED = 0
 
+@dataclass
+class _IssueSearch:
+    """A search for label issues in progress: its key, the images left, the settings."""
+
+    key: int
+    sources: deque[TruthSource]
+    config_changes: dict
+    settings: DiagnosisSettings
+
+
 class InferenceWorker(QtCore.QObject):
-    """Holds the model; every slot runs in the worker thread and ends with ``finished``."""
+    """Holds the model; every slot runs in the worker thread and ends with ``finished`` (a search
+    for label issues once its last image is done)."""
 
     model_ready = QtCore.Signal(object)  # ModelInfo
     traced = QtCore.Signal(int, object)  # request key, Trace
@@ -51,6 +65,9 @@ class InferenceWorker(QtCore.QObject):
     reconfigured = QtCore.Signal(object)  # ConfigChange (plain data): the model's settings changed
     failed = QtCore.Signal(str)
     finished = QtCore.Signal()
+    issues_found = QtCore.Signal(int, object)  # search key, the issues of one image (list[Issue])
+    issues_done = QtCore.Signal(int)  # search key
+    _next_issue_image = QtCore.Signal(int)  # to this worker itself, queued: the next image of search key
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,6 +77,8 @@ class InferenceWorker(QtCore.QObject):
         self.latest_costs_key = 0  # set by the client: older costs requests are skipped
         self.cancel = threading.Event()
         self._staged: StagedTrace | None = None  # the current image's stages, re-run in part on a parameter change
+        self._search: _IssueSearch | None = None
+        self._next_issue_image.connect(self._search_next_image, QtCore.Qt.ConnectionType.QueuedConnection)
 
     @QtCore.Slot(object)
     def use_untrained(self, class_names: tuple[str, ...]) -> None:
@@ -205,6 +224,43 @@ class InferenceWorker(QtCore.QObject):
         finally:
             self.finished.emit()
 
+    @QtCore.Slot(int, object, object, object)
+    def find_issues(self, key: int, sources: list[TruthSource], config_changes: dict, settings: DiagnosisSettings) -> None:
+        """Search ``sources`` for label issues (:func:`~.annotation.model.issues.issues_of_image`),
+        one image per turn of this thread's event loop, so that the trace of the image shown is
+        answered between two images instead of after the whole set. Each image's issues go out
+        with ``key``, then ``issues_done(key)``; a newer search (or ``cancel``) ends this one."""
+        self._end_search()
+        self._search = _IssueSearch(key, deque(sources), dict(config_changes), settings)
+        self._next_issue_image.emit(key)
+
+    @QtCore.Slot(int)
+    def _search_next_image(self, key: int) -> None:
+        search = self._search
+        if search is None or search.key != key:  # the step of a search a newer one ended
+            return
+        if self.cancel.is_set() or not search.sources or self._model is None or not self._info.trained:
+            self._end_search()
+            return
+        source = search.sources.popleft()
+        issues = []
+        try:
+            reconfigure_to(self._model, self._info.config.replace(**search.config_changes))
+            issues = issues_of_image(source, self._model, self._model.config, search.settings.iou, search.settings.score_threshold)
+        except READ_ERRORS as exc:
+            self.failed.emit(f"label issues: {exc}")
+        except Exception as exc:  # one image's failure must not end the search or the thread
+            log.exception("finding label issues failed")
+            self.failed.emit(f"label issues of {source.entry.name} not found: {exc}")
+        self.issues_found.emit(search.key, issues)
+        self._next_issue_image.emit(search.key)
+
+    def _end_search(self) -> None:
+        if self._search is not None:
+            key, self._search = self._search.key, None
+            self.issues_done.emit(key)
+            self.finished.emit()
+
 
 def request_config(info: ModelInfo, request: TraceRequest) -> DetectorConfig:
     """The detector configuration a trace request asks for: the model's own with the request's changes."""
@@ -230,6 +286,7 @@ class InferenceClient(QtCore.QObject):
     _trace = QtCore.Signal(object)
     _predict = QtCore.Signal(int, object, object, object)
     _costs = QtCore.Signal(int, object)
+    _find_issues = QtCore.Signal(int, object, object, object)
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -242,6 +299,7 @@ class InferenceClient(QtCore.QObject):
         self._trace.connect(self.worker.trace)
         self._predict.connect(self.worker.predict)
         self._costs.connect(self.worker.error_costs)
+        self._find_issues.connect(self.worker.find_issues)
         self.worker.finished.connect(self._job_finished)
         self.worker.predicted.connect(self._predicted)
         self._pending = 0
@@ -277,6 +335,11 @@ class InferenceClient(QtCore.QObject):
         """Cost the diagnoses in the worker; the answer comes with ``key`` (``worker.costed``)."""
         self.worker.latest_costs_key = key
         self._send(self._costs, key, diagnoses)
+
+    def find_issues(self, key: int, sources: list[TruthSource], config_changes: dict, settings: DiagnosisSettings = DiagnosisSettings()) -> None:
+        """Search ``sources`` for label issues (``worker.issues_found`` per image, then ``worker.issues_done``)."""
+        self.worker.cancel.clear()
+        self._send(self._find_issues, key, list(sources), dict(config_changes), settings)
 
     def _predicted(self, _key: int, _results: dict) -> None:
         self._predicting -= 1

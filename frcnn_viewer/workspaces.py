@@ -58,6 +58,7 @@ class DockId(Enum):
     DIAGNOSIS = ("diagnosis", "Diagnosis")
     CURVES = ("curves", "Curves")
     ANNOTATE = ("annotate", "Annotate")
+    ISSUES = ("issues", "Issues")
 
     def __new__(cls, value: str, title: str) -> DockId:
         member = object.__new__(cls)
@@ -102,9 +103,11 @@ LAYOUTS: dict[Workspace, tuple[DockPlace, ...]] = {
         DockPlace(DockId.MESSAGES, BOTTOM, height=70),
     ),
     Workspace.ANNOTATE: (
-        DockPlace(DockId.IMAGES, LEFT, width=240),
-        DockPlace(DockId.ANNOTATE, RIGHT, width=400),  # its form's minimum width: no clipped fields
+        DockPlace(DockId.IMAGES, LEFT, width=260, height=250),
+        DockPlace(DockId.ISSUES, LEFT, height=400),
+        DockPlace(DockId.ANNOTATE, RIGHT, width=400, height=400),  # its form's minimum width: no clipped fields
         DockPlace(DockId.LAYERS, RIGHT, tab_with=DockId.ANNOTATE),
+        DockPlace(DockId.PROVENANCE, RIGHT, height=260),  # the evidence of the issue looked at
         DockPlace(DockId.MESSAGES, BOTTOM, height=70),
     ),
     Workspace.TRAIN: (

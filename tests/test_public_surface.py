@@ -28,6 +28,7 @@ evaluate_coco evaluate_voc grid_anchors grid_coverage inside_image load_checkpoi
 model_geometry open_dataset optimize_anchors pairwise_iou predict_dataset propose read_rich_results
 save_checkpoint score_detections to_coco_results to_rich_results train_config
 TideError tide_errors ErrorCosts error_costs
+BoxVerdict LabelError LabelErrorKind find_label_errors find_label_errors_dataset label_errors_report trace_with_verdict
 """.split())
 
 # command -> (positional arguments, option strings)
@@ -47,6 +48,9 @@ COMMANDS = {
     ]),
     "diagnose": (["checkpoint"], [
         "--arch", "--classes", "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split",
+    ]),
+    "label-errors": (["checkpoint"], [
+        "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split", "--top",
     ]),
     "anchors": ([], [
         "--allowed-border", "--anchor-ratios", "--anchor-scales", "--data", "--image-size", "--json", "--max-size",
@@ -86,6 +90,9 @@ WINDOW_METHODS = {
     "sort_images": ["key"],
     "next_unlabelled": [],
     "restore_unsaved_edits": [],
+    "find_label_issues": ["wait"],
+    "apply_issue": ["index"],
+    "dismiss_issue": ["index"],
 }
 
 

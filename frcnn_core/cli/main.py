@@ -13,14 +13,14 @@ from ..data import DatasetError
 from ..models.backbones import PretrainedWeightsMissing
 from ..models.checkpoint import CheckpointError
 from ..train import NonFiniteLossError
-from . import anchors_cmd, detect_cmd, diagnose_cmd, eval_cmd, export_weights_cmd, train_cmd
+from . import anchors_cmd, detect_cmd, diagnose_cmd, eval_cmd, export_weights_cmd, label_errors_cmd, train_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frcnn", description="Train, run and inspect an observable Faster R-CNN.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (train_cmd, detect_cmd, eval_cmd, diagnose_cmd, anchors_cmd, export_weights_cmd):
+    for module in (train_cmd, detect_cmd, eval_cmd, diagnose_cmd, label_errors_cmd, anchors_cmd, export_weights_cmd):
         module.add_parser(sub)
     return parser
 

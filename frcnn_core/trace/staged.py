@@ -15,11 +15,14 @@ configuration, sampling with a generator seeded with the same ``seed``.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+from torchvision.ops import clip_boxes_to_image
 
 from ..anchors.targets import AnchorTargets
+from ..boxes import decode_boxes, scale_boxes
 from ..config import FIELD_STAGES, DetectorConfig, changed_fields, earliest_stage, stages_to_rerun
 from ..models.faster_rcnn import FasterRCNN, RpnOutput
 from ..models.reconfigure import ConfigChange, reconfigure_to
@@ -31,9 +34,24 @@ from .trace import Trace
 
 # The stage tables live with the configuration (each field declared once with its stage) and
 # the stages; they stay importable from here, where scripts found them first.
-__all__ = ["FIELD_STAGES", "STAGE_INPUTS", "Stage", "StagedTrace", "changed_fields", "earliest_stage", "stages_to_rerun"]
+__all__ = ["BoxVerdict", "FIELD_STAGES", "STAGE_INPUTS", "Stage", "StagedTrace", "changed_fields", "earliest_stage", "stages_to_rerun"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BoxVerdict:
+    """What the RoI head says of given boxes of one image (:meth:`StagedTrace.classify_boxes`).
+
+    Attributes:
+        class_scores: ``[K, C + 1]`` softmax over the classes, background first, of the head
+            on each box taken as a RoI (as it scores a proposal).
+        boxes: ``[K, C + 1, 4]`` xyxy original pixels: each box moved by the head's regression
+            for each class (clipped to the image; column 0, background, is the head's unused output).
+    """
+
+    class_scores: Tensor
+    boxes: Tensor
 
 
 class StagedTrace:
@@ -90,6 +108,23 @@ class StagedTrace:
         self._stale, self._training, self.rerun = frozenset(), model.training, frozenset(ran)
         log.debug("staged trace re-ran %s", ", ".join(s.value for s in Stage if s in ran) or "nothing")
         return self._assemble()
+
+    @torch.no_grad()
+    def classify_boxes(self, boxes: Tensor) -> BoxVerdict:
+        """The head on ``boxes`` ``[K, 4]`` (xyxy, original pixels of this image) taken as RoIs,
+        from the kept trunk features (traced at the model's config first if nothing was yet):
+        what the detector would say of a proposal exactly there, e.g. of a labelled box."""
+        if self._rpn is None:
+            self.trace()
+        rpn, model = self._rpn, self.model
+        scale = rpn.batch.scale(0)
+        rois = scale_boxes(boxes.to(rpn.features.device, torch.float32).reshape(-1, 4), scale)
+        logits, deltas = model.classify(rpn.features[:1], [rois])
+        num_columns = logits.shape[1]
+        moved = decode_boxes(rois, deltas.float(), model.config.box_weights).reshape(-1, num_columns, 4)
+        moved = clip_boxes_to_image(moved, rpn.batch.input_sizes[0])
+        sx, sy = scale
+        return BoxVerdict(torch.softmax(logits.float(), dim=1).cpu(), scale_boxes(moved, (1 / sx, 1 / sy)).cpu())
 
     def _run_stage(self, stage: Stage) -> bool:
         """Run ``stage`` on the cached outputs it reads; False when it does not apply (no target)."""

@@ -1,10 +1,13 @@
-"""Provenance panel: where the selected detection came from, with its class scores as bars."""
+"""Provenance panel: where the selected detection came from, with its class scores as bars, and
+the evidence of the label issue being looked at (:meth:`ProvenancePanel.set_evidence`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..state.document import Change, Document
 from ..state.provenance import Provenance
@@ -30,12 +33,23 @@ def describe(p: Provenance) -> str:
 
 
 class ProvenancePanel(QtWidgets.QWidget):
-    """Text of the provenance chain and a bar chart of the class-score distribution (one BarGraphItem)."""
+    """Text of the provenance chain and a bar chart of the class-score distribution (one BarGraphItem).
+
+    Above them, the evidence of a label issue when one is being looked at (:meth:`set_evidence`):
+    its stage values and, when no detection is selected, the head's class scores on the
+    labelled box as the bars."""
 
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
+        self._evidence_scores: tuple[list[float], list[str]] | None = None
         column = QtWidgets.QVBoxLayout(self)
+        self.evidence = QtWidgets.QLabel()
+        self.evidence.setObjectName("issue_evidence")
+        self.evidence.setWordWrap(True)
+        self.evidence.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.evidence.hide()
+        column.addWidget(self.evidence)
         self.text = QtWidgets.QLabel("Click a detection on the image to see where it came from.")
         self.text.setWordWrap(True)
         column.addWidget(self.text)
@@ -54,14 +68,29 @@ class ProvenancePanel(QtWidgets.QWidget):
         if aspects & {Change.SELECTION, Change.TRACE, Change.IMAGE}:
             self.refresh()
 
+    def set_evidence(self, html: str | None, class_scores: Sequence[float] | None = None, class_names: Sequence[str] = ()) -> None:
+        """Show a label issue's evidence (rich text) above the provenance; ``class_scores`` (background
+        first, named ``class_names``) are drawn as the bars while no detection is selected.
+        ``None`` hides it."""
+        self.evidence.setVisible(html is not None)
+        self.evidence.setText(html or "")
+        self._evidence_scores = None if class_scores is None else (list(class_scores), list(class_names))
+        self.refresh()
+
     def refresh(self) -> None:
         provenance = self.document.provenance()
         if provenance is None:
             self.text.setText("Click a detection on the image to see where it came from.")
-            self.bars.setOpts(x=[], height=[])
+            if self._evidence_scores is not None:
+                self._draw_bars(*self._evidence_scores)
+            else:
+                self.bars.setOpts(x=[], height=[])
             return
         self.text.setText(describe(provenance))
-        x = np.arange(len(provenance.class_scores))
-        self.bars.setOpts(x=x, height=np.asarray(provenance.class_scores), width=0.7)
-        self.plot.getAxis("bottom").setTicks([list(zip(x.tolist(), provenance.class_names))])
+        self._draw_bars(provenance.class_scores, provenance.class_names)
+
+    def _draw_bars(self, scores: Sequence[float], names: Sequence[str]) -> None:
+        x = np.arange(len(scores))
+        self.bars.setOpts(x=x, height=np.asarray(scores), width=0.7)
+        self.plot.getAxis("bottom").setTicks([list(zip(x.tolist(), names))])
         self.plot.setXRange(-0.6, len(x) - 0.4, padding=0)

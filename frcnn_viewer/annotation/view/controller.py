@@ -407,6 +407,11 @@ class AnnotationController(QtCore.QObject):
         return {"boxes": boxes, "file_boxes": self.model.mapping.to_file(boxes), "labels": [self.model.suggestions.names[i] for i in rows],
                 "scores": self.model.suggestions.scores[rows], "rows": rows}
 
+    def select_suggestion(self, index: int | None) -> None:
+        """Select suggestion ``index`` (a row of the trace's detections, when it is shown; ``None``: none)."""
+        self.model.select_suggestion(index)
+        self._refresh_view()
+
     def _suggestion_picked(self, row: int | None) -> None:
         self.model.select_suggestion(None if row is None else int(self._shown_rows[row]))
         self._refresh_view()

@@ -1,0 +1,81 @@
+"""``frcnn label-errors``: the labels that are likely wrong, ranked, with the fix for each."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from ..evaluation.label_errors import LabelErrorKind, find_label_errors_dataset
+from ..files.export import write_json
+from ..train import init_from_environment, select_device
+from ..train.distributed import shutdown
+from .diagnose_cmd import iou_value, score_value
+from .eval_cmd import open_checkpoint_and_data
+from .options import positive_int
+from .progress import add_progress_flag, progress_bar, wants_progress
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "label-errors",
+        help="find likely annotation mistakes: unlabelled objects, wrong classes, sloppy boxes, boxes on nothing",
+        description="Trace every image once, compare its labels with what each stage of the detector says, and list "
+        "the likely annotation mistakes (missing, wrong_class, bad_box, spurious), most likely first, each with a "
+        "score in 0..1 and the suggested fix.",
+    )
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--data", required=True, help="COCO JSON, VOC directory, labelled folder, or shapes/composite (their val split)")
+    p.add_argument("--split", default="val", help="split for VOC/shapes/composite (default val)")
+    p.add_argument("--num-images", type=int, help="size of the generated set for shapes/composite")
+    p.add_argument("--iou", type=iou_value, default=0.5, help="least IoU at which a box is on another (default 0.5)")
+    p.add_argument("--score-threshold", type=score_value, default=0.5, help="least score of a confident detection (default 0.5)")
+    p.add_argument("--top", type=positive_int, help="list only the N most likely mistakes (default: all)")
+    p.add_argument("--json", type=Path, help="write the entries, most likely first, to this JSON file")
+    p.add_argument("--device", default="auto")
+    add_progress_flag(p)
+    p.set_defaults(run=run)
+
+
+def _box(box: list[float] | None) -> str:
+    return "-" if box is None else "(" + ", ".join(f"{v:.0f}" for v in box) + ")"
+
+
+def _name(row: dict) -> str:
+    return Path(row["file_name"]).name if row["file_name"] else f"#{row['image_id']}"
+
+
+def print_entries(entries: list[dict]) -> None:
+    """The ranked table, then the count of each kind."""
+    counts = Counter(row["kind"] for row in entries)
+    print("rank  score  kind         image                    label        box                    fix")
+    for rank, row in enumerate(entries, start=1):
+        kind = LabelErrorKind(row["kind"])
+        if kind is LabelErrorKind.MISSING:
+            fix = f"add {row['suggested_label']} {_box(row['suggested_box'])}"
+        elif kind is LabelErrorKind.WRONG_CLASS:
+            fix = f"relabel as {row['suggested_label']}"
+        elif kind is LabelErrorKind.BAD_BOX:
+            fix = f"move to {_box(row['suggested_box'])}"
+        else:
+            fix = "delete"
+        print(f"{rank:>4d}  {row['score']:.3f}  {kind.value:11s}  {_name(row)[:23]:23s}  {row['label'] or '-':11s}  {_box(row['box']):21s}  {fix}")
+    print(", ".join(f"{counts.get(kind.value, 0)} {kind.value}" for kind in LabelErrorKind) + f" ({len(entries)} entries)")
+
+
+def run(args) -> int:
+    device = select_device(args.device)
+    group = init_from_environment(device)  # under torchrun the images are shared among the processes
+    try:
+        model, dataset = open_checkpoint_and_data(args, device, announce=group.is_main)
+        with progress_bar(wants_progress(args) and group.is_main, "label-errors") as progress:
+            entries = find_label_errors_dataset(model, dataset, args.iou, args.score_threshold, device, progress=progress, process_group=group)
+        if args.top is not None:
+            entries = entries[: args.top]
+        if group.is_main:
+            print_entries(entries)
+            if args.json is not None:
+                write_json(entries, args.json)
+                print(f"written to {args.json}")
+    finally:
+        shutdown()
+    return 0
