@@ -50,7 +50,8 @@ COMMANDS = {
         "--arch", "--classes", "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split",
     ]),
     "label-errors": (["checkpoint"], [
-        "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split", "--top",
+        "--arch", "--classes", "--data", "--device", "--iou", "--json", "--no-progress", "--num-images", "--score-threshold", "--split",
+        "--top",
     ]),
     "anchors": ([], [
         "--allowed-border", "--anchor-ratios", "--anchor-scales", "--data", "--image-size", "--json", "--max-size",

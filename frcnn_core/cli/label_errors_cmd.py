@@ -11,6 +11,7 @@ from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
 from .diagnose_cmd import iou_value, score_value
 from .eval_cmd import open_checkpoint_and_data
+from .model_file import add_model_flags
 from .options import positive_int
 from .progress import add_progress_flag, progress_bar, wants_progress
 
@@ -32,6 +33,7 @@ def add_parser(sub) -> None:
     p.add_argument("--top", type=positive_int, help="list only the N most likely mistakes (default: all)")
     p.add_argument("--json", type=Path, help="write the entries, most likely first, to this JSON file")
     p.add_argument("--device", default="auto")
+    add_model_flags(p)
     add_progress_flag(p)
     p.set_defaults(run=run)
 
