@@ -73,10 +73,10 @@ Counts list every stage and type, zeros included, in the order of the enums.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-import warnings
-from enum import Enum, EnumMeta
+from enum import EnumMeta
 
 import numpy as np
 import torch
@@ -86,40 +86,25 @@ from ..boxes import pairwise_iou
 from ..inference import gather_shards
 from ..trace.trace import Trace
 from ..train.distributed import ProcessGroup
+from .described import DescribedEnum
 from .metrics import ImageMatching, match_image
 from .tide import BACKGROUND_IOU, TIDE_ERRORS, TideError, TideImage, TideOracle, false_positive_errors, tide_image
 
 BOX_DECIMALS = 2
 
 
-class Stage(str, Enum):
+class Stage(DescribedEnum):
     """Where a GT box was lost, in the detector's order; ``DETECTED`` if it was not."""
 
-    ANCHOR = "anchor"
-    RPN = "rpn"
-    NMS = "nms"
-    HEAD = "head"
-    CLASS = "class"
-    SCORE = "score"
-    TAKEN = "taken"
-    DETECTED = "detected"
+    ANCHOR = ("anchor", "no anchor comes close")
+    RPN = ("rpn", "RPN never proposed it")
+    NMS = ("nms", "lost in NMS")
+    HEAD = ("head", "lost in the head")
+    CLASS = ("class", "found as another class")
+    SCORE = ("score", "score too low")
+    TAKEN = ("taken", "its detection went to another box")
+    DETECTED = ("detected", "detected")
 
-    @property
-    def description(self) -> str:
-        """A short phrase for a label on the image."""
-        return _STAGE_DESCRIPTIONS[self]
-
-
-_STAGE_DESCRIPTIONS = {
-    Stage.ANCHOR: "no anchor comes close",
-    Stage.RPN: "RPN never proposed it",
-    Stage.NMS: "lost in NMS",
-    Stage.HEAD: "lost in the head",
-    Stage.CLASS: "found as another class",
-    Stage.SCORE: "score too low",
-    Stage.TAKEN: "its detection went to another box",
-    Stage.DETECTED: "detected",
-}
 
 MISS_STAGES = tuple(s for s in Stage if s is not Stage.DETECTED)
 
@@ -147,30 +132,18 @@ class _RenamedMembers(EnumMeta):
         return super().__getattr__(name)
 
 
-class FalsePositiveType(str, Enum, metaclass=_RenamedMembers):
+class FalsePositiveType(DescribedEnum, metaclass=_RenamedMembers):
     """TIDE's error types of a false positive (its names and its order of reporting)."""
 
-    CLASSIFICATION = TideError.CLASSIFICATION.value
-    LOCALIZATION = TideError.LOCALIZATION.value
-    BOTH = TideError.BOTH.value
-    DUPLICATE = TideError.DUPLICATE.value
-    BACKGROUND = TideError.BACKGROUND.value
-
-    @property
-    def description(self) -> str:
-        return _FP_DESCRIPTIONS[self]
+    CLASSIFICATION = (TideError.CLASSIFICATION.value, "wrong class")
+    LOCALIZATION = (TideError.LOCALIZATION.value, "badly placed")
+    BOTH = (TideError.BOTH.value, "wrong class, badly placed")
+    DUPLICATE = (TideError.DUPLICATE.value, "duplicate")
+    BACKGROUND = (TideError.BACKGROUND.value, "background")
 
 
 # "class" was Stage.CLASS's string too: a str enum member compared equal to the other enum's
 FalsePositiveType._renamed_ = {"CLASS": "CLASSIFICATION"}
-
-_FP_DESCRIPTIONS = {
-    FalsePositiveType.CLASSIFICATION: "wrong class",
-    FalsePositiveType.LOCALIZATION: "badly placed",
-    FalsePositiveType.BOTH: "wrong class, badly placed",
-    FalsePositiveType.DUPLICATE: "duplicate",
-    FalsePositiveType.BACKGROUND: "background",
-}
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 
 import numpy as np
 import torch
@@ -72,6 +71,7 @@ from ..models.faster_rcnn import FasterRCNN
 from ..trace.staged import BoxVerdict, StagedTrace
 from ..trace.trace import Trace
 from ..train.distributed import ProcessGroup
+from .described import DescribedEnum
 from .diagnose import BOX_DECIMALS, Stage, diagnose_trace
 
 # The least IoU of a detection with a label for that label to be a sloppy box (TIDE's lower
@@ -84,26 +84,13 @@ MIN_SCORE = 0.1
 SCORE_DECIMALS = 4
 
 
-class LabelErrorKind(str, Enum):
+class LabelErrorKind(DescribedEnum):
     """The kind of a likely annotation mistake (definitions in the module docstring)."""
 
-    MISSING = "missing"
-    WRONG_CLASS = "wrong_class"
-    BAD_BOX = "bad_box"
-    SPURIOUS = "spurious"
-
-    @property
-    def description(self) -> str:
-        """A short phrase for a list or a label on the image."""
-        return _DESCRIPTIONS[self]
-
-
-_DESCRIPTIONS = {
-    LabelErrorKind.MISSING: "unlabelled object",
-    LabelErrorKind.WRONG_CLASS: "wrong class",
-    LabelErrorKind.BAD_BOX: "sloppy box",
-    LabelErrorKind.SPURIOUS: "box on nothing",
-}
+    MISSING = ("missing", "unlabelled object")
+    WRONG_CLASS = ("wrong_class", "wrong class")
+    BAD_BOX = ("bad_box", "sloppy box")
+    SPURIOUS = ("spurious", "box on nothing")
 
 
 @dataclass(frozen=True)
