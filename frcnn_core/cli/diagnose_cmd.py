@@ -40,17 +40,24 @@ def add_parser(sub) -> None:
         "the stage that lost each missed box and the type of each false positive, per class and overall, "
         "and what fixing each stage's misses and each of TIDE's error types is worth (dAP, mAP@0.5 gained).",
     )
+    add_trace_review_flags(p, iou_help="least IoU that reaches a GT box, at every stage and in matching",
+                           score_help="least score of a kept detection")
+    p.add_argument("--json", type=Path, help="write every GT box's and false positive's verdict to this JSON file")
+    p.set_defaults(run=run)
+
+
+def add_trace_review_flags(p, iou_help: str, score_help: str) -> None:
+    """The flags of a command that traces a checkpoint over a dataset and judges each image
+    (``diagnose``, ``label-errors``): the checkpoint, the data, the operating point, the device."""
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--data", required=True, help="COCO JSON, VOC directory, labelled folder, or shapes/composite (their val split)")
     p.add_argument("--split", default="val", help="split for VOC/shapes/composite (default val)")
     p.add_argument("--num-images", type=int, help="size of the generated set for shapes/composite")
-    p.add_argument("--iou", type=iou_value, default=0.5, help="least IoU that reaches a GT box, at every stage and in matching (default 0.5)")
-    p.add_argument("--score-threshold", type=score_value, default=0.5, help="least score of a kept detection (default 0.5)")
-    p.add_argument("--json", type=Path, help="write every GT box's and false positive's verdict to this JSON file")
+    p.add_argument("--iou", type=iou_value, default=0.5, help=f"{iou_help} (default 0.5)")
+    p.add_argument("--score-threshold", type=score_value, default=0.5, help=f"{score_help} (default 0.5)")
     p.add_argument("--device", default="auto")
     add_model_flags(p)
     add_progress_flag(p)
-    p.set_defaults(run=run)
 
 
 def _table(title: str, columns: list[str], rows: dict[str, dict[str, int]]) -> None:

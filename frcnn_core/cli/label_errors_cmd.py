@@ -9,11 +9,10 @@ from ..evaluation.label_errors import LabelErrorKind, find_label_errors_dataset
 from ..files.export import write_json
 from ..train import init_from_environment, select_device
 from ..train.distributed import shutdown
-from .diagnose_cmd import iou_value, score_value
+from .diagnose_cmd import add_trace_review_flags
 from .eval_cmd import open_checkpoint_and_data
-from .model_file import add_model_flags
 from .options import positive_int
-from .progress import add_progress_flag, progress_bar, wants_progress
+from .progress import progress_bar, wants_progress
 
 
 def add_parser(sub) -> None:
@@ -24,17 +23,9 @@ def add_parser(sub) -> None:
         "the likely annotation mistakes (missing, wrong_class, bad_box, spurious), most likely first, each with a "
         "score in 0..1 and the suggested fix.",
     )
-    p.add_argument("checkpoint", type=Path)
-    p.add_argument("--data", required=True, help="COCO JSON, VOC directory, labelled folder, or shapes/composite (their val split)")
-    p.add_argument("--split", default="val", help="split for VOC/shapes/composite (default val)")
-    p.add_argument("--num-images", type=int, help="size of the generated set for shapes/composite")
-    p.add_argument("--iou", type=iou_value, default=0.5, help="least IoU at which a box is on another (default 0.5)")
-    p.add_argument("--score-threshold", type=score_value, default=0.5, help="least score of a confident detection (default 0.5)")
+    add_trace_review_flags(p, iou_help="least IoU at which a box is on another", score_help="least score of a confident detection")
     p.add_argument("--top", type=positive_int, help="list only the N most likely mistakes (default: all)")
     p.add_argument("--json", type=Path, help="write the entries, most likely first, to this JSON file")
-    p.add_argument("--device", default="auto")
-    add_model_flags(p)
-    add_progress_flag(p)
     p.set_defaults(run=run)
 
 

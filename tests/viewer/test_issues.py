@@ -9,7 +9,6 @@ import threading
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from PySide6 import QtCore
 
 from frcnn_core import FasterRCNN, cpu_config
@@ -19,7 +18,7 @@ from frcnn_core.models.checkpoint import save_checkpoint
 from frcnn_viewer.annotation.model.dismissed import DISMISSED_FILE, Dismissal, DismissedFileError, DismissedStore, read_dismissed
 from frcnn_viewer.annotation.model.issues import FixKind, Issue, IssueList, fix_of, is_open
 
-from .conftest import BOXES, draw_image
+from .conftest import BOXES
 
 Key = QtCore.Qt.Key
 CLASSES = ("red", "blue")
@@ -112,14 +111,11 @@ def test_the_list_drops_stale_answers_and_hides_dismissed_and_fixed_issues(tmp_p
 
 # ----- the window ---------------------------------------------------------------------------
 @pytest.fixture
-def labelled(tmp_path):
-    """Two 160x120 images with labelImg VOC files beside them (a red and a blue box each)."""
-    path = tmp_path / "labelled"
-    path.mkdir()
+def labelled(folder):
+    """The two 160x120 images of ``folder`` with labelImg VOC files beside them (a red and a blue box each)."""
     for k in range(2):
-        Image.fromarray(draw_image(seed=k)).save(path / f"im{k}.png")
-        write_voc_xml(ImageAnnotation(f"im{k}.png", 160, 120, 3, labels()), path / f"im{k}.xml")
-    return path
+        write_voc_xml(ImageAnnotation(f"im{k}.png", 160, 120, 3, labels()), folder / f"im{k}.xml")
+    return folder
 
 
 @pytest.fixture
