@@ -16,6 +16,17 @@ CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 AUTOMATIC = "Automatic (from the file)"
 
 
+
+def architecture_box(object_name: str, tooltip: str) -> QtWidgets.QComboBox:
+    """The choice of a torchvision file's architecture: automatic (data ``None``), or one of the builders."""
+    box = QtWidgets.QComboBox()
+    box.setObjectName(object_name)
+    box.addItem(AUTOMATIC, None)
+    for arch in TorchvisionArch:
+        box.addItem(arch.value, arch.value)
+    box.setToolTip(tooltip)
+    return box
+
 class CheckpointDialog(QtWidgets.QDialog):
     """A path (typed or browsed) and an *Architecture* choice: automatic or a torchvision builder."""
 
@@ -32,13 +43,8 @@ class CheckpointDialog(QtWidgets.QDialog):
         row.addWidget(self.path_edit, 1)
         row.addWidget(browse)
         form.addRow("File", row)
-        self.arch_box = QtWidgets.QComboBox()
-        self.arch_box.setObjectName("architecture")
-        self.arch_box.addItem(AUTOMATIC, None)
-        for arch in TorchvisionArch:
-            self.arch_box.addItem(arch.value, arch.value)
-        self.arch_box.setToolTip("torchvision's builder of the file; automatic finds it from the file's keys and shapes "
-                                 "(MobileNetV3 at 800 or 320 px cannot be told apart: it says which it assumed)")
+        self.arch_box = architecture_box("architecture", "torchvision's builder of the file; automatic finds it from the file's keys "
+                                         "and shapes (MobileNetV3 at 800 or 320 px cannot be told apart: it says which it assumed)")
         form.addRow("Architecture", self.arch_box)
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Open | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from ..evaluation.diagnose import MISS_STAGES, FalsePositiveType, Stage, diagnose_dataset, funnel
@@ -94,16 +95,23 @@ def print_diagnosis(report: dict) -> None:
 
 
 def run(args) -> int:
+    return run_trace_review(args, "diagnose", diagnose_dataset, print_diagnosis)
+
+
+def run_trace_review(args, command: str, review: Callable, show: Callable[[object], None]) -> int:
+    """Open the checkpoint and the data of ``args``, run ``review(model, dataset, iou,
+    score_threshold, device, progress=, process_group=)`` (images shared among the processes
+    under torchrun), then ``show`` its result and write it to ``--json``, from the main process."""
     device = select_device(args.device)
-    group = init_from_environment(device)  # under torchrun the images are shared among the processes
+    group = init_from_environment(device)
     try:
         model, dataset = open_checkpoint_and_data(args, device, announce=group.is_main)
-        with progress_bar(wants_progress(args) and group.is_main, "diagnose") as progress:
-            report = diagnose_dataset(model, dataset, args.iou, args.score_threshold, device, progress=progress, process_group=group)
+        with progress_bar(wants_progress(args) and group.is_main, command) as progress:
+            result = review(model, dataset, args.iou, args.score_threshold, device, progress=progress, process_group=group)
         if group.is_main:
-            print_diagnosis(report)
+            show(result)
             if args.json is not None:
-                write_json(report, args.json)
+                write_json(result, args.json)
                 print(f"written to {args.json}")
     finally:
         shutdown()

@@ -6,13 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 from ..evaluation.label_errors import LabelErrorKind, find_label_errors_dataset
-from ..files.export import write_json
-from ..train import init_from_environment, select_device
-from ..train.distributed import shutdown
-from .diagnose_cmd import add_trace_review_flags
-from .eval_cmd import open_checkpoint_and_data
+from .diagnose_cmd import add_trace_review_flags, run_trace_review
 from .options import positive_int
-from .progress import progress_bar, wants_progress
 
 
 def add_parser(sub) -> None:
@@ -56,19 +51,7 @@ def print_entries(entries: list[dict]) -> None:
 
 
 def run(args) -> int:
-    device = select_device(args.device)
-    group = init_from_environment(device)  # under torchrun the images are shared among the processes
-    try:
-        model, dataset = open_checkpoint_and_data(args, device, announce=group.is_main)
-        with progress_bar(wants_progress(args) and group.is_main, "label-errors") as progress:
-            entries = find_label_errors_dataset(model, dataset, args.iou, args.score_threshold, device, progress=progress, process_group=group)
-        if args.top is not None:
-            entries = entries[: args.top]
-        if group.is_main:
-            print_entries(entries)
-            if args.json is not None:
-                write_json(entries, args.json)
-                print(f"written to {args.json}")
-    finally:
-        shutdown()
-    return 0
+    def review(*inputs, **options) -> list[dict]:
+        return find_label_errors_dataset(*inputs, **options)[: args.top]  # the whole list without --top
+
+    return run_trace_review(args, "label-errors", review, print_entries)

@@ -497,17 +497,9 @@ class TorchvisionFasterRCNN(StagedDetector):
             detections.append(Detections(original, flat_scores, flat_labels, scores[roi], roi, applied))
         return detections
 
-    def assemble_trace(
-        self,
-        rpn: TorchvisionRpnOutput,
-        proposals: Proposals,
-        detections: Detections,
-        target: dict | None = None,
-        anchor_targets: AnchorTargets | None = None,
-        roi_samples: RoiSamples | None = None,
-        roi_logits: Tensor | None = None,
-        losses: dict[str, Tensor] | None = None,
-    ) -> Trace:
+    def assemble_trace(self, rpn: TorchvisionRpnOutput, proposals: Proposals, detections: Detections, target: dict | None = None,
+                       anchor_targets: AnchorTargets | None = None, roi_samples: RoiSamples | None = None,
+                       roi_logits: Tensor | None = None, losses: dict[str, Tensor] | None = None) -> Trace:
         """The :class:`Trace` of the batch's first image, every FPN level in ``levels``."""
         first = rpn.levels[0]
         return build_trace(

@@ -13,10 +13,9 @@ import torch
 from PySide6 import QtCore, QtWidgets
 
 from frcnn_core.models.backbones import BACKBONES
-from frcnn_core.models.torchvision_frcnn import TorchvisionArch
 from frcnn_core.train import describe_device, select_device
 
-from ..checkpoint_dialog import AUTOMATIC, CHECKPOINT_FILTER
+from ..checkpoint_dialog import CHECKPOINT_FILTER, architecture_box
 from ..state.document import Change
 from ..state.training.options import GENERATED, TrainingOptions
 from ..state.training.phases import Phase, SessionChange
@@ -120,12 +119,7 @@ class TrainingDock(QtWidgets.QWidget):
         init_row.addWidget(self.init, 1)
         init_row.addWidget(browse_init)
         form.addRow("Start from", init_row)
-        self.arch = QtWidgets.QComboBox()
-        self.arch.setObjectName("arch")
-        self.arch.addItem(AUTOMATIC, None)
-        for arch in TorchvisionArch:
-            self.arch.addItem(arch.value, arch.value)
-        self.arch.setToolTip("The torchvision builder of the file to fine-tune, when the file cannot tell")
+        self.arch = architecture_box("arch", "The torchvision builder of the file to fine-tune, when the file cannot tell")
         form.addRow("Architecture", self.arch)
         self.backbone = QtWidgets.QComboBox()
         self.backbone.addItems([PRESET, *BACKBONES])
