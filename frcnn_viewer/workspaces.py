@@ -21,7 +21,7 @@ from .settings import ViewerSettings
 
 # bump when the default layouts or the docks' object names change, so that arrangements saved by an
 # older version are dropped
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 DEFAULT_WINDOW_SIZE = QtCore.QSize(1400, 900)
 
 Area = QtCore.Qt.DockWidgetArea
@@ -117,8 +117,8 @@ LAYOUTS: dict[Workspace, tuple[DockPlace, ...]] = {
         DockPlace(DockId.MESSAGES, BOTTOM, tab_with=DockId.TRAINING),
     ),
     Workspace.DIAGNOSE: (
-        DockPlace(DockId.IMAGES, LEFT, width=260),
-        DockPlace(DockId.DIAGNOSIS, RIGHT, width=420),
+        DockPlace(DockId.IMAGES, LEFT, width=220),
+        DockPlace(DockId.DIAGNOSIS, RIGHT, width=560),  # the funnel and both dAP charts readable at 1366 px
         DockPlace(DockId.CURVES, RIGHT, tab_with=DockId.DIAGNOSIS),
         DockPlace(DockId.LAYERS, RIGHT, tab_with=DockId.DIAGNOSIS),
         DockPlace(DockId.MESSAGES, BOTTOM, height=70),
