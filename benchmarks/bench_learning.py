@@ -6,10 +6,19 @@ same loop for as long in wall time (its speed measured on a short probe first).
 
 Sets: ``bccd`` (``../shared/data/bccd/BCCD``, VOC: trains on ``train``, validates on
 ``val``, scored on ``test``), ``shapes`` and ``composite`` (generated: validated on their
-``val`` split, scored on another ``val`` drawn with seed 1), or any dataset path with
-ImageSets train/val/test.
+``val`` split, scored on another ``val`` drawn with seed 1), ``large`` (a small
+large-object set like a photo set of one animal: 200 training images of 512x384 with 1 or
+2 crops of 45-95 % of the shorter side, 50 validation, 100 scored), or any dataset path
+with ImageSets train/val/test.
+
+``--detector``/``--train`` JSON objects change the recipe (``DetectorConfig`` and
+``TrainConfig`` fields over the ``cpu`` preset's) and ``--autoanchor on|off`` overrides the
+default, to measure a candidate against the defaults on the same seeds; ``--label`` names
+the recipe in the rows.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_learning.py --sets bccd,shapes,composite --seeds 0,1,2
+    python benchmarks/bench_learning.py --sets large --seeds 0 --no-peer --label seed-border \
+        --detector '{"rpn_allowed_border": 0}' --autoanchor off --json rows.json
     python benchmarks/bench_learning.py --sets bccd --seeds 0 --iterations 300 --no-peer --json rows.json
     python benchmarks/bench_learning.py --table rows.json   # the table of a run, finished or not
 """
@@ -23,6 +32,7 @@ import time
 from pathlib import Path
 
 import torch
+from bench_autoanchor import LargeCropsDataset
 from bench_detector import torchvision_peer
 from bench_training import predict_torchvision, train_torchvision
 from row_files import add_row_file_options, read_rows, save_rows
@@ -39,10 +49,18 @@ BCCD = Path(__file__).resolve().parents[2] / "shared" / "data" / "bccd" / "BCCD"
 PROBE_ITERATIONS = 20  # torchvision iterations timed to size its run to our wall time
 
 
+LARGE_IMAGES = {"train": 200, "val": 50, "scored": 100}
+
+
 def datasets(name: str, bccd: Path) -> tuple:
     """``(train, validation, scored)`` of a set."""
     if name in ("shapes", "composite"):
         return open_dataset(name, split="train"), open_dataset(name, split="val"), open_dataset(name, split="val", seed=1)
+    if name == "large":
+        options = {"image_size": (384, 512), "max_objects": 2}
+        return (LargeCropsDataset(LARGE_IMAGES["train"], split="train", **options),
+                LargeCropsDataset(LARGE_IMAGES["val"], split="val", **options),
+                LargeCropsDataset(LARGE_IMAGES["scored"], split="val", seed=1, **options))
     root = bccd if name == "bccd" else Path(name)
     return open_dataset(root, split="train"), open_dataset(root, split="val"), open_dataset(root, split="test")
 
@@ -52,14 +70,17 @@ def scores(detections, dataset) -> dict:
     return {"map50": report["map50"], "coco_ap": report["coco_ap"]}
 
 
-def train_ours(train, val, test, iterations: int | None, seed: int) -> tuple[dict, float, object]:
-    """The defaults of ``frcnn train`` on a CPU; returns the scores of the recommended checkpoint, the wall time and the config."""
+def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict) -> tuple[dict, float, object]:
+    """``frcnn train``'s defaults on a CPU changed by ``recipe`` (``detector``, ``train``:
+    field overrides; ``autoanchor``: a bool or None for the default); returns the scores of
+    the recommended checkpoint, the wall time and the config."""
     preset = choose_preset("cpu", on_cpu=True)
-    cfg = detector_config(tuple(train.class_names), preset)
-    cfg, lines = anchors_for_training(train, cfg, AUTOANCHOR_DEFAULT)
+    cfg = detector_config(tuple(train.class_names), preset, recipe["detector"])
+    autoanchor = AUTOANCHOR_DEFAULT if recipe["autoanchor"] is None else recipe["autoanchor"]
+    cfg, lines = anchors_for_training(train, cfg, autoanchor)
     for line in lines:
         print(f"    {line}")
-    overrides = {"seed": seed, **({"iterations": iterations} if iterations else {})}
+    overrides = {**recipe["train"], "seed": seed, **({"iterations": iterations} if iterations else {})}
     tcfg = train_config(preset, overrides)
     torch.manual_seed(seed)
     with tempfile.TemporaryDirectory() as folder:
@@ -71,7 +92,8 @@ def train_ours(train, val, test, iterations: int | None, seed: int) -> tuple[dic
         recommended = trainer.recommended_checkpoint
         trainer.model.load_state_dict(read_checkpoint(recommended)["model"])
         result = scores(predict_dataset(trainer.model, test, 4, "cpu"), test)
-    result.update(seconds=wall, validation_seconds=validation, checkpoint=recommended.name, iterations=trainer.iteration)
+    result.update(seconds=wall, validation_seconds=validation, checkpoint=recommended.name, iterations=trainer.iteration,
+                  anchor_scales=list(cfg.anchor_scales), anchor_ratios=list(cfg.anchor_ratios))
     return result, wall, cfg
 
 
@@ -89,17 +111,17 @@ def train_peer(cfg, train, test, seconds: float, seed: int, batch_size: int, lr:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'set':10s} {'seed':>4s} {'ours mAP@0.5':>12s} {'COCO AP':>8s} {'ckpt':>8s} {'train s':>8s} {'val %':>6s} "
+    print(f"{'recipe':12s} {'set':10s} {'seed':>4s} {'ours mAP@0.5':>12s} {'COCO AP':>8s} {'ckpt':>8s} {'train s':>8s} {'val %':>6s} "
           f"{'tv mAP@0.5':>10s} {'tv AP':>6s} {'tv it':>6s}")
     for r in rows:
         peer = r.get("peer")
         tv = f"{peer['map50']:10.3f} {peer['coco_ap']:6.3f} {peer['iterations']:6d}" if peer else f"{'-':>10s} {'-':>6s} {'-':>6s}"
         share = 100 * r["validation_seconds"] / r["seconds"]
-        print(f"{r['set']:10s} {r['seed']:4d} {r['map50']:12.3f} {r['coco_ap']:8.3f} {r['checkpoint']:>8s} {r['seconds']:8.0f} {share:6.1f} {tv}")
-    for name in dict.fromkeys(r["set"] for r in rows):
-        group = [r for r in rows if r["set"] == name]
+        print(f"{r.get('recipe', 'defaults'):12s} {r['set']:10s} {r['seed']:4d} {r['map50']:12.3f} {r['coco_ap']:8.3f} {r['checkpoint']:>8s} {r['seconds']:8.0f} {share:6.1f} {tv}")
+    for recipe, name in dict.fromkeys((r.get("recipe", "defaults"), r["set"]) for r in rows):
+        group = [r for r in rows if (r.get("recipe", "defaults"), r["set"]) == (recipe, name)]
         mean = lambda key, rs=group: sum(r[key] for r in rs) / len(rs)  # noqa: E731
-        line = f"{name}: mean over {len(group)} seed(s): mAP@0.5 {mean('map50'):.3f}, COCO AP {mean('coco_ap'):.3f}"
+        line = f"{recipe} {name}: mean over {len(group)} seed(s): mAP@0.5 {mean('map50'):.3f}, COCO AP {mean('coco_ap'):.3f}"
         peers = [r["peer"] for r in group if r.get("peer")]
         if peers:
             tv_map = sum(p["map50"] for p in peers) / len(peers)
@@ -114,19 +136,24 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, help="default: the cpu preset's")
     parser.add_argument("--bccd", type=Path, default=BCCD, help=f"the BCCD VOC folder (default {BCCD})")
     parser.add_argument("--no-peer", action="store_true", help="skip torchvision")
+    parser.add_argument("--detector", type=json.loads, default={}, help="DetectorConfig fields over the cpu preset's, as JSON")
+    parser.add_argument("--train", type=json.loads, default={}, help="TrainConfig fields over the cpu preset's, as JSON")
+    parser.add_argument("--autoanchor", choices=("on", "off"), help="default: frcnn train's")
+    parser.add_argument("--label", default="defaults", help="the recipe's name in the rows")
     add_row_file_options(parser)
     args = parser.parse_args()
     if args.table:
         print_table(read_rows(args.table))
         return
     torch.set_num_threads(1)
-    rows = []
+    recipe = {"detector": args.detector, "train": args.train, "autoanchor": None if args.autoanchor is None else args.autoanchor == "on"}
+    rows = read_rows(args.json) if args.json and Path(args.json).exists() else []
     for name in args.sets.split(","):
         train, val, test = datasets(name, args.bccd)
         print(f"{name}: {len(train)} train, {len(val)} validation, {len(test)} scored images", flush=True)
         for seed in (int(s) for s in args.seeds.split(",")):
-            row, wall, cfg = train_ours(train, val, test, args.iterations, seed)
-            row.update(set=name, seed=seed)
+            row, wall, cfg = train_ours(train, val, test, args.iterations, seed, recipe)
+            row.update(set=name, seed=seed, recipe=args.label, detector=args.detector, train=args.train, autoanchor=args.autoanchor)
             if not args.no_peer:
                 tcfg = train_config(choose_preset("cpu", on_cpu=True))
                 row["peer"] = train_peer(cfg, train, test, wall, seed, tcfg.batch_size, tcfg.lr)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from ..data.errors import DatasetError
-from ..data.transforms import horizontal_flip
+from ..data.transforms import Augmentation
 from .sampler import IndexStream
 
 log = logging.getLogger(__name__)
@@ -29,16 +29,18 @@ class Batch:
 
 
 class BatchSource:
-    """Draws batches in the order of an :class:`IndexStream`, flipping each image with
-    probability 0.5 (when ``flip``) from its own seeded generator.
+    """Draws batches in the order of an :class:`IndexStream`, each image augmented by
+    ``augmentation`` (``flip``: a bool for the plain left-right flip with probability 0.5)
+    from its own seeded generator.
 
     An image that fails to decode (truncated, deleted since the dataset was opened) is
     reported once, skipped for the rest of the run and replaced by the next index.
     ``state_dict()`` is the data order and flip RNG, so a resumed run draws the same batches.
     """
 
-    def __init__(self, dataset, batch_size: int, flip: bool, seed: int, rank: int = 0, world_size: int = 1) -> None:
-        self.dataset, self.batch_size, self.flip = dataset, batch_size, flip
+    def __init__(self, dataset, batch_size: int, flip: bool | Augmentation, seed: int, rank: int = 0, world_size: int = 1) -> None:
+        self.dataset, self.batch_size = dataset, batch_size
+        self.augmentation = flip if isinstance(flip, Augmentation) else Augmentation(flip=flip)
         self.stream = IndexStream(len(dataset), seed, rank, world_size)
         self.flip_generator = torch.Generator().manual_seed(seed + 1000 + rank)
         self.unreadable: set[int] = set()
@@ -58,9 +60,7 @@ class BatchSource:
         batch = Batch([], [], [], [])
         for wanted in self.stream.take(self.batch_size):
             index, image, target = self._load(wanted)
-            flipped = bool(self.flip and torch.rand((), generator=self.flip_generator) < 0.5)
-            if flipped:
-                image, target = horizontal_flip(image, target)
+            image, target, flipped = self.augmentation(image, target, self.flip_generator)
             batch.flipped.append(flipped)
             keep = ~target["difficult"] if "difficult" in target else slice(None)
             batch.indices.append(index)
@@ -116,5 +116,6 @@ def batch_source(dataset, config, device: torch.device, rank: int = 0, world_siz
     """The batches of a run with :class:`TrainConfig` ``config`` on ``device``: prefetched
     on CUDA when ``config.prefetch`` (on a CPU a loader thread would compete with the math
     for the same cores)."""
-    source = BatchSource(dataset, config.batch_size, config.horizontal_flip, config.seed, rank, world_size)
+    augmentation = Augmentation(config.horizontal_flip, config.color_jitter, config.zoom_range)
+    source = BatchSource(dataset, config.batch_size, augmentation, config.seed, rank, world_size)
     return PrefetchingBatchSource(source) if config.prefetch and device.type == "cuda" else source

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..config import unknown_fields
+from ..data.transforms import Augmentation
 
 VALIDATIONS_PER_RUN = 10  # how often a run validates when ``val_every`` is 0
 
@@ -34,6 +35,10 @@ class TrainConfig:
     amp: bool = True  # only takes effect on CUDA
     prefetch: bool = True  # on CUDA: draw the next batch in a thread during the current step
     horizontal_flip: bool = True
+    # brightness, contrast and saturation each scaled by a factor in [1 - s, 1 + s] (0: off)
+    color_jitter: float = 0.0
+    # each image magnified by a factor drawn log-uniformly from this range: > 1 crops, < 1 shrinks onto a canvas
+    zoom_range: tuple[float, float] = (1.0, 1.0)
     seed: int = 0
     checkpoint_every: int = 500
     log_every: int = 1
@@ -49,6 +54,8 @@ class TrainConfig:
             raise ValueError(f"lr must be positive, got {self.lr}")
         if self.val_every < 0 or self.patience < 0:
             raise ValueError(f"val_every and patience must be >= 0, got {self.val_every} / {self.patience}")
+        object.__setattr__(self, "zoom_range", tuple(self.zoom_range))
+        Augmentation(self.horizontal_flip, self.color_jitter, self.zoom_range)  # raises on bad values
         if self.schedule not in ("cosine", "step"):
             raise ValueError(f"schedule must be 'cosine' or 'step', got {self.schedule!r}")
 
