@@ -13,8 +13,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from .state.document import Change, Document
 from .items import BoxOutlineItem, LabelBoard, TextLabelsItem
+from .state.document import Change, Document
 from .state.layer_options import OptionControl
 from .state.layers import Layer, LayerEdit
 from .state.named import ByName

@@ -26,8 +26,8 @@ import numpy as np
 
 from ..annotations.model import AnnotationError, ImageAnnotation, format_box
 from ..annotations.voc import read_voc_xml
-from .errors import DatasetError
 from .annotated import refit_boxes
+from .errors import DatasetError
 from .images import IMAGE_EXTENSIONS, is_image_file, probe_image
 from .sample import FileDataset, Record
 

@@ -37,6 +37,17 @@ class NonFiniteLossError(RuntimeError):
     """The loss became NaN or inf; the model was not updated with it."""
 
 
+@dataclass(frozen=True)
+class SeenImage:
+    """A training image as a step saw it, after augmentation (flip, zoom, colour), on the
+    CPU: ``pixels`` ``[3, H, W]`` float in 0..1, ``boxes`` ``[G, 4]`` xyxy in those pixels
+    and ``labels`` ``[G]`` (difficult boxes left out, as training leaves them)."""
+
+    pixels: torch.Tensor
+    boxes: torch.Tensor
+    labels: torch.Tensor
+
+
 @dataclass
 class StepResult:
     """What one iteration did. ``iteration`` counts completed iterations (1 after the first step).
@@ -44,7 +55,8 @@ class StepResult:
     ``losses`` holds the four losses and ``total``; ``stats`` the sampling health
     (anchors, RoIs, head accuracy per image); ``image_index`` the dataset index of the
     batch's first image and ``flipped`` whether the step saw it mirrored left-right;
-    ``trace`` that image's :class:`Trace` when asked for; ``checkpoint`` the file the
+    ``trace`` that image's :class:`Trace` when asked for, and ``seen`` that image as the
+    step saw it after augmentation; ``checkpoint`` the file the
     trainer wrote after this step (``None`` when it wrote none); ``reconfigured`` the
     :class:`DetectorConfig` fields changed (``model.reconfigure``) since the previous step,
     which this step is the first to run with; ``validation`` the validation run after this
@@ -59,6 +71,7 @@ class StepResult:
     image_index: int | None = None
     flipped: bool = False
     trace: Trace | None = None
+    seen: SeenImage | None = None
     checkpoint: Path | None = None
     validation: ValidationResult | None = None
     reconfigured: tuple[str, ...] = ()
@@ -189,6 +202,7 @@ class Trainer:
         if trace:
             step.trace = result.trace
             step.trace.iteration = self.iteration
+            step.seen = SeenImage(batch.images[0], batch.targets[0]["boxes"], batch.targets[0]["labels"])
         self._after_step(step)
         return step
 

@@ -15,7 +15,6 @@ from ..state.levels import level_choices
 from ..state.named import ByName
 
 
-
 def _format_value(value: float) -> str:
     return f"{value:g}"
 

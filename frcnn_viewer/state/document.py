@@ -40,8 +40,8 @@ from .events import Event
 from .layer_options import LayerName, OptionControl
 from .layer_registry import new_layer_list
 from .layers import Layer, LayerList
-from .models import ModelInfo, TraceRequest, model_labels
 from .levels import LevelGrid, geometry_grid, level_label, trace_grids
+from .models import ModelInfo, TraceRequest, model_labels
 from .provenance import Provenance, provenance_of
 from .results import ImageResult, image_result
 from .sources import ImageEntry, ImageLoadError, LoadedImage, Source, entries_of, load_image

@@ -18,7 +18,6 @@ from frcnn_core.evaluation.diagnose import Stage
 
 from .label_placement import TextLabel, elide
 from .layer_options import AnchorsOptions, AnchorSubset, LayerName, ProposalStage
-from .levels import chosen_grids, finest_grid, level_index, level_mask
 from .layers import (
     BACKGROUND_COLOUR,
     FALSE_POSITIVE_COLOUR,
@@ -30,6 +29,7 @@ from .layers import (
     UNCOVERED_COLOUR,
     Layer,
 )
+from .levels import chosen_grids, finest_grid, level_index, level_mask
 
 RGBA = tuple[int, int, int, int]
 WHITE: RGB = (255, 255, 255)

@@ -306,7 +306,7 @@ class TrainingController(QtCore.QObject):
         if listed is None:
             return
         index = listed[snapshot.image_index]
-        image = training_image(doc.entries[index], snapshot.pixels, snapshot.flipped)
+        image = training_image(doc.entries[index], snapshot.pixels, snapshot.flipped, snapshot.gt_boxes, snapshot.gt_labels)
         doc.show_trace(index, snapshot.trace, image, snapshot.trace.anchor_assignment())
 
     def _wait(self, done: Callable[[], bool], timeout_ms: int = WAIT_TIMEOUT_MS) -> bool:

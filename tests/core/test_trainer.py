@@ -46,6 +46,18 @@ def test_each_step_reports_its_image_its_flip_and_the_checkpoint_it_wrote(tmp_pa
     assert steps[5].checkpoint == tmp_path / "last.pt"
 
 
+def test_a_traced_step_reports_the_augmented_image_and_boxes_it_trained_on(tmp_path):
+    trainer = make_trainer(tmp_path, iterations=4, zoom_range=(0.5, 2.0), color_jitter=0.3)
+    for _ in range(4):
+        step = trainer.step(trace=True)
+        assert step.seen is not None and step.seen.pixels.dim() == 3
+        # the trace is of the seen image: its size, and its GT in its pixels
+        assert step.trace.image_size == tuple(step.seen.pixels.shape[-2:])
+        assert torch.equal(step.trace.gt_boxes, step.seen.boxes)
+        assert step.seen.labels.tolist() == step.trace.gt_labels.tolist()
+    assert trainer.step().seen is None
+
+
 def test_run_writes_metrics_and_checkpoints(tmp_path):
     trainer = make_trainer(tmp_path)
     seen = []

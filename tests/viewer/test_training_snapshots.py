@@ -22,6 +22,21 @@ def test_the_snapshot_shows_the_image_mirrored_exactly_when_the_step_says_it_was
         assert torch.equal(torch.from_numpy(snapshot.pixels).permute(2, 0, 1), (expected.clamp(0, 1) * 255).round().to(torch.uint8))
 
 
+def test_the_snapshot_shows_what_the_step_saw_when_it_reports_it():
+    from frcnn_core.train import SeenImage
+    from frcnn_viewer.state.sources import Source
+    from frcnn_viewer.state.training.display import training_image
+
+    trace, _ = traced_step(flip=False)
+    pixels = torch.rand(3, 10, 14)
+    seen = SeenImage(pixels, torch.tensor([[1.0, 2.0, 5.0, 6.0]]), torch.tensor([2]))
+    snapshot = snapshot_of(StepResult(1, {"total": 1.0}, 0.01, 0.1, {}, image_index=0, trace=trace, seen=seen), MemoryDataset())
+    assert snapshot.pixels.shape == (10, 14, 3) and snapshot.gt_boxes.tolist() == [[1, 2, 5, 6]] and snapshot.gt_labels.tolist() == [2]
+    entry = Source("memory", MemoryDataset(), annotated=True).entries[0]
+    shown = training_image(entry, snapshot.pixels, False, snapshot.gt_boxes, snapshot.gt_labels)
+    assert shown.gt_boxes.tolist() == [[1, 2, 5, 6]] and shown.gt_names == ["blue"] and shown.original_size == (10, 14)
+
+
 def _snapshot(iteration: int, trace=None) -> StepSnapshot:
     return StepSnapshot(StepResult(iteration, {"total": 1.0}, 0.01, 0.1, {}, image_index=0, trace=trace))
 

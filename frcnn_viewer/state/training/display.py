@@ -15,25 +15,33 @@ import torch
 from ..sources import ImageEntry, LoadedImage
 
 
-def training_image(entry: ImageEntry, pixels: np.ndarray, flipped: bool) -> LoadedImage:
-    """``entry`` shown with ``pixels`` (``[H, W, 3]`` uint8), the image a step trained on;
-    ``flipped``: the step mirrored it, and the GT boxes are mirrored to match.
+def training_image(
+    entry: ImageEntry, pixels: np.ndarray, flipped: bool, gt_boxes: np.ndarray | None = None, gt_labels: np.ndarray | None = None
+) -> LoadedImage:
+    """``entry`` shown with ``pixels`` (``[H, W, 3]`` uint8), the image a step trained on.
+    With ``gt_boxes``/``gt_labels`` (in ``pixels``, as the step saw them after zoom and
+    flip) those are the GT shown; else the entry's, mirrored when ``flipped``.
 
-    The pixels come decoded from the training thread, at the dataset's full size (the
-    trace's pixels), so nothing is decoded here.
+    The pixels come decoded from the training thread (the trace's pixels), so nothing is
+    decoded here.
     """
     target = entry.info()["target"]
-    boxes = target["boxes"].numpy().reshape(-1, 4).astype(np.float32)
-    if flipped:
-        width = pixels.shape[1]
-        boxes = np.stack((width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]), axis=1)
+    if gt_boxes is not None:
+        boxes, labels = gt_boxes, gt_labels
+        difficult = np.zeros(len(boxes), dtype=bool)
+    else:
+        boxes = target["boxes"].numpy().reshape(-1, 4).astype(np.float32)
+        labels, difficult = target["labels"].numpy(), target["difficult"].numpy().astype(bool).reshape(-1)
+        if flipped:
+            width = pixels.shape[1]
+            boxes = np.stack((width - boxes[:, 2], boxes[:, 1], width - boxes[:, 0], boxes[:, 3]), axis=1)
     names = list(entry.source.class_names)
     return LoadedImage(
         entry=entry,
         pixels=pixels,
         tensor=torch.from_numpy(pixels).permute(2, 0, 1).float().div_(255.0).contiguous(),
         gt_boxes=boxes,
-        gt_names=[names[label - 1] if 0 < label <= len(names) else f"class {label}" for label in target["labels"].tolist()],
-        difficult=target["difficult"].numpy().astype(bool).reshape(-1),
+        gt_names=[names[label - 1] if 0 < label <= len(names) else f"class {label}" for label in np.asarray(labels).tolist()],
+        difficult=difficult,
         original_size=(pixels.shape[0], pixels.shape[1]),
     )

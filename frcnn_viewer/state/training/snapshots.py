@@ -29,11 +29,15 @@ class StepSnapshot:
     ``flipped`` says whether the step saw the traced image mirrored (training augmentation)
     and ``pixels`` ``[H, W, 3]`` uint8 is that image as the step saw it (decoded in the
     training thread, so the UI never waits on a decoder); ``False``/``None`` without a trace.
+    ``gt_boxes`` ``[G, 4]`` float32 and ``gt_labels`` ``[G]`` are the boxes it trained on,
+    in ``pixels`` (zoom and flip applied), when the step reported them.
     """
 
     step: StepResult
     flipped: bool = False
     pixels: np.ndarray | None = None
+    gt_boxes: np.ndarray | None = None
+    gt_labels: np.ndarray | None = None
 
     @property
     def iteration(self) -> int:
@@ -79,13 +83,22 @@ class StepSnapshot:
         return pixels + (trace_nbytes(self.trace) if self.trace is not None else 0)
 
 
+def _uint8(image: torch.Tensor) -> np.ndarray:
+    return (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
 def snapshot_of(result: StepResult, dataset) -> StepSnapshot:
-    """The snapshot of a trainer step; a traced one gets its image read again from ``dataset``,
-    mirrored when the step flipped it (as the step reports)."""
+    """The snapshot of a trainer step: a traced one carries the image and boxes the step
+    saw (``result.seen``), or else its image read again from ``dataset``, mirrored when
+    the step flipped it (as the step reports)."""
     pixels = None
+    if result.trace is not None and result.seen is not None:
+        seen = result.seen
+        return StepSnapshot(result, result.flipped, _uint8(seen.pixels), seen.boxes.numpy().astype(np.float32).reshape(-1, 4),
+                            seen.labels.numpy().reshape(-1))
     if result.trace is not None:
         image, _ = dataset[result.trace_index]
-        pixels = (image.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+        pixels = _uint8(image)
         pixels = np.ascontiguousarray(pixels[:, ::-1] if result.flipped else pixels)
     return StepSnapshot(result, result.flipped and result.trace is not None, pixels)
 
