@@ -38,7 +38,7 @@ from bench_training import predict_torchvision, train_torchvision
 from row_files import add_row_file_options, read_rows, save_rows
 
 from frcnn_core import FasterRCNN, open_dataset
-from frcnn_core.anchors.check import AUTOANCHOR_DEFAULT, anchors_for_training
+from frcnn_core.anchors.check import anchors_for_training
 from frcnn_core.evaluation.scoring import score_detections
 from frcnn_core.inference import predict_dataset
 from frcnn_core.models.checkpoint import read_checkpoint
@@ -76,8 +76,7 @@ def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict
     the recommended checkpoint, the wall time and the config."""
     preset = choose_preset("cpu", on_cpu=True)
     cfg = detector_config(tuple(train.class_names), preset, recipe["detector"])
-    autoanchor = AUTOANCHOR_DEFAULT if recipe["autoanchor"] is None else recipe["autoanchor"]
-    cfg, lines = anchors_for_training(train, cfg, autoanchor)
+    cfg, lines = anchors_for_training(train, cfg, recipe["autoanchor"])
     for line in lines:
         print(f"    {line}")
     overrides = {**recipe["train"], "seed": seed, **({"iterations": iterations} if iterations else {})}

@@ -20,15 +20,12 @@ from .coverage import AnchorLayout, CoverageReport, GtBoxes, grid_coverage
 from .optimizer import AnchorSearch, optimize_anchors
 
 # Whether training switches to the optimised anchors when the check fires (`frcnn train
-# --autoanchor`, the training dock). Off: on large objects (coverage at IoU 0.5 from 26 % to
-# 99 %) the optimised anchors lost 0.11-0.13 mAP@0.5 and ~0.21 COCO AP under both assignment
-# rules, two seeds each; on composite and shapes they were level or slightly behind
-# (benchmarks/bench_autoanchor.py, README). On BCCD the check does not fire (94 % covered).
-# With every anchor training (rpn_allowed_border 100000) they won on large objects (one seed,
-# 300 iterations: 0.987 / 0.721 against the preset's 0.984 / 0.580), but that rule was not
-# measured to help the preset's own anchors on BCCD (one seed: -0.010 mAP@0.5), so neither
-# is a default yet.
-AUTOANCHOR_DEFAULT = False
+# --autoanchor`, the training dock) when the user says nothing: ``None`` means "when every
+# anchor trains" (:func:`trains_every_anchor`). Under the seed's border rule optimised anchors
+# lost 0.11-0.13 mAP@0.5 and ~0.21 COCO AP on large objects (most of them cross the image
+# edge and sit out RPN training); with every anchor training they won (README, "Anchors
+# that fit your data").
+AUTOANCHOR_DEFAULT: bool | None = None
 # rpn_allowed_border from which every anchor of a grid at the cpu preset's sizes trains (torchvision's rule)
 EVERY_ANCHOR_BORDER = 1000.0
 COVERAGE_THRESHOLD = 0.9  # share of GT boxes whose best anchor should reach IoU 0.5
@@ -106,11 +103,22 @@ def anchor_coverage_check(
     return CoverageWarning(search, threshold)
 
 
-def anchors_for_training(dataset, config: DetectorConfig, autoanchor: bool = AUTOANCHOR_DEFAULT, anchors_fixed: bool = False) -> tuple[DetectorConfig, list[str]]:
+def trains_every_anchor(config: DetectorConfig) -> bool:
+    """Whether anchors crossing the image edge take part in RPN training under ``config``
+    (``rpn_allowed_border`` of at least :data:`EVERY_ANCHOR_BORDER` pixels: torchvision's and
+    Detectron2's rule; the seed's is 0)."""
+    return config.rpn_allowed_border >= EVERY_ANCHOR_BORDER
+
+
+def anchors_for_training(
+    dataset, config: DetectorConfig, autoanchor: bool | None = AUTOANCHOR_DEFAULT, anchors_fixed: bool = False
+) -> tuple[DetectorConfig, list[str]]:
     """The training-start check for ``frcnn train`` and the training dock: ``config``, with
-    the optimised anchors when the check fires, ``autoanchor`` is on and the user did not
-    choose the anchors (``anchors_fixed``), and the lines to tell the user (none when the
-    anchors fit)."""
+    the optimised anchors when the check fires, ``autoanchor`` is on (``None``: on when
+    :func:`trains_every_anchor`) and the user did not choose the anchors
+    (``anchors_fixed``), and the lines to tell the user (none when the anchors fit)."""
+    if autoanchor is None:
+        autoanchor = trains_every_anchor(config)
     warning = anchor_coverage_check(dataset, config)
     if warning is None:
         return config, []
@@ -120,7 +128,7 @@ def anchors_for_training(dataset, config: DetectorConfig, autoanchor: bool = AUT
         return warning.fixed_config(config), lines
     if anchors_fixed:
         lines.append("keeping the anchors you set")
-    elif config.rpn_allowed_border < EVERY_ANCHOR_BORDER:
+    elif not trains_every_anchor(config):
         lines.append(
             "keeping the configured anchors: under this border rule optimised anchors trained worse on large objects; with every "
             'anchor training (config {"detector": {"rpn_allowed_border": 100000}}) and --autoanchor they trained better '

@@ -46,7 +46,8 @@ def add_autoanchor_flags(parser) -> None:
     parser.add_argument(
         "--autoanchor", action=argparse.BooleanOptionalAction, default=AUTOANCHOR_DEFAULT,
         help="when fewer than 90%% of the GT boxes have an anchor of IoU >= 0.5, train with optimised anchors "
-        "(anchors you set with --anchor-scales/--anchor-ratios or in --config are kept)",
+        "(anchors you set with --anchor-scales/--anchor-ratios or in --config are kept); "
+        "default: on when every anchor trains (the cpu preset), off under the seed's border rule",
     )
 
 

@@ -64,8 +64,9 @@ class TrainingOptions:
         trace_every: while running, every K-th step is traced and shown (every step is, when stepping).
         watch_every: the watch image is refreshed every K steps.
         autoanchor: train with optimised anchors when the training-start check finds the
-            configured ones cover the data poorly (``frcnn train --autoanchor``); anchors set
-            in ``detector`` are never replaced.
+            configured ones cover the data poorly (``frcnn train --autoanchor``; ``None``:
+            when every anchor trains, as ``frcnn train`` does); anchors set in ``detector``
+            are never replaced.
         class_names: the classes of a file dataset, in label order (default: what it finds).
         val_fraction: hold out this share of ``data`` (seeded, :func:`split_dataset`) to
             validate on, for a set without a split of its own (a labelImg folder).
@@ -88,7 +89,7 @@ class TrainingOptions:
     val_images: int | None = None
     trace_every: int = 10
     watch_every: int = 10
-    autoanchor: bool = AUTOANCHOR_DEFAULT
+    autoanchor: bool | None = AUTOANCHOR_DEFAULT
     class_names: tuple[str, ...] | None = None
     val_fraction: float | None = None
     init: str | None = None
