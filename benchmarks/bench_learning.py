@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -70,10 +71,10 @@ def scores(detections, dataset) -> dict:
     return {"map50": report["map50"], "coco_ap": report["coco_ap"]}
 
 
-def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict) -> tuple[dict, float, object]:
+def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict, keep: Path | None = None) -> tuple[dict, float, object]:
     """``frcnn train``'s defaults on a CPU changed by ``recipe`` (``detector``, ``train``:
     field overrides; ``autoanchor``: a bool or None for the default); returns the scores of
-    the recommended checkpoint, the wall time and the config."""
+    the recommended checkpoint (copied to ``keep`` when given), the wall time and the config."""
     preset = choose_preset("cpu", on_cpu=True)
     cfg = detector_config(tuple(train.class_names), preset, recipe["detector"])
     cfg, lines = anchors_for_training(train, cfg, recipe["autoanchor"])
@@ -89,6 +90,9 @@ def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict
         wall = time.perf_counter() - start
         validation = sum(r["seconds"] for r in map(json.loads, (Path(folder) / "metrics.jsonl").read_text().splitlines()) if r.get("split") == "val")
         recommended = trainer.recommended_checkpoint
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(recommended, keep)
         trainer.model.load_state_dict(read_checkpoint(recommended)["model"])
         result = scores(predict_dataset(trainer.model, test, 4, "cpu"), test)
     result.update(seconds=wall, validation_seconds=validation, checkpoint=recommended.name, iterations=trainer.iteration,
@@ -139,6 +143,7 @@ def main() -> None:
     parser.add_argument("--train", type=json.loads, default={}, help="TrainConfig fields over the cpu preset's, as JSON")
     parser.add_argument("--autoanchor", choices=("on", "off"), help="default: frcnn train's")
     parser.add_argument("--label", default="defaults", help="the recipe's name in the rows")
+    parser.add_argument("--keep", type=Path, help="copy each run's recommended checkpoint to KEEP/LABEL-SET-SEED.pt (for frcnn diagnose)")
     add_row_file_options(parser)
     args = parser.parse_args()
     if args.table:
@@ -151,7 +156,8 @@ def main() -> None:
         train, val, test = datasets(name, args.bccd)
         print(f"{name}: {len(train)} train, {len(val)} validation, {len(test)} scored images", flush=True)
         for seed in (int(s) for s in args.seeds.split(",")):
-            row, wall, cfg = train_ours(train, val, test, args.iterations, seed, recipe)
+            keep = args.keep / f"{args.label}-{Path(name).name}-{seed}.pt" if args.keep else None
+            row, wall, cfg = train_ours(train, val, test, args.iterations, seed, recipe, keep)
             row.update(set=name, seed=seed, recipe=args.label, detector=args.detector, train=args.train, autoanchor=args.autoanchor)
             if not args.no_peer:
                 tcfg = train_config(choose_preset("cpu", on_cpu=True))
