@@ -40,7 +40,13 @@ import torch
 from frcnn_core.boxes import pairwise_iou
 from frcnn_core.data import open_dataset
 from frcnn_core.evaluation.diagnose import diagnose_dataset
-from frcnn_core.evaluation.label_errors import MIN_SCORE, LabelErrorKind, find_label_errors, find_label_errors_dataset, trace_with_verdict
+from frcnn_core.evaluation.label_errors import (
+    MIN_SCORE,
+    LabelErrorKind,
+    find_label_errors,
+    find_label_errors_dataset,
+    trace_with_verdict,
+)
 from frcnn_core.evaluation.metrics import voc_ap
 from frcnn_core.models.checkpoint import load_checkpoint
 

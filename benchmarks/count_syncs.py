@@ -14,12 +14,11 @@ from contextlib import contextmanager, nullcontext
 from unittest import mock
 
 import torch
+from bench_detector import torchvision_peer
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from frcnn_core import FasterRCNN, build_backbone, cpu_config, roi_head
 from frcnn_core.data import open_dataset
-
-from bench_detector import torchvision_peer
 
 SYNCING_OPERATORS = ("nonzero", "_local_scalar_dense", "masked_select", "_unique2", "repeat_interleave")
 

@@ -249,6 +249,10 @@ class DetectorConfig:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]
 
 
+# an allowed border no anchor reaches past: every anchor takes part in RPN training
+EVERY_ANCHOR = 100000.0
+
+
 def cpu_config(num_classes: int, class_names: tuple[str, ...] = (), **changes) -> DetectorConfig:
     """A light configuration that trains from scratch on a CPU in minutes."""
     defaults = dict(
@@ -273,6 +277,9 @@ def cpu_config(num_classes: int, class_names: tuple[str, ...] = (), **changes) -
         rpn_mid_channels=128,
         head_hidden=256,
         roi_op="align",  # on 16 x 16 feature maps roi_pool's quantisation costs accuracy
+        # every anchor trains, also those crossing the image edge (torchvision's and Detectron2's
+        # rule): large anchors then train where they are used (README, "Anchors that fit your data")
+        rpn_allowed_border=EVERY_ANCHOR,
     )
     defaults.update(changes)
     return DetectorConfig(**defaults)

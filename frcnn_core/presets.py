@@ -28,6 +28,8 @@ class PresetName(str, Enum):
 
 
 PRESETS = tuple(p.value for p in PresetName)
+CPU_COLOR_JITTER = 0.2  # the cpu preset's brightness / contrast / saturation jitter
+CPU_ZOOM_RANGE = (0.75, 1.33)  # and its zoom out / in
 
 
 @dataclass(frozen=True)
@@ -111,5 +113,9 @@ def detector_config(class_names: tuple[str, ...], preset: Preset, overrides: Map
 
 def train_config(preset: Preset, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
     """The preset's schedule with ``overrides`` (``TrainConfig`` fields)."""
-    base = TrainConfig(iterations=2000, batch_size=4, lr=0.02) if preset.name is PresetName.CPU else TrainConfig()
+    if preset.name is PresetName.CPU:
+        # colour and zoom augmentation: README, "A recipe that learns real photos"
+        base = TrainConfig(iterations=2000, batch_size=4, lr=0.02, color_jitter=CPU_COLOR_JITTER, zoom_range=CPU_ZOOM_RANGE)
+    else:
+        base = TrainConfig()
     return base.replace(**dict(overrides or {}))

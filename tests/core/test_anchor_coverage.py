@@ -69,7 +69,7 @@ def test_shapes_dataset_coverage_and_summary():
     assert sum(b["gt_boxes"] for b in summary["by_size"].values()) == len(gt)
     assert [b[0] for b in SIZE_BUCKETS] == list(summary["by_size"])
     # the old entry point gives the same figures
-    old = dataset_coverage(dataset, layout.min_size, layout.max_size, 16, layout.anchor_scales, layout.anchor_ratios)
+    old = dataset_coverage(dataset, layout.min_size, layout.max_size, 16, layout.anchor_scales, layout.anchor_ratios, layout.rpn_allowed_border)
     assert old.best_iou == pytest.approx(report.best_iou.tolist())
 
 

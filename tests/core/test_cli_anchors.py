@@ -65,10 +65,22 @@ def test_the_warning_offers_optimised_anchors_only_with_the_rule_they_were_measu
     from frcnn_core import anchors_for_training, open_dataset
 
     dataset = open_dataset(large_objects)
-    seed_rule = cpu_config(len(dataset.class_names), tuple(dataset.class_names))
+    seed_rule = cpu_config(len(dataset.class_names), tuple(dataset.class_names), rpn_allowed_border=0.0)
     config, lines = anchors_for_training(dataset, seed_rule, autoanchor=False)
     assert config == seed_rule and "fit the data poorly" in lines[0]
     assert "rpn_allowed_border" in lines[1] and "--autoanchor" in lines[1] and "trained worse" in lines[1]
     every_anchor = seed_rule.replace(rpn_allowed_border=100000.0)
     config, lines = anchors_for_training(dataset, every_anchor, autoanchor=False)
     assert config == every_anchor and "measured to help with every anchor training" in lines[1]
+
+
+def test_by_default_optimised_anchors_train_only_when_every_anchor_trains(large_objects):
+    from frcnn_core import anchors_for_training, open_dataset
+
+    dataset = open_dataset(large_objects)
+    every_anchor = cpu_config(len(dataset.class_names), tuple(dataset.class_names))  # the cpu preset's rule
+    config, lines = anchors_for_training(dataset, every_anchor)
+    assert config.anchor_scales != every_anchor.anchor_scales and "training with the optimised anchors" in lines[1]
+    seed_rule = every_anchor.replace(rpn_allowed_border=0.0)
+    config, lines = anchors_for_training(dataset, seed_rule)
+    assert config == seed_rule and "trained worse" in lines[1]

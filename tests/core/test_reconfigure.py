@@ -12,8 +12,8 @@ from data_files import TinyBoxes
 from frcnn_core import FasterRCNN, StagedTrace, cpu_config
 from frcnn_core.config import BUILD_FIELDS
 from frcnn_core.models.reconfigure import ConfigChange, plan_change
-from frcnn_core.train import TrainConfig, Trainer
 from frcnn_core.trace.stages import Stage
+from frcnn_core.train import TrainConfig, Trainer
 
 
 @pytest.fixture

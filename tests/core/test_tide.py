@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from tide_reference import random_errors, tidecv_figures
 
 from frcnn_core.evaluation.metrics import detection_arrays, match_image, target_arrays
 from frcnn_core.evaluation.tide import TIDE_ERRORS, TideError, TideOracle, tide_errors, tide_image
-
-from tide_reference import random_errors, tidecv_figures
 
 BOX = [0.0, 0.0, 100.0, 100.0]
 EXACT = 1e-9  # the issue asks for 0.5 AP points (0.005); the rewrite gives tidecv's own numbers

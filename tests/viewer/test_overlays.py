@@ -8,8 +8,8 @@ import torch
 
 from frcnn_core import FasterRCNN
 from frcnn_viewer.state.document import Document
-from frcnn_viewer.state.models import ModelInfo, untrained_config
 from frcnn_viewer.state.layer_registry import LAYER_SPECS
+from frcnn_viewer.state.models import ModelInfo, untrained_config
 from frcnn_viewer.state.overlays import build_overlay
 
 from .fakes import memory_source

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from frcnn_core.annotations import BoxAnnotation, read_voc_xml
+from frcnn_viewer.annotation.model import files as annotation_files
 from frcnn_viewer.annotation.model.classes import PALETTE
 from frcnn_viewer.annotation.model.files import open_annotation_sources
 from frcnn_viewer.annotation.model.mode import AnnotationModel, Mode, UnsavedChoice, parse_enum
 from frcnn_viewer.annotation.model.pixels import PixelMapping
-from frcnn_viewer.annotation.model import files as annotation_files
 from frcnn_viewer.state import document as document_module
 from frcnn_viewer.state.document import Change, Document
 from frcnn_viewer.state.models import ModelInfo, untrained_config

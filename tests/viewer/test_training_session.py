@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from frcnn_core.train import StepResult

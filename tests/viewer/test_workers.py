@@ -3,7 +3,6 @@ what it affects, with the same answer as a full trace; a new image or model star
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 
