@@ -20,7 +20,7 @@ the recipe in the rows.
     python benchmarks/bench_learning.py --sets large --seeds 0 --no-peer --label seed-border \
         --detector '{"rpn_allowed_border": 0}' --autoanchor off --json rows.json
     python benchmarks/bench_learning.py --sets bccd --seeds 0 --iterations 300 --no-peer --json rows.json
-    python benchmarks/bench_learning.py --table rows.json   # the table of a run, finished or not
+    python benchmarks/bench_learning.py --table rows.json,more.json   # the table of runs, finished or not
 """
 
 from __future__ import annotations
@@ -146,8 +146,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="copy each run's recommended checkpoint to KEEP/LABEL-SET-SEED.pt (for frcnn diagnose)")
     add_row_file_options(parser)
     args = parser.parse_args()
-    if args.table:
-        print_table(read_rows(args.table))
+    if args.table:  # several files: comma-separated
+        print_table([row for path in args.table.split(",") for row in read_rows(path)])
         return
     torch.set_num_threads(1)
     recipe = {"detector": args.detector, "train": args.train, "autoanchor": None if args.autoanchor is None else args.autoanchor == "on"}
