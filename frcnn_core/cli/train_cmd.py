@@ -50,7 +50,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--arch", help="with --init: the torchvision builder of the file (e.g. fasterrcnn_mobilenet_v3_large_320_fpn), when it cannot tell")
     p.add_argument("--val-data", help="dataset to validate on during training (default: the data's val split, when it has one)")
-    p.add_argument("--val-every", type=positive_int, help="validate every N iterations (default: ten times a run) and at the end")
+    p.add_argument("--val-every", type=positive_int, help="validate every N iterations (default: ten times a run, fewer when the val set is large against the run) and at the end")
     p.add_argument("--patience", type=positive_int, help="stop after K validations in a row without a higher val mAP@0.5")
     p.add_argument("--num-images", type=positive_int, help="size of the generated train set for shapes/composite")
     p.add_argument("--no-progress", action="store_true")
@@ -142,7 +142,7 @@ def run(args) -> int:
                 f"iterations {trainer.iteration}->{trainer.config.iterations}, batch {trainer.config.batch_size}"
             )
             if val is not None:
-                print(f"validating on {len(val)} images every {trainer.config.validation_interval} iterations"
+                print(f"validating on {len(val)} images every {trainer.validation_interval} iterations"
                       + (f", patience {trainer.config.patience}" if trainer.config.patience else ""))
         with finish_step_on_interrupt(trainer, enabled=not group.distributed):
             trainer.run(progress=not args.no_progress)

@@ -95,7 +95,7 @@ class Trainer:
     ``checkpoint_every`` iterations and at the end, atomically.
 
     With a ``val_dataset`` it validates (:func:`~.validation.validate`) every
-    ``config.validation_interval`` iterations and after the last one, appends each
+    :attr:`validation_interval` iterations and after the last one, appends each
     validation to ``metrics.jsonl`` (``"split": "val"``), keeps the weights of the highest
     val mAP@0.5 in ``best.pt`` and, with ``config.patience`` K, stops after K validations
     in a row without a higher one (:attr:`stopped_early`).
@@ -206,8 +206,14 @@ class Trainer:
         self._after_step(step)
         return step
 
+    @property
+    def validation_interval(self) -> int | None:
+        """Iterations between two validations (:meth:`TrainConfig.validation_interval_for`
+        the val set); ``None`` without one."""
+        return None if self.val_dataset is None else self.config.validation_interval_for(len(self.val_dataset))
+
     def _after_step(self, step: StepResult) -> None:
-        if self.val_dataset is not None and (step.iteration % self.config.validation_interval == 0 or self.done):
+        if self.val_dataset is not None and (step.iteration % self.validation_interval == 0 or self.done):
             step.validation = self.validate()  # before the checkpoint, so that last.pt knows the best so far
         if self.output_dir is not None and self.group.is_main:
             if step.iteration % self.config.log_every == 0 or self.done:

@@ -125,7 +125,7 @@ class TrainingWorker(QtCore.QObject):
         trainer = self._trainer
         if trainer is None or trainer.val_dataset is None:
             return False
-        return iteration % trainer.config.validation_interval == 0 or iteration == trainer.config.iterations
+        return iteration % trainer.validation_interval == 0 or iteration == trainer.config.iterations
 
     # ----- requests, served between two steps -------------------------------------------
     def _serve(self, trainer: Trainer, request: Request) -> None:
