@@ -135,5 +135,5 @@ def anchors_for_training(
             "(README, 'Anchors that fit your data')"
         )
     else:
-        lines.append("keeping the configured anchors (--autoanchor to train with the optimised ones, measured to help with every anchor training)")
+        lines.append("keeping the configured anchors, as asked (with every anchor training the optimised ones trained as well, not better: README)")
     return config, lines

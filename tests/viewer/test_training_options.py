@@ -61,7 +61,7 @@ def test_the_dock_runs_the_training_start_anchor_check_and_never_replaces_anchor
     options = TrainingOptions(data="x", device="cpu", preset="cpu", image_size=256, autoanchor=autoanchor)
     trainer = build_trainer(options, LargeBoxes(), tmp_path, lambda level, text: said.append((level, text)))
     assert said[0][0] == "warning" and "fit the data poorly" in said[0][1] and "--anchor-scales" in said[0][1]
-    preset_scales = TrainingOptions(device="cpu", preset="cpu").replace(image_size=256)
+    preset_scales = TrainingOptions(device="cpu", preset="cpu", autoanchor=False).replace(image_size=256)
     switched = trainer.model.config.anchor_scales != build_trainer(preset_scales, LargeBoxes(), tmp_path).model.config.anchor_scales
     assert switched is autoanchor
     said.clear()
