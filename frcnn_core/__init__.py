@@ -24,15 +24,7 @@ from .config import ANCHOR_ASSIGNMENT_FIELDS, INFERENCE_FIELDS, DetectorConfig, 
 from .data import DatasetError, open_dataset
 from .deprecated import DEPRECATED
 from .evaluation.confusion import confusion_matrix
-from .evaluation.diagnose import (
-    ErrorCosts,
-    FalsePositiveType,
-    Stage,
-    diagnose_dataset,
-    diagnose_trace,
-    diagnosis_report,
-    error_costs,
-)
+from .evaluation.diagnose import ErrorCosts, FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, error_costs
 from .evaluation.label_errors import (
     LabelError,
     LabelErrorKind,

@@ -5,27 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tide_reference import tidecv_figures
 from torchvision.ops import nms
 
 from frcnn_core import FasterRCNN, cpu_config
 from frcnn_core.data import ShapesDataset
-from frcnn_core.evaluation.diagnose import (
-    MISS_STAGES,
-    FalsePositiveType,
-    Stage,
-    diagnose_dataset,
-    diagnose_trace,
-    diagnosis_report,
-    error_costs,
-    funnel,
-)
+from frcnn_core.evaluation.diagnose import MISS_STAGES, FalsePositiveType, Stage, diagnose_dataset, diagnose_trace, diagnosis_report, error_costs, funnel
 from frcnn_core.evaluation.metrics import evaluate_voc
 from frcnn_core.evaluation.scoring import dataset_targets
 from frcnn_core.evaluation.tide import TideError, TideOracle
 from frcnn_core.inference import predict_dataset
 from frcnn_core.roi.postprocess import Detections
 from frcnn_core.trace.trace import Trace
+
+from tide_reference import tidecv_figures
 
 FAR = [[300.0, 300.0, 310.0, 310.0]]  # overlaps nothing in these 200 x 200 scenes
 GT = [40.0, 40.0, 80.0, 80.0]
