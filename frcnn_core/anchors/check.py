@@ -23,8 +23,8 @@ from .optimizer import AnchorSearch, optimize_anchors
 # --autoanchor`, the training dock) when the user says nothing: ``None`` means "when every
 # anchor trains" (:func:`trains_every_anchor`). Under the seed's border rule optimised anchors
 # lost 0.11-0.13 mAP@0.5 and ~0.21 COCO AP on large objects (most of them cross the image
-# edge and sit out RPN training); with every anchor training they won (README, "Anchors
-# that fit your data").
+# edge and sit out RPN training); with every anchor training they were level with the
+# preset's over three seeds (README, "A recipe that learns real photos").
 AUTOANCHOR_DEFAULT: bool | None = None
 # rpn_allowed_border from which every anchor of a grid at the cpu preset's sizes trains (torchvision's rule)
 EVERY_ANCHOR_BORDER = 1000.0
