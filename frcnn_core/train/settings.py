@@ -63,12 +63,6 @@ class TrainConfig:
         if self.schedule not in ("cosine", "step"):
             raise ValueError(f"schedule must be 'cosine' or 'step', got {self.schedule!r}")
 
-    @property
-    def validation_interval(self) -> int:
-        """Iterations between two validations on a small val set: ``val_every``, else a tenth
-        of the run (a run shorter than ten iterations validates at its end only)."""
-        return self.val_every or self.iterations // VALIDATIONS_PER_RUN or self.iterations
-
     def validation_interval_for(self, val_images: int) -> int:
         """Iterations between two validations on ``val_images`` images: ``val_every``, else
         ten times a run, fewer when the val set is large against the run, so that the
