@@ -8,7 +8,9 @@ Sets: ``bccd`` (``../shared/data/bccd/BCCD``, VOC: trains on ``train``, validate
 ``val``, scored on ``test``), ``shapes`` and ``composite`` (generated: validated on their
 ``val`` split, scored on another ``val`` drawn with seed 1), ``large`` (a small
 large-object set like a photo set of one animal: 200 training images of 512x384 with 1 or
-2 crops of 45-95 % of the shorter side, 50 validation, 100 scored), or any dataset path
+2 crops of 45-95 % of the shorter side, 50 validation, 100 scored), ``bccd_wbc`` (real
+photos of one large object: BCCD's splits cropped around each white blood cell, which then
+fills 40-95 % of the shorter side; 214 / 87 / 71 images), or any dataset path
 with ImageSets train/val/test.
 
 ``--detector``/``--train`` JSON objects change the recipe (``DetectorConfig`` and
@@ -36,6 +38,7 @@ import torch
 from bench_autoanchor import LargeCropsDataset
 from bench_detector import torchvision_peer
 from bench_training import predict_torchvision, train_torchvision
+from object_crops import ObjectCropsDataset
 from row_files import add_row_file_options, read_rows, save_rows
 
 from frcnn_core import FasterRCNN, open_dataset
@@ -62,6 +65,8 @@ def datasets(name: str, bccd: Path) -> tuple:
         return (LargeCropsDataset(LARGE_IMAGES["train"], split="train", **options),
                 LargeCropsDataset(LARGE_IMAGES["val"], split="val", **options),
                 LargeCropsDataset(LARGE_IMAGES["scored"], split="val", seed=1, **options))
+    if name == "bccd_wbc":
+        return tuple(ObjectCropsDataset(open_dataset(bccd, split=split), "WBC") for split in ("train", "val", "test"))
     root = bccd if name == "bccd" else Path(name)
     return open_dataset(root, split="train"), open_dataset(root, split="val"), open_dataset(root, split="test")
 
