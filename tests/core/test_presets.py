@@ -102,10 +102,11 @@ def test_a_config_file_feeds_the_same_resolution_and_a_bad_one_is_one_line(tmp_p
         config_overrides(train_args("--config", str(deep)))
 
 
-def test_the_cpu_preset_trains_every_anchor_and_the_seed_preset_stays_the_seeds():
+def test_the_cpu_preset_trains_every_anchor_with_torchvisions_box_loss_and_the_seed_preset_stays_the_seeds():
     light = detector_config(("a",), Preset("cpu"))
     seed = detector_config(("a",), Preset("seed"))
     assert light.rpn_allowed_border >= 1e5 and seed.rpn_allowed_border == 0.0
+    assert light.roi_smooth_l1_beta == pytest.approx(1 / 9) and seed.roi_smooth_l1_beta == 1.0  # torchvision's / the seed's
     for preset in (Preset("cpu"), Preset("seed")):  # augmentation beyond the flip is there, off by default
         settings = train_config(preset)
         assert (settings.color_jitter, settings.zoom_range, settings.horizontal_flip) == (0.0, (1.0, 1.0), True)
