@@ -279,7 +279,7 @@ def cpu_config(num_classes: int, class_names: tuple[str, ...] = (), **changes) -
         roi_op="align",  # on 16 x 16 feature maps roi_pool's quantisation costs accuracy
         # torchvision's smooth-L1 for the head's boxes (the seed's is 1): the loss stays linear down
         # to small errors, so boxes keep being pulled in once roughly right (README, "A recipe that
-        # learns real photos": COCO AP on large objects and real photos rose, mAP@0.5 level)
+        # learns real photos": COCO AP on large objects rose at the same mAP@0.5, BCCD a little lower)
         roi_smooth_l1_beta=1.0 / 9.0,
         # every anchor trains, also those crossing the image edge (torchvision's and Detectron2's
         # rule): large anchors then train where they are used (README, "Anchors that fit your data")
