@@ -27,7 +27,7 @@ class ObjectCropsDataset(DetectionDataset):
         self.problems = list(base.problems)
         label = base.class_names.index(class_name) + 1
         rng = np.random.default_rng(seed)
-        self.crops: list[tuple[int, Record]] = []
+        self.crops: list[tuple[int, Record, tuple[int, int, int, int]]] = []  # (source index, record, window)
         for index in range(len(base)):
             source = base.record(index)
             boxes = source.boxes[source.labels == label]
