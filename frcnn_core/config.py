@@ -191,6 +191,9 @@ class DetectorConfig:
                                "Detections layer's display threshold, the diagnosis' operating score or the suggestions' offer score)")
     nms_thresh: float = knob(0.3, DETECTIONS, UNIT, Role.INFERENCE, "Detection NMS IoU", "per-class NMS of the detections: a box overlapping a better one this much is dropped")
     detections_per_image: int = knob(100, DETECTIONS, ONE, Role.INFERENCE, "Detections per image", "the best this many detections are kept")
+    box_vote_iou: float = knob(0.0, DETECTIONS, UNIT, Role.INFERENCE, "Box voting IoU",
+                               "each kept detection moves to the score-weighted mean of the boxes of its class overlapping it "
+                               "this much, the ones NMS dropped included (Detectron's BBOX_VOTE; 0: off, the seed's)")
 
     def __post_init__(self) -> None:
         problems = [problem for name, spec in FIELDS.items() if (problem := _problem(name, spec, getattr(self, name))) is not None]
@@ -284,6 +287,9 @@ def cpu_config(num_classes: int, class_names: tuple[str, ...] = (), **changes) -
         # every anchor trains, also those crossing the image edge (torchvision's and Detectron2's
         # rule): large anchors then train where they are used (README, "Anchors that fit your data")
         rpn_allowed_border=EVERY_ANCHOR,
+        # Detectron's box voting at its IoU: COCO AP +0.010 on average over 11 trained models of
+        # five sets at the same mAP@0.5 (README, "A recipe that learns real photos")
+        box_vote_iou=0.8,
     )
     defaults.update(changes)
     return DetectorConfig(**defaults)

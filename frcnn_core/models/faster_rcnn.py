@@ -250,7 +250,7 @@ class FasterRCNN(StagedDetector):
             end = start + p.boxes.shape[0]
             det = postprocess_detections(
                 p.boxes, logits[start:end], deltas[start:end], rpn.batch.input_sizes[i], cfg.box_weights,
-                cfg.score_thresh, cfg.nms_thresh, cfg.detections_per_image,
+                cfg.score_thresh, cfg.nms_thresh, cfg.detections_per_image, cfg.box_vote_iou,
             )
             sx, sy = rpn.batch.scale(i)
             det.boxes = scale_boxes(det.boxes, (1 / sx, 1 / sy))

@@ -179,6 +179,7 @@ _FIXED_FIELDS = {
     "head_hidden": "the box head's weights",
     "rpn_smooth_l1_beta": "torchvision's losses",
     "roi_smooth_l1_beta": "torchvision's losses",
+    "box_vote_iou": "RoIHeads.postprocess_detections (no box voting)",
 }
 
 

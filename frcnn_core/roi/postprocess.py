@@ -1,4 +1,4 @@
-"""Inference post-processing: class-specific boxes, score threshold, per-class NMS."""
+"""Inference post-processing: class-specific boxes, score threshold, per-class NMS, box voting."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from torch import Tensor
 from torchvision.ops import batched_nms, clip_boxes_to_image, remove_small_boxes
 
 from ..boxes import decode_boxes
+from .box_voting import vote_boxes
 
 
 @dataclass
@@ -19,7 +20,9 @@ class Detections:
         boxes: ``[D, 4]`` xyxy; scores: ``[D]``; labels: ``[D]`` in 1..C.
         class_scores: ``[D, C + 1]`` softmax over classes of the RoI each detection came from.
         proposal_index: ``[D]`` index of that RoI among the image's proposals.
-        deltas: ``[D, 4]`` the ``(dx, dy, dw, dh)`` applied to the proposal (weights undone).
+        deltas: ``[D, 4]`` the ``(dx, dy, dw, dh)`` the head applied to the proposal (weights
+            undone). With box voting the box then moved to the mean of the boxes voting for it,
+            so it is not exactly the proposal decoded by these deltas.
 
     Supports ``det["boxes"]`` as well as ``det.boxes``.
     """
@@ -54,9 +57,12 @@ def postprocess_detections(
     score_thresh: float,
     nms_thresh: float,
     max_detections: int,
+    vote_iou: float = 0.0,
 ) -> Detections:
     """Decode every foreground class's box for each RoI, then keep scores above
-    ``score_thresh``, apply NMS per class and keep the best ``max_detections``.
+    ``score_thresh``, apply NMS per class and keep the best ``max_detections``; with
+    ``vote_iou > 0`` each kept box then moves to the score-weighted mean of the boxes of its
+    class (above ``score_thresh``) overlapping it at least that much (:func:`vote_boxes`).
 
     Args:
         proposals: ``[R, 4]`` xyxy; class_logits: ``[R, C + 1]``; deltas: ``[R, 4 * (C + 1)]``.
@@ -70,8 +76,11 @@ def postprocess_detections(
     labels = torch.arange(1, num_columns, device=proposals.device).repeat(num_rois)
     roi = torch.arange(num_rois, device=proposals.device).repeat_interleave(num_classes)
     keep = torch.nonzero(scores > score_thresh, as_tuple=True)[0]
-    keep = keep[remove_small_boxes(boxes[keep], 1e-2)]
-    keep = keep[batched_nms(boxes[keep], scores[keep], labels[keep], nms_thresh)[:max_detections]]
+    candidates = keep[remove_small_boxes(boxes[keep], 1e-2)]
+    keep = candidates[batched_nms(boxes[candidates], scores[candidates], labels[candidates], nms_thresh)[:max_detections]]
     label = labels[keep]
     applied = deltas.float().reshape(num_rois, num_columns, 4)[roi[keep], label] / deltas.new_tensor(box_weights).float()
-    return Detections(boxes[keep], scores[keep], label, probs[roi[keep]], roi[keep], applied)
+    kept_boxes = boxes[keep]
+    if vote_iou > 0:
+        kept_boxes = vote_boxes(kept_boxes, label, boxes[candidates], scores[candidates], labels[candidates], vote_iou)
+    return Detections(kept_boxes, scores[keep], label, probs[roi[keep]], roi[keep], applied)

@@ -27,6 +27,7 @@ OLD_INFERENCE_FIELDS = (
     "rpn_pre_nms_top_n_test", "rpn_post_nms_top_n_test", "rpn_nms_thresh", "rpn_min_size",
     "rpn_score_thresh",  # added with torchvision's models (issue 23)
     "score_thresh", "nms_thresh", "detections_per_image",
+    "box_vote_iou",  # added with box voting (issue 25)
 )
 OLD_ARCHITECTURE = ("num_classes", "backbone", "anchor_scales", "anchor_ratios", "rpn_mid_channels", "roi_output_size", "head_hidden")
 F, P, A, R, L, D = Stage.FEATURES, Stage.PROPOSALS, Stage.ANCHOR_TARGETS, Stage.ROI_SAMPLES, Stage.LOSSES, Stage.DETECTIONS
@@ -42,6 +43,7 @@ OLD_FIELD_STAGES = {
     "roi_gt_jitter": R,
     "rpn_smooth_l1_beta": L, "roi_smooth_l1_beta": L,
     "score_thresh": D, "nms_thresh": D, "detections_per_image": D, "class_names": D,
+    "box_vote_iou": D,  # issue 25
 }
 
 # Every check the old __post_init__ made: (changes, a fragment of the message)

@@ -107,6 +107,7 @@ def test_the_cpu_preset_trains_every_anchor_with_torchvisions_box_loss_and_the_s
     seed = detector_config(("a",), Preset("seed"))
     assert light.rpn_allowed_border >= 1e5 and seed.rpn_allowed_border == 0.0
     assert light.roi_smooth_l1_beta == pytest.approx(1 / 9) and seed.roi_smooth_l1_beta == 1.0  # torchvision's / the seed's
+    assert light.box_vote_iou == 0.8 and seed.box_vote_iou == 0.0  # Detectron's box voting / none, the seed's
     for preset in (Preset("cpu"), Preset("seed")):  # augmentation beyond the flip is there, off by default
         settings = train_config(preset)
         assert (settings.color_jitter, settings.zoom_range, settings.horizontal_flip) == (0.0, (1.0, 1.0), True)

@@ -213,6 +213,7 @@ def test_the_config_shows_torchvisions_settings_and_reconfigure_writes_them_back
 @pytest.mark.parametrize(("changes", "message"), [
     ({"score_treshold": 0.3}, "unknown DetectorConfig field.*valid: num_classes"),
     ({"anchor_scales": (2.0,)}, "anchor_scales cannot be changed on torchvision's"),
+    ({"box_vote_iou": 0.8}, "box_vote_iou cannot be changed on torchvision's.*no box voting"),
     ({"nms_thresh": 1.5}, "nms_thresh must be in 0..1"),
     ({"class_names": ("only one",)}, "class_names has 1 names but num_classes is 3"),
 ])
