@@ -51,7 +51,7 @@ def add_parser(sub) -> None:
     p.add_argument("--arch", help="with --init: the torchvision builder of the file (e.g. fasterrcnn_mobilenet_v3_large_320_fpn), when it cannot tell")
     p.add_argument("--val-data", help="dataset to validate on during training (default: the data's val split, when it has one)")
     p.add_argument("--val-every", type=positive_int, help="validate every N iterations (default: ten times a run, fewer when the val set is large against the run) and at the end")
-    p.add_argument("--patience", type=positive_int, help="stop after K validations in a row without a higher val mAP@0.5")
+    p.add_argument("--patience", type=positive_int, help="stop after K validations in a row without a better one (a higher val mAP@0.5, or the same and a higher COCO AP)")
     p.add_argument("--num-images", type=positive_int, help="size of the generated train set for shapes/composite")
     p.add_argument("--no-progress", action="store_true")
     add_autoanchor_flags(p)
@@ -153,7 +153,7 @@ def run(args) -> int:
         if group.is_main:
             print(f"checkpoint: {trainer.last_checkpoint}")
             if trainer.stopped_early:
-                print(f"stopped early at iteration {trainer.iteration}: {trainer.validations_since_best} validations without a higher mAP@0.5")
+                print(f"stopped early at iteration {trainer.iteration}: {trainer.validations_since_best} validations without a better one")
             best = trainer.best_checkpoint
             if best is not None:
                 print(f"use {best}: the highest val mAP@0.5, {trainer.best_map50:.4f} at iteration {trainer.best_iteration}")

@@ -49,7 +49,7 @@ class TrainConfig:
     log_every: int = 1
     # with a validation set: validate every this many iterations (0: ten times a run, fewer for a large val set) and at the end
     val_every: int = 0
-    # stop after this many validations in a row without a higher val mAP@0.5 (0: never)
+    # stop after this many validations in a row without a better one (a higher val mAP@0.5, or the same and a higher COCO AP; 0: never)
     patience: int = 0
 
     def __post_init__(self) -> None:

@@ -97,8 +97,9 @@ class Trainer:
     With a ``val_dataset`` it validates (:func:`~.validation.validate`) every
     :attr:`validation_interval` iterations and after the last one, appends each
     validation to ``metrics.jsonl`` (``"split": "val"``), keeps the weights of the highest
-    val mAP@0.5 in ``best.pt`` and, with ``config.patience`` K, stops after K validations
-    in a row without a higher one (:attr:`stopped_early`).
+    val mAP@0.5 in ``best.pt`` (of equal ones, the higher COCO AP's:
+    :meth:`~.validation.ValidationResult.beats`) and, with ``config.patience`` K, stops after
+    K validations in a row without a better one (:attr:`stopped_early`).
     """
 
     def __init__(
@@ -134,6 +135,7 @@ class Trainer:
         self.last_checkpoint: Path | None = None
         self._stop_requested = False
         self.best_map50: float | None = None  # the highest val mAP@0.5 so far
+        self.best_coco_ap: float | None = None  # the COCO AP of that validation (ties of mAP@0.5 go to the higher)
         self.best_iteration: int | None = None
         self.validations_since_best = 0
         self.stopped_early = False
@@ -230,17 +232,18 @@ class Trainer:
         ``output_dir``), and ``patience`` validations in a row without one stop the run.
         Every process of a distributed run validates, so that all stop at the same step."""
         result = validate(self.model, self.val_dataset, self.device, self.iteration, seed=self.config.seed)
-        improved = self.best_map50 is None or result.map50 > self.best_map50
+        improved = result.beats(self.best_map50, self.best_coco_ap)
         result = dataclasses.replace(result, best=improved)
         if improved:
-            self.best_map50, self.best_iteration, self.validations_since_best = result.map50, self.iteration, 0
+            self.best_map50, self.best_coco_ap, self.best_iteration = result.map50, result.coco_ap, self.iteration
+            self.validations_since_best = 0
             if self.output_dir is not None and self.group.is_main:
                 save_checkpoint(self.output_dir / BEST_CHECKPOINT, self.model, {"trainer": self.state_dict(), "validation": result.record()})
         else:
             self.validations_since_best += 1
             if self.config.patience and self.validations_since_best >= self.config.patience:
                 self.stopped_early = True
-                log.info("stopping at iteration %d: %d validations without a higher mAP@0.5 than %.4f (iteration %d)",
+                log.info("stopping at iteration %d: %d validations without a better one than mAP@0.5 %.4f (iteration %d)",
                          self.iteration, self.validations_since_best, self.best_map50, self.best_iteration)
         log.info("validation at iteration %d: mAP@0.5 %.4f, COCO AP %.4f, loss %.4f (%.1f s)",
                  self.iteration, result.map50, result.coco_ap, result.losses["total"], result.seconds)
@@ -295,7 +298,8 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
             "stream": batches["stream"],
             "rng": rng,
-            "validation": {"best_map50": self.best_map50, "best_iteration": self.best_iteration, "since_best": self.validations_since_best,
+            "validation": {"best_map50": self.best_map50, "best_coco_ap": self.best_coco_ap, "best_iteration": self.best_iteration,
+                           "since_best": self.validations_since_best,
                            "stopped_early": self.stopped_early},
         }
 
@@ -309,6 +313,7 @@ class Trainer:
         torch.set_rng_state(state["rng"]["torch"])
         validation = state.get("validation", {})  # absent from checkpoints written before validation existed
         self.best_map50 = validation.get("best_map50")
+        self.best_coco_ap = validation.get("best_coco_ap")
         self.best_iteration = validation.get("best_iteration")
         self.validations_since_best = validation.get("since_best", 0)
         self.stopped_early = validation.get("stopped_early", False)

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 VAL_BATCH_SIZE = 4  # frcnn eval's default --batch-size: the same padding, the same detections
 VAL_SPLIT = "val"
+SAME_SCORE = 1e-9  # scores this close are equal: the same detections summed in another order
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,8 @@ class ValidationResult:
 
     ``losses`` holds the four losses and ``total``, each the mean over the validation
     images; ``map50`` is the VOC mAP@0.5 (area) and ``coco_ap`` the COCO AP@[.5:.95], as
-    ``frcnn eval`` reports them; ``best`` whether this is the highest ``map50`` of the run so
-    far (its weights are then in ``best.pt``); ``seconds`` how long it took.
+    ``frcnn eval`` reports them; ``best`` whether this is the best validation of the run so
+    far (:meth:`beats`; its weights are then in ``best.pt``); ``seconds`` how long it took.
     """
 
     iteration: int
@@ -44,12 +45,39 @@ class ValidationResult:
     seconds: float
     best: bool = False
 
+    def beats(self, best_map50: float | None, best_coco_ap: float | None) -> bool:
+        """Whether this validation is better than the best so far (:func:`is_better`)."""
+        return is_better(self.map50, self.coco_ap, best_map50, best_coco_ap)
+
     def record(self) -> dict:
         """The ``metrics.jsonl`` line: ``{"iteration", "split": "val", <losses>, "total", "map50", "coco_ap", ...}``."""
         return {
             "iteration": self.iteration, "split": VAL_SPLIT, **self.losses, "map50": self.map50, "coco_ap": self.coco_ap,
             "best": self.best, "seconds": self.seconds,
         }
+
+
+def is_better(map50: float, coco_ap: float, best_map50: float | None, best_coco_ap: float | None) -> bool:
+    """Whether a validation scoring ``map50`` / ``coco_ap`` is better than the best so far
+    (``best_map50`` ``None``: none yet): a higher mAP@0.5, or the same (within
+    :data:`SAME_SCORE`) and a higher COCO AP. On a small val set mAP@0.5 often stops moving
+    (one object more or less found) while the boxes still tighten: the tie goes to the
+    better-placed boxes."""
+    if best_map50 is None:
+        return True
+    if map50 > best_map50 + SAME_SCORE:
+        return True
+    return map50 >= best_map50 - SAME_SCORE and coco_ap > (-1.0 if best_coco_ap is None else best_coco_ap) + SAME_SCORE
+
+
+def best_validation(records: list[dict]) -> dict | None:
+    """The record of ``records`` (``metrics.jsonl`` validation rows, in order) whose weights a
+    run kept in ``best.pt``: the last one :func:`is_better` than all before it."""
+    best = None
+    for record in records:
+        if is_better(record["map50"], record["coco_ap"], *((best["map50"], best["coco_ap"]) if best else (None, None))):
+            best = record
+    return best
 
 
 def _load(dataset, index: int):

@@ -12,8 +12,8 @@ from frcnn_core import FasterRCNN, cpu_config, open_dataset
 from frcnn_core.cli.main import main
 from frcnn_core.data import open_validation_split
 from frcnn_core.models.checkpoint import load_checkpoint, read_checkpoint
-from frcnn_core.train import METRICS_FILE, TrainConfig, Trainer
-from frcnn_core.train.validation import validate
+from frcnn_core.train import METRICS_FILE, TrainConfig, Trainer, best_validation
+from frcnn_core.train.validation import is_better, validate
 
 VAL_KEYS = {"iteration", "split", "rpn_cls", "rpn_reg", "roi_cls", "roi_reg", "total", "map50", "coco_ap"}
 
@@ -99,9 +99,10 @@ def test_training_with_a_val_set_writes_val_records_and_keeps_the_best_checkpoin
     assert all(VAL_KEYS <= set(r) for r in val_rows)
     assert all(r["total"] == pytest.approx(sum(r[k] for k in ("rpn_cls", "rpn_reg", "roi_cls", "roi_reg"))) for r in val_rows)
     assert [s.validation.iteration for s in steps] == list(range(1, 9))
-    best = max(val_rows, key=lambda r: r["map50"])  # the first of equal ones
-    assert trainer.best_iteration == best["iteration"] and trainer.best_map50 == best["map50"]
-    assert [r["best"] for r in val_rows] == [r["map50"] > max([-1] + [q["map50"] for q in val_rows[:i]]) for i, r in enumerate(val_rows)]
+    best = best_validation(val_rows)
+    assert best["map50"] == max(r["map50"] for r in val_rows)
+    assert trainer.best_iteration == best["iteration"] and trainer.best_map50 == best["map50"] and trainer.best_coco_ap == best["coco_ap"]
+    assert [r["best"] for r in val_rows] == [best_validation(val_rows[: i + 1]) is r for i, r in enumerate(val_rows)]
     payload = read_checkpoint(tmp_path / "run" / "best.pt")
     assert payload["trainer"]["iteration"] == best["iteration"] and payload["validation"]["map50"] == best["map50"]
     assert trainer.recommended_checkpoint == tmp_path / "run" / "best.pt"
@@ -121,17 +122,25 @@ def test_patience_stops_after_that_many_validations_without_a_higher_map(tmp_pat
     trainer = Trainer(small_model(data.class_names), data, cfg, tmp_path, device="cpu", val_dataset=data)
     trainer.run()
     rows = [r for r in records(tmp_path) if r.get("split") == "val"]
-    since_best, best = [], -1.0
-    for row in rows:
-        since_best.append(0 if row["map50"] > best else since_best[-1] + 1)
-        best = max(best, row["map50"])
-    assert since_best[-1] == 2 and 2 not in since_best[:-1]  # stopped at the first second validation without a higher mAP
+    since_best = [0 if best_validation(rows[: i + 1]) is row else None for i, row in enumerate(rows)]
+    for i in range(1, len(rows)):
+        since_best[i] = 0 if since_best[i] == 0 else since_best[i - 1] + 1
+    assert since_best[-1] == 2 and 2 not in since_best[:-1]  # stopped at the first second validation without a better one
     assert trainer.stopped_early and trainer.done and trainer.iteration == rows[-1]["iteration"] < 60
-    assert trainer.best_map50 == best and trainer.best_iteration == rows[-3]["iteration"]
+    assert trainer.best_map50 == best_validation(rows)["map50"] and trainer.best_iteration == rows[-3]["iteration"]
     state = read_checkpoint(tmp_path / "last.pt")["trainer"]
     assert state["iteration"] == trainer.iteration and state["validation"]["stopped_early"]
     resumed = Trainer.resume(tmp_path / "last.pt", data, tmp_path, device="cpu", val_dataset=data)
     assert resumed.done and resumed.best_iteration == trainer.best_iteration and resumed.best_map50 == trainer.best_map50
+
+
+def test_the_best_validation_is_the_highest_map_and_of_equal_ones_the_higher_coco_ap():
+    rows = [{"iteration": i, "map50": m, "coco_ap": c} for i, (m, c) in enumerate([(0.5, 0.3), (0.5, 0.4), (0.5 + 1e-12, 0.35), (0.4, 0.9)], 1)]
+    assert best_validation(rows)["iteration"] == 2  # 3 ties on mAP@0.5 (summing order) with a lower COCO AP; 4 is lower
+    assert best_validation(rows + [{"iteration": 5, "map50": 0.6, "coco_ap": 0.1}])["iteration"] == 5
+    assert best_validation(rows[:1] + [{"iteration": 2, "map50": 0.5, "coco_ap": 0.3}])["iteration"] == 1  # a full tie keeps the first
+    assert best_validation([]) is None
+    assert is_better(0.0, 0.0, None, None) and not is_better(0.5, 0.3, 0.5, 0.3) and is_better(0.5, 0.31, 0.5, 0.3)
 
 
 def test_without_patience_a_run_goes_to_the_end(tmp_path):

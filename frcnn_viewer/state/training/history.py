@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from frcnn_core.train import best_validation
+
 LOSS_KEYS = ("rpn_cls", "rpn_reg", "roi_cls", "roi_reg", "total")
 STAT_KEYS = ("positive_anchors", "negative_anchors", "fg_rois", "bg_rois", "roi_accuracy", "roi_fg_accuracy")
 COLUMNS = ("iteration", "lr", "seconds", *LOSS_KEYS, *STAT_KEYS)
@@ -45,12 +47,8 @@ class ValidationHistory:
         return np.array([row.get(name, np.nan) for row in self.rows], dtype=np.float64)
 
     def best(self) -> dict | None:
-        """The validation with the highest ``map50`` (the first of equal ones): the one in ``best.pt``."""
-        best = None
-        for row in self.rows:
-            if best is None or row["map50"] > best["map50"]:
-                best = row
-        return best
+        """The validation whose weights are in ``best.pt`` (the trainer's rule, :func:`best_validation`)."""
+        return best_validation(self.rows)
 
 
 class MetricHistory:
