@@ -23,6 +23,7 @@ the recipe in the rows.
         --detector '{"rpn_allowed_border": 0}' --autoanchor off --json rows.json
     python benchmarks/bench_learning.py --sets bccd --seeds 0 --iterations 300 --no-peer --json rows.json
     python benchmarks/bench_learning.py --table rows.json,more.json   # the table of runs, finished or not
+    python benchmarks/bench_learning.py --sets large --seeds 0 --no-peer --score-validations   # which checkpoint to choose
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from frcnn_core.evaluation.scoring import score_detections
 from frcnn_core.inference import predict_dataset
 from frcnn_core.models.checkpoint import read_checkpoint
 from frcnn_core.presets import choose_preset, detector_config, train_config
-from frcnn_core.train import Trainer
+from frcnn_core.train import Trainer, best_validation
 
 BCCD = Path(__file__).resolve().parents[2] / "shared" / "data" / "bccd" / "BCCD"  # ../shared beside the repository
 PROBE_ITERATIONS = 20  # torchvision iterations timed to size its run to our wall time
@@ -76,10 +77,30 @@ def scores(detections, dataset) -> dict:
     return {"map50": report["map50"], "coco_ap": report["coco_ap"]}
 
 
-def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict, keep: Path | None = None) -> tuple[dict, float, object]:
+class ValidationScores:
+    """A :class:`Trainer` callback scoring the weights of every validation on the scored set,
+    so one run shows what each way of choosing the checkpoint would have given (rows
+    ``{"iteration", "val_map50", "val_coco_ap", "map50", "coco_ap"}``); its time is kept apart."""
+
+    def __init__(self, trainer: Trainer, test) -> None:
+        self.trainer, self.test, self.rows, self.seconds = trainer, test, [], 0.0
+
+    def __call__(self, step) -> None:
+        if step.validation is None:
+            return
+        start = time.perf_counter()
+        found = scores(predict_dataset(self.trainer.model, self.test, 4, "cpu"), self.test)
+        self.rows.append({"iteration": step.iteration, "val_map50": step.validation.map50, "val_coco_ap": step.validation.coco_ap, **found})
+        self.seconds += time.perf_counter() - start
+
+
+def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict, keep: Path | None = None,
+               score_validations: bool = False) -> tuple[dict, float, object]:
     """``frcnn train``'s defaults on a CPU changed by ``recipe`` (``detector``, ``train``:
     field overrides; ``autoanchor``: a bool or None for the default); returns the scores of
-    the recommended checkpoint (copied to ``keep`` when given), the wall time and the config."""
+    the recommended checkpoint (copied to ``keep`` when given), the wall time and the config.
+    With ``score_validations`` the row's ``validations`` holds the scores of every
+    validation's weights (:class:`ValidationScores`; not counted in the wall time)."""
     preset = choose_preset("cpu", on_cpu=True)
     cfg = detector_config(tuple(train.class_names), preset, recipe["detector"])
     cfg, lines = anchors_for_training(train, cfg, recipe["autoanchor"])
@@ -90,9 +111,12 @@ def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict
     torch.manual_seed(seed)
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(FasterRCNN(cfg), train, tcfg, folder, device="cpu", val_dataset=val)
+        scored = ValidationScores(trainer, test)
+        if score_validations:
+            trainer.callbacks.append(scored)
         start = time.perf_counter()
         trainer.run()
-        wall = time.perf_counter() - start
+        wall = time.perf_counter() - start - scored.seconds
         validation = sum(r["seconds"] for r in map(json.loads, (Path(folder) / "metrics.jsonl").read_text().splitlines()) if r.get("split") == "val")
         recommended = trainer.recommended_checkpoint
         if keep is not None:
@@ -102,6 +126,8 @@ def train_ours(train, val, test, iterations: int | None, seed: int, recipe: dict
         result = scores(predict_dataset(trainer.model, test, 4, "cpu"), test)
     result.update(seconds=wall, validation_seconds=validation, checkpoint=recommended.name, iterations=trainer.iteration,
                   anchor_scales=list(cfg.anchor_scales), anchor_ratios=list(cfg.anchor_ratios))
+    if score_validations:
+        result["validations"] = scored.rows
     return result, wall, cfg
 
 
@@ -137,6 +163,28 @@ def print_table(rows: list[dict]) -> None:
         print(line)
 
 
+def print_picks(rows: list[dict]) -> None:
+    """Per run scored with ``--score-validations``: the scored set's figures of the checkpoint
+    each rule picks: the first validation of the highest mAP@0.5, ``best.pt``'s rule
+    (:func:`best_validation`: of equal ones the higher COCO AP), and the last; then the means."""
+    picks = {"first of highest": lambda vs: max(vs, key=lambda v: v["val_map50"]),
+             "best.pt": lambda vs: vs[best_validation([{"map50": v["val_map50"], "coco_ap": v["val_coco_ap"], "index": i}
+                                                       for i, v in enumerate(vs)])["index"]],
+             "last": lambda vs: vs[-1]}
+    scored = [r for r in rows if r.get("validations")]
+    if not scored:
+        return
+    print(f"\n{'recipe':12s} {'set':10s} {'seed':>4s}" + "".join(f" {name + ' (it)':>28s}" for name in picks))
+    for r in scored:
+        chosen = [pick(r["validations"]) for pick in picks.values()]
+        print(f"{r.get('recipe', 'defaults'):12s} {r['set']:10s} {r['seed']:4d}"
+              + "".join(f" {v['map50']:8.3f} / {v['coco_ap']:.3f} ({v['iteration']:5d})" for v in chosen))
+    for recipe, name in dict.fromkeys((r.get("recipe", "defaults"), r["set"]) for r in scored):
+        group = [r["validations"] for r in scored if (r.get("recipe", "defaults"), r["set"]) == (recipe, name)]
+        means = [(sum(pick(vs)["map50"] for vs in group) / len(group), sum(pick(vs)["coco_ap"] for vs in group) / len(group)) for pick in picks.values()]
+        print(f"{recipe} {name}, {len(group)} seed(s): " + "; ".join(f"{n} {m:.3f} / {c:.3f}" for n, (m, c) in zip(picks, means)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="bccd,shapes,composite")
@@ -148,11 +196,15 @@ def main() -> None:
     parser.add_argument("--train", type=json.loads, default={}, help="TrainConfig fields over the cpu preset's, as JSON")
     parser.add_argument("--autoanchor", choices=("on", "off"), help="default: frcnn train's")
     parser.add_argument("--label", default="defaults", help="the recipe's name in the rows")
+    parser.add_argument("--score-validations", action="store_true",
+                        help="score every validation's weights too, to compare ways of choosing the checkpoint (--table then shows them)")
     parser.add_argument("--keep", type=Path, help="copy each run's recommended checkpoint to KEEP/LABEL-SET-SEED.pt (for frcnn diagnose)")
     add_row_file_options(parser)
     args = parser.parse_args()
     if args.table:  # several files: comma-separated
-        print_table([row for path in args.table.split(",") for row in read_rows(path)])
+        rows = [row for path in args.table.split(",") for row in read_rows(path)]
+        print_table(rows)
+        print_picks(rows)
         return
     torch.set_num_threads(1)
     recipe = {"detector": args.detector, "train": args.train, "autoanchor": None if args.autoanchor is None else args.autoanchor == "on"}
@@ -162,7 +214,7 @@ def main() -> None:
         print(f"{name}: {len(train)} train, {len(val)} validation, {len(test)} scored images", flush=True)
         for seed in (int(s) for s in args.seeds.split(",")):
             keep = args.keep / f"{args.label}-{Path(name).name}-{seed}.pt" if args.keep else None
-            row, wall, cfg = train_ours(train, val, test, args.iterations, seed, recipe, keep)
+            row, wall, cfg = train_ours(train, val, test, args.iterations, seed, recipe, keep, args.score_validations)
             row.update(set=name, seed=seed, recipe=args.label, detector=args.detector, train=args.train, autoanchor=args.autoanchor)
             if not args.no_peer:
                 tcfg = train_config(choose_preset("cpu", on_cpu=True))
@@ -173,6 +225,7 @@ def main() -> None:
             save_rows(args.json, rows)
     print()
     print_table(rows)
+    print_picks(rows)
 
 
 if __name__ == "__main__":
