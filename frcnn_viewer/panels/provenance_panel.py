@@ -23,9 +23,10 @@ def _deltas(values: list[float]) -> str:
 
 def describe(p: Provenance) -> str:
     """The provenance as rich text, from the detection back to its anchor."""
+    voting = f"then box voting: the mean of its class's boxes of IoU ≥ {p.box_vote_iou:g}, weighted by score<br>" if p.box_vote_iou > 0 else ""
     return (
         f"<b>Detection {p.detection}</b>: {p.label} {p.score:.3f}<br>box {_box(p.box)}<br>"
-        f"head deltas applied: {_deltas(p.deltas)}<br><br>"
+        f"head deltas applied: {_deltas(p.deltas)}<br>{voting}<br>"
         f"<b>from proposal {p.proposal}</b>: objectness {p.objectness:.3f}<br>box {_box(p.proposal_box)}<br><br>"
         f"<b>from anchor {p.anchor}</b>: level {p.anchor_level}, cell {p.anchor_cell}, scale {p.anchor_shape[0]:g}, ratio {p.anchor_shape[1]:g}<br>"
         f"box {_box(p.anchor_box)}<br>RPN deltas: {_deltas(p.rpn_deltas)}"

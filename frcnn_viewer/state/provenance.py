@@ -30,6 +30,7 @@ class Provenance:
     deltas: list[float]
     class_names: list[str]  # background first
     class_scores: list[float]
+    box_vote_iou: float  # > 0: after the deltas, box voting at this IoU moved the box (DetectorConfig.box_vote_iou)
 
 
 def provenance_of(trace: Trace, index: int, config: DetectorConfig) -> Provenance:
@@ -62,4 +63,5 @@ def provenance_of(trace: Trace, index: int, config: DetectorConfig) -> Provenanc
         deltas=det.deltas[index].tolist(),
         class_names=names,
         class_scores=det.class_scores[index].tolist(),
+        box_vote_iou=config.box_vote_iou,
     )

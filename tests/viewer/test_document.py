@@ -79,6 +79,7 @@ def test_click_selects_a_detection_else_a_feature_cell(doc):
     assert doc.selected_detection is not None
     p = doc.provenance()
     assert p.anchor == int(trace.proposal_anchor_index[p.proposal]) and len(p.class_scores) == len(CLASSES) + 1
+    assert p.box_vote_iou == doc.model.config.box_vote_iou
     doc.layers["detections"].set_visible(False)
     doc.click(5, 5)
     assert doc.selected_detection is None and doc.selected_cell == (0, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -10,6 +11,7 @@ from PySide6 import QtCore
 
 from frcnn_core.files.export import read_rich_results
 from frcnn_viewer import LAYER_NAMES
+from frcnn_viewer.panels.provenance_panel import describe
 from frcnn_viewer.state.image_list import COLUMNS, Column
 
 from .conftest import BOXES
@@ -199,6 +201,9 @@ def test_clicking_a_detection_shows_its_provenance(window, qtbot, coco_file):
     assert len(heights) == len(doc.model.config.class_names) + 1 and sum(heights) == pytest.approx(1.0, abs=1e-4)
     assert "from anchor" in window.provenance_panel.text.text()
     assert set(drawn_boxes(window, "detections")) >= {"selected", "source_proposal", "source_anchor"}
+    # a model that votes says so: its box is no longer the proposal moved by the deltas alone
+    assert "box voting" not in describe(dataclasses.replace(provenance, box_vote_iou=0.0))
+    assert "box voting: the mean of its class's boxes of IoU ≥ 0.8" in describe(dataclasses.replace(provenance, box_vote_iou=0.8))
 
 
 def test_export_current_and_all_in_both_schemas(window, coco_file, tmp_path):
