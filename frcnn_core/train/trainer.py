@@ -24,7 +24,7 @@ from .distributed import ProcessGroup
 from .fine_tune import prepare_for_fine_tuning
 from .schedule import lr_factor
 from .settings import TrainConfig
-from .validation import ValidationResult, validate
+from .validation import ValidationResult, is_better, validate
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class Trainer:
     :attr:`validation_interval` iterations and after the last one, appends each
     validation to ``metrics.jsonl`` (``"split": "val"``), keeps the weights of the highest
     val mAP@0.5 in ``best.pt`` (of equal ones, the higher COCO AP's:
-    :meth:`~.validation.ValidationResult.beats`) and, with ``config.patience`` K, stops after
+    :func:`~.validation.is_better`) and, with ``config.patience`` K, stops after
     K validations in a row without a better one (:attr:`stopped_early`).
     """
 
@@ -228,11 +228,12 @@ class Trainer:
             callback(step)
 
     def validate(self) -> ValidationResult:
-        """Validate now on ``val_dataset``; a new highest mAP@0.5 writes ``best.pt`` (with an
-        ``output_dir``), and ``patience`` validations in a row without one stop the run.
+        """Validate now on ``val_dataset``; a better validation than all before
+        (:func:`~.validation.is_better`) writes ``best.pt`` (with an ``output_dir``), and
+        ``patience`` validations in a row without one stop the run.
         Every process of a distributed run validates, so that all stop at the same step."""
         result = validate(self.model, self.val_dataset, self.device, self.iteration, seed=self.config.seed)
-        improved = result.beats(self.best_map50, self.best_coco_ap)
+        improved = is_better(result.map50, result.coco_ap, self.best_map50, self.best_coco_ap)
         result = dataclasses.replace(result, best=improved)
         if improved:
             self.best_map50, self.best_coco_ap, self.best_iteration = result.map50, result.coco_ap, self.iteration

@@ -35,7 +35,7 @@ class ValidationResult:
     ``losses`` holds the four losses and ``total``, each the mean over the validation
     images; ``map50`` is the VOC mAP@0.5 (area) and ``coco_ap`` the COCO AP@[.5:.95], as
     ``frcnn eval`` reports them; ``best`` whether this is the best validation of the run so
-    far (:meth:`beats`; its weights are then in ``best.pt``); ``seconds`` how long it took.
+    far (:func:`is_better`; its weights are then in ``best.pt``); ``seconds`` how long it took.
     """
 
     iteration: int
@@ -44,10 +44,6 @@ class ValidationResult:
     coco_ap: float
     seconds: float
     best: bool = False
-
-    def beats(self, best_map50: float | None, best_coco_ap: float | None) -> bool:
-        """Whether this validation is better than the best so far (:func:`is_better`)."""
-        return is_better(self.map50, self.coco_ap, best_map50, best_coco_ap)
 
     def record(self) -> dict:
         """The ``metrics.jsonl`` line: ``{"iteration", "split": "val", <losses>, "total", "map50", "coco_ap", ...}``."""
